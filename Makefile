@@ -1,0 +1,52 @@
+# hop — build, demo, test. `make demo` and `make test` are the two set-up
+# commands; each installs what it needs first (scripts/deps.sh).
+
+CARGO ?= cargo
+OUT := out
+RELEASE_TREE := manifests/release
+# Reproducible packages: the time of the last commit (0 outside git).
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+HOP_BUILD := target/debug/hop-build
+HOP_INSTALL := target/debug/hop-install
+HOP_TESTDATA := target/debug/hop-testdata
+
+.PHONY: all deps build release-tree demo test lint fmt clippy clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build:
+	$(CARGO) build --workspace --bins
+
+# The demo product's release tree (RPMs, configs, migrations per version):
+# what the manifests in manifests/ build from.
+release-tree: build
+	$(HOP_TESTDATA) release --out $(RELEASE_TREE)
+
+demo: deps release-tree
+	@mkdir -p $(OUT)/keys
+	@test -f $(OUT)/keys/vendor.sec.asc || $(HOP_BUILD) keygen --out-dir $(OUT)/keys --name vendor
+	$(HOP_BUILD) build manifests/manager-4.0.1-to-4.1.1.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/manager-4.0.1-to-4.1.1.hop
+	$(HOP_BUILD) build manifests/manager-4.1.1-to-4.2.0.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/manager-4.1.1-to-4.2.0.hop
+	$(HOP_BUILD) inspect $(OUT)/manager-4.0.1-to-4.1.1.hop
+	$(HOP_INSTALL) verify $(OUT)/manager-4.0.1-to-4.1.1.hop --key $(OUT)/keys/vendor.pub.asc
+	$(HOP_INSTALL) verify $(OUT)/manager-4.1.1-to-4.2.0.hop --key $(OUT)/keys/vendor.pub.asc
+
+test: deps
+	$(CARGO) build --workspace --bins --tests
+	$(CARGO) test --workspace
+
+lint: fmt clippy
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf $(OUT) $(RELEASE_TREE)

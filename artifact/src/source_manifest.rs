@@ -1,0 +1,213 @@
+//! The source manifest: what a release engineer writes to describe one hop.
+//!
+//! ```yaml
+//! product: manager
+//! from: 4.0.1
+//! to: 4.1.1
+//! components:
+//!   - rpm: rpms/rest-service-4.1.1-1.noarch.rpm
+//!     name: rest-service
+//!     version: 4.1.1
+//! ```
+//!
+//! Fields are kept as written (strings) so that the builder can check every
+//! one and report all problems together, each with its field path; the
+//! builder turns a checked source manifest into a [`PackageManifest`].
+//!
+//! [`PackageManifest`]: crate::package_manifest::PackageManifest
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::yaml;
+
+/// The largest source manifest the builder reads.
+pub const MAX_SOURCE_MANIFEST: u64 = 1 << 20;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceManifest {
+    pub product: String,
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub database: Option<SourceDatabase>,
+    #[serde(default)]
+    pub components: Vec<SourceComponent>,
+    #[serde(default)]
+    pub configs: Vec<SourceConfig>,
+    /// A directory of `NNNN_description.sql` files, relative to the manifest.
+    #[serde(default)]
+    pub migrations: Option<String>,
+    #[serde(default)]
+    pub services: Vec<SourceService>,
+    /// Hook name (`pre_install`, `post_install`) → script path.
+    #[serde(default)]
+    pub scripts: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceDatabase {
+    /// `postgresql`, `mariadb`, `sqlite` → oldest supported server version.
+    #[serde(default)]
+    pub min_server_version: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceComponent {
+    /// Path of the RPM file, relative to the manifest.
+    pub rpm: String,
+    /// The name the RPM header must carry.
+    pub name: String,
+    /// The version the RPM header must carry.
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The new file, relative to the manifest.
+    pub source: String,
+    /// Absolute destination on the host.
+    pub dest: String,
+    /// Octal permissions as a quoted string, e.g. `"0640"`.
+    #[serde(default)]
+    pub mode: Option<ModeValue>,
+    #[serde(default)]
+    pub preserve_local_edits: bool,
+    /// The file as the `from` version shipped it, relative to the manifest:
+    /// lets the installer tell a user's edit from the previous release.
+    #[serde(default)]
+    pub from_source: Option<String>,
+}
+
+/// A mode as the YAML gave it: `"0640"` (right) or a bare number, which
+/// YAML 1.2 reads as decimal (640, not 0o640) — refused with a hint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ModeValue {
+    Text(String),
+    Number(u64),
+}
+
+impl<'de> Deserialize<'de> for ModeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ModeValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mode such as \"0640\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ModeValue, E> {
+                Ok(ModeValue::Text(v.to_owned()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ModeValue, E> {
+                Ok(ModeValue::Number(v))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ModeValue, E> {
+                // Some parsers hand a leading-zero number over as a float.
+                if v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
+                    Ok(ModeValue::Number(v as u64))
+                } else {
+                    Err(E::custom(
+                        "a mode is written as octal text, such as \"0640\"",
+                    ))
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ModeValue, E> {
+                u64::try_from(v)
+                    .map(ModeValue::Number)
+                    .map_err(|_| E::custom("a mode cannot be negative"))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceService {
+    pub name: String,
+    #[serde(default)]
+    pub stop_timeout: Option<String>,
+    #[serde(default)]
+    pub health: Option<SourceHealth>,
+    #[serde(default)]
+    pub drain: Option<SourceDrain>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceHealth {
+    #[serde(default)]
+    pub http: Option<String>,
+    #[serde(default)]
+    pub tcp: Option<String>,
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceDrain {
+    pub signal: String,
+    pub timeout: String,
+}
+
+impl SourceManifest {
+    /// Parses a source manifest's text.
+    pub fn parse(text: &str) -> Result<Self, yaml::YamlError> {
+        yaml::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_design_example() {
+        let text = r#"
+product: manager
+from: 4.0.1
+to: 4.1.1
+database:
+  min_server_version: {postgresql: "13", mariadb: "10.6", sqlite: "3.35"}
+components:
+  - rpm: rpms/rest-service-4.1.1-1.noarch.rpm
+    name: rest-service
+    version: 4.1.1
+configs:
+  - source: configs/rest.yaml
+    dest: /etc/manager/rest.yaml
+    mode: "0640"
+    preserve_local_edits: true
+migrations: migrations/
+services:
+  - name: rest-service
+    stop_timeout: 30s
+    health: {http: "http://127.0.0.1:8101/readyz", timeout: 60s}
+scripts:
+  post_install: scripts/post-install.sh
+"#;
+        let m = SourceManifest::parse(text).unwrap();
+        assert_eq!(m.product, "manager");
+        assert_eq!(m.components[0].name, "rest-service");
+        assert_eq!(m.configs[0].mode, Some(ModeValue::Text("0640".into())));
+        assert_eq!(
+            m.services[0].health.as_ref().unwrap().timeout.as_deref(),
+            Some("60s")
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_fields_and_duplicate_keys() {
+        assert!(SourceManifest::parse("product: a\nfrom: 1\nto: 2\nfrmo: 3\n").is_err());
+        assert!(SourceManifest::parse("product: a\nproduct: b\nfrom: 1\nto: 2\n").is_err());
+    }
+}

@@ -1,0 +1,127 @@
+//! `hop-build inspect`: what a package says it contains, and whether its
+//! members match what it says (the signature is not checked: that needs a
+//! key, see `verify`).
+
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use hop_artifact::PackageManifest;
+use hop_artifact::duration_text;
+use hop_artifact::package_manifest::Probe;
+use hop_artifact::reader::PackageReader;
+use hop_artifact::signature::claimed_issuer;
+use serde::Serialize;
+
+/// What `inspect` found.
+#[derive(Serialize)]
+pub struct Inspection {
+    pub manifest: PackageManifest,
+    /// The key the signature names (not checked).
+    pub signature_issuer: Option<String>,
+    /// Whether every member matched its size and digest.
+    pub members_intact: bool,
+    /// What was wrong, when they did not.
+    pub problem: Option<String>,
+    pub bytes: u64,
+}
+
+pub fn inspect(package: &Path) -> Result<Inspection> {
+    let file = File::open(package).with_context(|| format!("cannot open {}", package.display()))?;
+    let bytes = file.metadata()?.len();
+    let reader = PackageReader::open_untrusted(file)
+        .with_context(|| format!("cannot read {}", package.display()))?;
+    let manifest = reader.manifest().clone();
+    let signature_issuer = claimed_issuer(reader.signature_bytes());
+    let problem = reader.verify().err().map(|e| e.to_string());
+    Ok(Inspection {
+        manifest,
+        signature_issuer,
+        members_intact: problem.is_none(),
+        problem,
+        bytes,
+    })
+}
+
+/// The human-readable report.
+pub fn render(i: &Inspection) -> String {
+    let m = &i.manifest;
+    let mut out = format!(
+        "{}\n  format {}, built by {}, SOURCE_DATE_EPOCH {}, {} bytes\n",
+        m.title(),
+        m.format,
+        m.builder,
+        m.source_date_epoch,
+        i.bytes
+    );
+    out += &format!(
+        "  signature: by key {} (not checked here; `hop-build verify PKG --key PUB.asc` checks it)\n",
+        i.signature_issuer.as_deref().unwrap_or("(unreadable)")
+    );
+    if let Some(db) = &m.database {
+        let mins: Vec<String> = db
+            .min_server_version
+            .iter()
+            .map(|(b, v)| format!("{b} ≥ {v}"))
+            .collect();
+        out += &format!("  databases: {}\n", mins.join(", "));
+    }
+    out += "components:\n";
+    for c in &m.components {
+        out += &format!("  {:<40} {}\n", c.nevra(), c.file);
+    }
+    if !m.configs.is_empty() {
+        out += "configs:\n";
+        for c in &m.configs {
+            let keep = if c.preserve_local_edits {
+                "keeps local edits"
+            } else {
+                "replaced"
+            };
+            out += &format!("  {:<40} {:04o}  {keep}\n", c.dest, c.mode);
+        }
+    }
+    if !m.migrations.is_empty() {
+        out += &format!("migrations ({}):\n", m.migrations.len());
+        for mig in &m.migrations {
+            let mut notes = Vec::new();
+            if mig.batch {
+                notes.push("batch".to_owned());
+            }
+            for b in mig.variants.keys() {
+                notes.push(format!("{b} variant"));
+            }
+            out += &format!(
+                "  {:04} {:<36} {:<8} {}\n",
+                mig.version,
+                mig.description,
+                mig.phase,
+                notes.join(", ")
+            );
+        }
+    }
+    if !m.services.is_empty() {
+        out += "services (start order; stopped in reverse):\n";
+        for s in &m.services {
+            let probe = match &s.health.probe {
+                Probe::Http(u) => format!("http {u}"),
+                Probe::Tcp(a) => format!("tcp {a}"),
+                Probe::Command(c) => format!("command {c:?}"),
+            };
+            out += &format!(
+                "  {:<20} stop within {}, healthy within {} ({probe})\n",
+                s.name,
+                duration_text::format(&s.stop_timeout),
+                duration_text::format(&s.health.timeout)
+            );
+        }
+    }
+    for (hook, file) in &m.scripts {
+        out += &format!("script {}: {file}\n", hook.as_str());
+    }
+    out += &match &i.problem {
+        None => format!("members: {}, all match hop.yaml\n", m.members.len()),
+        Some(p) => format!("members: {} — DAMAGED: {p}\n", m.members.len()),
+    };
+    out
+}

@@ -1,0 +1,99 @@
+//! Signing `hop.yaml`: with a secret key file, or through `gpg` so the key
+//! can stay in the company keyring, an agent or a smartcard.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use hop_artifact::signature::{SigningKey, canonical_armor};
+
+/// Environment variable holding the passphrase of a `--key` file.
+pub const PASSPHRASE_ENV: &str = "HOP_KEY_PASSPHRASE";
+
+/// How `build` signs.
+pub enum Signing {
+    /// An armoured secret key file (`hop-build keygen` writes one).
+    KeyFile(PathBuf),
+    /// A key `gpg` holds, by key id, fingerprint or user id.
+    Gpg(String),
+}
+
+/// A signer ready to sign.
+pub enum Ready {
+    Key(Box<SigningKey>),
+    Gpg(String),
+}
+
+impl Signing {
+    /// Loads the key (or checks that gpg has it) before anything slow runs.
+    pub fn prepare(&self) -> Result<Ready> {
+        match self {
+            Signing::KeyFile(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the signing key {}", path.display()))?;
+                let passphrase = std::env::var(PASSPHRASE_ENV).ok();
+                let key = SigningKey::from_armored(&text, passphrase)
+                    .with_context(|| format!("{} is not a usable secret key", path.display()))?;
+                Ok(Ready::Key(Box::new(key)))
+            }
+            Signing::Gpg(id) => {
+                let out = duct::cmd!("gpg", "--batch", "--list-secret-keys", "--with-colons", id)
+                    .stdout_capture()
+                    .stderr_capture()
+                    .unchecked()
+                    .run()
+                    .context("cannot run gpg (is gnupg installed?)")?;
+                if !out.status.success() {
+                    bail!(
+                        "gpg has no secret key {id:?}: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    );
+                }
+                Ok(Ready::Gpg(id.clone()))
+            }
+        }
+    }
+}
+
+impl Ready {
+    /// An armoured detached signature over `data`.
+    pub fn sign(&self, data: &[u8], source_date_epoch: u64) -> Result<String> {
+        match self {
+            Ready::Key(key) => Ok(key.sign(data, source_date_epoch)?),
+            Ready::Gpg(id) => {
+                let out = duct::cmd!(
+                    "gpg",
+                    "--batch",
+                    "--yes",
+                    "--armor",
+                    "--detach-sign",
+                    "--digest-algo",
+                    "SHA256",
+                    "--local-user",
+                    id,
+                    "--output",
+                    "-"
+                )
+                .stdin_bytes(data.to_vec())
+                .stdout_capture()
+                .stderr_capture()
+                .unchecked()
+                .run()
+                .context("cannot run gpg")?;
+                if !out.status.success() {
+                    bail!(
+                        "gpg could not sign: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    );
+                }
+                Ok(canonical_armor(&out.stdout).context("gpg wrote an unreadable signature")?)
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Ready::Key(key) => format!("key {}", key.fingerprint()),
+            Ready::Gpg(id) => format!("gpg key {id}"),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! `migrations`: `NNNN_description.sql` numbered from 0001 without gaps or
+//! duplicates, each with a valid phase line; per-database variants match a
+//! portable file; online migrations pass the linter on every database the
+//! hop supports.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hop_artifact::migration::{
+    Backend, MigrationHeader, MigrationName, Phase, Statement, split_statements,
+};
+use hop_artifact::package_manifest::Migration;
+
+use super::Context;
+use crate::lint::lint_online;
+
+const FIELD: &str = "migrations";
+
+/// The largest migration file read.
+const MAX_MIGRATION_BYTES: u64 = 16 << 20;
+
+/// A migration file found on disk.
+struct Found {
+    name: MigrationName,
+    relative: String,
+    path: PathBuf,
+    text: String,
+    header: Option<MigrationHeader>,
+}
+
+pub(super) fn check(
+    cx: &mut Context<'_>,
+    dir: Option<&str>,
+    backends: &[Backend],
+) -> Vec<Migration> {
+    let Some(dir) = dir else {
+        return Vec::new();
+    };
+    let dir_rel = dir.trim_end_matches('/');
+    let root = cx.resolve(dir_rel);
+    if !root.is_dir() {
+        cx.problems
+            .add(FIELD, format!("{dir_rel} is not a directory"));
+        return Vec::new();
+    }
+    let mut portable: BTreeMap<u32, Found> = BTreeMap::new();
+    let mut variants: BTreeMap<Backend, Vec<Found>> = BTreeMap::new();
+    for (relative, path, subdir) in list(cx, &root, dir_rel) {
+        let backend = match subdir.map(|name| name.parse::<Backend>()) {
+            None => None,
+            Some(Ok(b)) => Some(b),
+            Some(Err(_)) => {
+                cx.problems.add(
+                    FIELD,
+                    format!("{relative}: variants go in postgresql/, mariadb/ or sqlite/"),
+                );
+                continue;
+            }
+        };
+        let Some(found) = read(cx, relative, path) else {
+            continue;
+        };
+        match backend {
+            Some(b) => variants.entry(b).or_default().push(found),
+            None => {
+                if let Some(other) = portable.get(&found.name.version) {
+                    cx.problems.add(
+                        FIELD,
+                        format!(
+                            "{} and {} share the number {:04}",
+                            other.relative, found.relative, found.name.version
+                        ),
+                    );
+                } else {
+                    portable.insert(found.name.version, found);
+                }
+            }
+        }
+    }
+    check_numbering(cx, dir_rel, &portable);
+
+    let mut out: BTreeMap<u32, Migration> = BTreeMap::new();
+    for (version, found) in &portable {
+        let Some(header) = found.header else { continue };
+        out.insert(
+            *version,
+            Migration {
+                version: *version,
+                description: found.name.description.clone(),
+                phase: header.phase,
+                batch: header.batch,
+                file: format!("migrations/{}", found.name.file_name()),
+                variants: BTreeMap::new(),
+            },
+        );
+        cx.add_member(
+            format!("migrations/{}", found.name.file_name()),
+            found.path.clone(),
+        );
+    }
+    for (backend, found_list) in &variants {
+        if !backends.contains(backend) {
+            cx.problems.add(
+                FIELD,
+                format!("{dir_rel}/{backend}/ holds variants, but database.min_server_version does not list {backend}"),
+            );
+        }
+        for found in found_list {
+            let Some(base) = portable
+                .get(&found.name.version)
+                .filter(|b| b.name == found.name)
+            else {
+                cx.problems.add(
+                    FIELD,
+                    format!(
+                        "{}: a variant needs a portable file of the same name in {dir_rel}/",
+                        found.relative
+                    ),
+                );
+                continue;
+            };
+            if found.header.is_some() && base.header.is_some() && found.header != base.header {
+                cx.problems.add(
+                    FIELD,
+                    format!(
+                        "{}:1: its phase line differs from {}",
+                        found.relative, base.relative
+                    ),
+                );
+            }
+            let member = format!("migrations/{backend}/{}", found.name.file_name());
+            if let Some(m) = out.get_mut(&found.name.version) {
+                m.variants.insert(*backend, member.clone());
+            }
+            cx.add_member(member, found.path.clone());
+        }
+    }
+
+    for backend in backends {
+        for found in portable.values() {
+            let effective = variants
+                .get(backend)
+                .and_then(|v| v.iter().find(|f| f.name == found.name))
+                .unwrap_or(found);
+            check_sql(cx, effective, *backend);
+        }
+    }
+    out.into_values().collect()
+}
+
+/// Lists the files at the top and one level down (with that folder's
+/// name), reporting anything else.
+fn list(
+    cx: &mut Context<'_>,
+    root: &Path,
+    dir_rel: &str,
+) -> Vec<(String, PathBuf, Option<String>)> {
+    let mut files = Vec::new();
+    let mut walk = vec![(root.to_path_buf(), dir_rel.to_owned(), None)];
+    while let Some((dir, rel, subdir)) = walk.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                cx.problems.add(FIELD, format!("{rel}: {e}"));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = format!("{rel}/{name}");
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && subdir.is_none() {
+                walk.push((entry.path(), relative, Some(name)));
+            } else if kind.is_file() {
+                files.push((relative, entry.path(), subdir.clone()));
+            } else {
+                cx.problems.add(
+                    FIELD,
+                    format!("{relative}: only .sql files and per-database folders belong here"),
+                );
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn read(cx: &mut Context<'_>, relative: String, path: PathBuf) -> Option<Found> {
+    let file_name = path.file_name()?.to_string_lossy().into_owned();
+    let name = match MigrationName::parse(&file_name) {
+        Ok(n) => n,
+        Err(e) => {
+            cx.problems.add(FIELD, format!("{relative}: {e}"));
+            return None;
+        }
+    };
+    if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) > MAX_MIGRATION_BYTES {
+        cx.problems.add(
+            FIELD,
+            format!("{relative}: larger than {MAX_MIGRATION_BYTES} bytes"),
+        );
+        return None;
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            cx.problems.add(FIELD, format!("{relative}: {e}"));
+            return None;
+        }
+    };
+    let header = MigrationHeader::parse(&text)
+        .map_err(|e| cx.problems.add(FIELD, format!("{relative}:1: {e}")))
+        .ok();
+    Some(Found {
+        name,
+        relative,
+        path,
+        text,
+        header,
+    })
+}
+
+/// Migrations are numbered 0001, 0002, … with no gap: a hop carries the
+/// product's whole migration history.
+fn check_numbering(cx: &mut Context<'_>, dir_rel: &str, portable: &BTreeMap<u32, Found>) {
+    let mut expected = 1;
+    for version in portable.keys() {
+        if *version != expected {
+            let missing = if *version == expected + 1 {
+                format!("{expected:04} is missing")
+            } else {
+                format!("{expected:04} to {:04} are missing", version - 1)
+            };
+            cx.problems.add(
+                FIELD,
+                format!("{dir_rel}: numbering has a gap before {version:04}: {missing} (a hop carries every migration from 0001)"),
+            );
+        }
+        expected = version + 1;
+    }
+}
+
+fn check_sql(cx: &mut Context<'_>, found: &Found, backend: Backend) {
+    let Some(header) = found.header else { return };
+    let statements = match split_statements(&found.text, backend) {
+        Ok(s) => s,
+        Err(e) => {
+            cx.problems
+                .add(FIELD, format!("{} ({backend}): {e}", found.relative));
+            return;
+        }
+    };
+    if statements.is_empty() {
+        cx.problems
+            .add(FIELD, format!("{}: holds no SQL statement", found.relative));
+    }
+    for s in &statements {
+        if is_transaction_control(s) {
+            cx.problems.add(
+                FIELD,
+                format!("{}:{}: transaction control ({}) is not allowed: hop runs each migration in its own transaction", found.relative, s.line, s.words[0].0),
+            );
+        }
+    }
+    if header.batch {
+        let dml = statements.len() == 1
+            && ["UPDATE", "DELETE", "INSERT"]
+                .iter()
+                .any(|w| statements[0].starts_with(&[w]));
+        if !dml {
+            cx.problems.add(
+                FIELD,
+                format!("{}: a batch migration is one UPDATE, DELETE or INSERT that changes a bounded number of rows per run", found.relative),
+            );
+        }
+    }
+    if header.phase == Phase::Online {
+        for v in lint_online(&statements, backend) {
+            cx.problems.add(
+                FIELD,
+                format!(
+                    "{}:{}: online migration is not additive [{}] on {backend}: {}; move it to an offline or post migration",
+                    found.relative, v.line, v.rule, v.why
+                ),
+            );
+        }
+    }
+}
+
+fn is_transaction_control(s: &Statement) -> bool {
+    let first = s.words.first().map(|(w, _)| w.as_str());
+    matches!(
+        first,
+        Some("BEGIN" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "END")
+    ) || s.starts_with(&["START", "TRANSACTION"])
+}

@@ -1,0 +1,21 @@
+//! `hop-build verify`: the full check an installer makes, with the keys
+//! given on the command line.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use hop_artifact::reader::{PackageReader, Verified};
+use hop_artifact::signature::TrustedKeys;
+
+use crate::Refused;
+
+/// Verifies `package` against the public keys in `keys`: signature, then
+/// every member.
+pub fn verify(package: &Path, keys: &[PathBuf]) -> Result<Verified> {
+    let trusted = TrustedKeys::from_files(keys).map_err(|e| Refused::new(e.to_string()))?;
+    let file = File::open(package).with_context(|| format!("cannot open {}", package.display()))?;
+    PackageReader::open(file, &trusted)
+        .and_then(PackageReader::verify)
+        .map_err(|e| Refused::new(format!("{} is refused: {e}", package.display())).into())
+}

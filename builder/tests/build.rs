@@ -1,0 +1,254 @@
+//! `hop-build build`, `keygen` and `inspect` on the demo product: what a
+//! release engineer relies on.
+
+use std::path::Path;
+use std::process::Command;
+
+use hop_testdata::fixtures::{Fixtures, SOURCE_DATE_EPOCH, require_tool, run};
+
+fn fixtures() -> &'static Fixtures {
+    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
+}
+
+fn hop_build(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hop-build"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH.to_string())
+        .output()
+        .expect("run hop-build");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn build_demo(from: &str, to: &str, out: &Path) -> (i32, String, String) {
+    let f = fixtures();
+    let manifest = f.manifest(from, to);
+    let key = f.vendor_key();
+    hop_build(&[
+        "build",
+        manifest.to_str().unwrap(),
+        "--key",
+        key.secret.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn two_builds_of_each_demo_hop_are_byte_identical() {
+    let dir = fixtures().scratch("reproducible").unwrap();
+    for (from, to) in [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0")] {
+        let a = dir.join(format!("{from}-a.hop"));
+        let b = dir.join(format!("{from}-b.hop"));
+        let (code, stdout, stderr) = build_demo(from, to, &a);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stdout.contains(&format!("built manager {from} → {to}")),
+            "{stdout}"
+        );
+        assert_eq!(build_demo(from, to, &b).0, 0);
+        let (a, b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+        assert!(a == b, "two builds of {from} → {to} differ");
+    }
+}
+
+#[test]
+fn tar_lists_manifest_then_signature_then_sorted_payload() {
+    require_tool("tar", "tar").unwrap();
+    let pkg = fixtures().package("4.0.1", "4.1.1");
+    let (code, listing, _) = run("tar", &["tf", pkg.to_str().unwrap()]).unwrap();
+    assert_eq!(code, 0);
+    let names: Vec<&str> = listing.lines().collect();
+    assert_eq!(&names[..2], ["hop.yaml", "hop.yaml.asc"]);
+    let payload = &names[2..];
+    let mut sorted = payload.to_vec();
+    sorted.sort();
+    assert_eq!(payload, sorted.as_slice(), "payload members are not sorted");
+    for prefix in ["configs/", "migrations/", "rpms/"] {
+        assert!(
+            payload.iter().any(|n| n.starts_with(prefix)),
+            "no {prefix} member"
+        );
+    }
+    let (_, verbose, _) = run("tar", &["tvf", pkg.to_str().unwrap()]).unwrap();
+    assert!(
+        verbose.lines().all(|l| l.starts_with("-rw-r--r-- 0/0")),
+        "{verbose}"
+    );
+}
+
+#[test]
+fn gpg_verifies_the_manifest_signature() {
+    require_tool("gpg", "gnupg").unwrap();
+    let f = fixtures();
+    let dir = f.scratch("gpg-verify").unwrap();
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    let pkg = f.package("4.0.1", "4.1.1");
+    let (code, _, err) = run(
+        "tar",
+        &[
+            "xf",
+            pkg.to_str().unwrap(),
+            "-C",
+            dir.to_str().unwrap(),
+            "hop.yaml",
+            "hop.yaml.asc",
+        ],
+    )
+    .unwrap();
+    assert_eq!(code, 0, "{err}");
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .arg("--batch")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(
+        gpg(&["--import", f.vendor_key().public.to_str().unwrap()]).0,
+        0
+    );
+    let (code, stderr) = gpg(&[
+        "--verify",
+        dir.join("hop.yaml.asc").to_str().unwrap(),
+        dir.join("hop.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("Good signature"), "{stderr}");
+
+    std::fs::write(
+        dir.join("hop.yaml"),
+        std::fs::read_to_string(dir.join("hop.yaml"))
+            .unwrap()
+            .replace("4.1.1", "4.1.2"),
+    )
+    .unwrap();
+    let (code, stderr) = gpg(&[
+        "--verify",
+        dir.join("hop.yaml.asc").to_str().unwrap(),
+        dir.join("hop.yaml").to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("BAD signature"), "{stderr}");
+}
+
+#[test]
+fn build_signs_through_gpg_with_a_key_from_the_keyring() {
+    require_tool("gpg", "gnupg").unwrap();
+    let f = fixtures();
+    let dir = f.scratch("gpg-sign").unwrap();
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    let gpg = |args: &[&str]| {
+        Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .arg("--batch")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let made = gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Release CI <ci@example.com>",
+        "ed25519",
+        "sign",
+        "1y",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let public = gpg(&["--armor", "--export", "ci@example.com"]);
+    std::fs::write(dir.join("ci.pub.asc"), &public.stdout).unwrap();
+
+    let out = dir.join("gpg.hop");
+    let manifest = f.manifest("4.0.1", "4.1.1");
+    let built = Command::new(env!("CARGO_BIN_EXE_hop-build"))
+        .env("GNUPGHOME", &home)
+        .args([
+            "build",
+            manifest.to_str().unwrap(),
+            "--gpg-key",
+            "ci@example.com",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let (code, stdout, stderr) = hop_build(&[
+        "verify",
+        out.to_str().unwrap(),
+        "--key",
+        dir.join("ci.pub.asc").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Release CI"), "{stdout}");
+}
+
+#[test]
+fn keygen_writes_a_private_secret_key_and_never_overwrites() {
+    let dir = fixtures().scratch("keygen").unwrap();
+    let (code, stdout, stderr) = hop_build(&[
+        "keygen",
+        "--out-dir",
+        dir.to_str().unwrap(),
+        "--name",
+        "rel",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("key "), "{stdout}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.join("rel.sec.asc"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let before = std::fs::read(dir.join("rel.sec.asc")).unwrap();
+    let (code, _, stderr) = hop_build(&[
+        "keygen",
+        "--out-dir",
+        dir.to_str().unwrap(),
+        "--name",
+        "rel",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(std::fs::read(dir.join("rel.sec.asc")).unwrap(), before);
+}
+
+#[test]
+fn inspect_shows_the_hop_and_checks_members() {
+    let pkg = fixtures().package("4.1.1", "4.2.0");
+    let (code, text, stderr) = hop_build(&["inspect", pkg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(text.starts_with("manager 4.1.1 → 4.2.0"), "{text}");
+    assert!(text.contains("rest-service-4.2.0-1.noarch"), "{text}");
+    assert!(text.contains("0011 backfill_events_level"), "{text}");
+    assert!(text.contains("all match hop.yaml"), "{text}");
+
+    let (code, json, _) = hop_build(&["inspect", pkg.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["manifest"]["to"], "4.2.0");
+    assert_eq!(v["members_intact"], true);
+    assert_eq!(v["manifest"]["migrations"].as_array().unwrap().len(), 11);
+    assert_eq!(v["signature_issuer"], fixtures().vendor_key().fingerprint);
+}

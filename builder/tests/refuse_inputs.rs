@@ -1,0 +1,402 @@
+//! `hop-build build` refuses bad inputs before writing anything: exit 2,
+//! every problem named with the manifest and field, and no output file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hop_testdata::fixtures::Fixtures;
+
+fn fixtures() -> &'static Fixtures {
+    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// A variant of the 4.0.1 → 4.1.1 demo manifest, beside the original so
+/// its relative paths still resolve.
+struct Case {
+    name: &'static str,
+    yaml: String,
+}
+
+impl Case {
+    fn new(name: &'static str) -> Self {
+        let yaml = std::fs::read_to_string(fixtures().manifest("4.0.1", "4.1.1")).unwrap();
+        Self { name, yaml }
+    }
+
+    fn replace(mut self, from: &str, to: &str) -> Self {
+        assert!(self.yaml.contains(from), "{from:?} is not in the manifest");
+        self.yaml = self.yaml.replacen(from, to, 1);
+        self
+    }
+
+    /// A copy of the 4.1.1 migrations to modify; the manifest points at it.
+    fn with_migrations(self, edit: impl FnOnce(&Path)) -> Self {
+        let dir = fixtures()
+            .scratch(&format!("{}-migrations", self.name))
+            .unwrap();
+        hop_testdata::product::write_migrations("4.1.1", &dir).unwrap();
+        edit(&dir);
+        let dir = dir.to_str().unwrap().to_owned();
+        self.replace(
+            "migrations: release/4.1.1/migrations/",
+            &format!("migrations: {dir}"),
+        )
+    }
+
+    /// Runs the build; returns (exit code, stderr, whether the output exists).
+    fn build(&self) -> (i32, String, bool) {
+        let f = fixtures();
+        let manifest = f
+            .dir()
+            .join("manifests")
+            .join(format!("case-{}.yaml", self.name));
+        std::fs::write(&manifest, &self.yaml).unwrap();
+        let out_dir = f.scratch(&format!("{}-out", self.name)).unwrap();
+        let out = out_dir.join("out.hop");
+        let result = Command::new(env!("CARGO_BIN_EXE_hop-build"))
+            .args(["build", manifest.to_str().unwrap(), "--key"])
+            .arg(f.vendor_key().secret)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let leftovers: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(
+            leftovers.iter().all(|p| p == &out),
+            "the build left files behind: {leftovers:?}"
+        );
+        (
+            result.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&result.stderr).into_owned(),
+            out.exists(),
+        )
+    }
+
+    /// Asserts a refusal whose message contains every one of `expected`.
+    fn refused_with(&self, expected: &[&str]) {
+        let (code, stderr, written) = self.build();
+        assert_eq!(code, 2, "case {}: expected exit 2\n{stderr}", self.name);
+        assert!(!written, "case {}: an output file was written", self.name);
+        assert!(
+            stderr.contains(&format!("case-{}.yaml", self.name)),
+            "no manifest path in:\n{stderr}"
+        );
+        for e in expected {
+            assert!(
+                stderr.contains(e),
+                "case {}: {e:?} not in:\n{stderr}",
+                self.name
+            );
+        }
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn the_unmodified_manifest_builds() {
+    let (code, stderr, written) = Case::new("baseline").build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(written);
+}
+
+#[test]
+fn refuses_an_rpm_whose_header_names_another_package() {
+    Case::new("rpm-name")
+        .replace(
+            "rest-service-4.1.1-1.noarch.rpm",
+            "mgmtworker-4.1.1-1.noarch.rpm",
+        )
+        .refused_with(&[
+            "components[0].name",
+            "is the RPM of \"mgmtworker\", not \"rest-service\"",
+        ]);
+}
+
+#[test]
+fn refuses_an_rpm_of_another_version() {
+    Case::new("rpm-version")
+        .replace(
+            "rest-service-4.1.1-1.noarch.rpm",
+            "rest-service-4.0.1-1.noarch.rpm",
+        )
+        .refused_with(&[
+            "components[0].version",
+            "carries version \"4.0.1\", not \"4.1.1\"",
+        ]);
+}
+
+#[test]
+fn refuses_duplicate_components_and_missing_or_bogus_rpms() {
+    Case::new("rpm-duplicate")
+        .replace("name: mgmtworker\n", "name: rest-service\n")
+        .refused_with(&[
+            "components[1].name",
+            "component rest-service is listed twice",
+        ]);
+    Case::new("rpm-missing")
+        .replace(
+            "release/rpms/cli-4.1.1-1.noarch.rpm",
+            "release/rpms/cli-9.9.9-1.noarch.rpm",
+        )
+        .refused_with(&[
+            "components[2].rpm",
+            "cli-9.9.9-1.noarch.rpm",
+            "No such file",
+        ]);
+    Case::new("rpm-bogus")
+        .replace(
+            "release/rpms/cli-4.1.1-1.noarch.rpm",
+            "release/4.1.1/configs/rest.yaml",
+        )
+        .refused_with(&["components[2].rpm", "is not a readable RPM"]);
+}
+
+#[test]
+fn refuses_bad_configs() {
+    Case::new("config-source")
+        .replace(
+            "source: release/4.1.1/configs/rest.yaml",
+            "source: release/4.1.1/configs/nope.yaml",
+        )
+        .refused_with(&["configs[0].source", "nope.yaml"]);
+    Case::new("config-relative-dest")
+        .replace(
+            "dest: /etc/manager/rest.yaml",
+            "dest: etc/manager/rest.yaml",
+        )
+        .refused_with(&["configs[0].dest", "must be an absolute path"]);
+    Case::new("config-climbing-dest")
+        .replace(
+            "dest: /etc/manager/rest.yaml",
+            "dest: /etc/../../root/.ssh/authorized_keys",
+        )
+        .refused_with(&["configs[0].dest", "plain path"]);
+    Case::new("config-duplicate-dest")
+        .replace(
+            "dest: /etc/manager/mgmtworker.yaml",
+            "dest: /etc/manager/rest.yaml",
+        )
+        .refused_with(&["configs[1].dest", "is the destination of another config"]);
+    Case::new("config-numeric-mode")
+        .replace("mode: \"0640\"", "mode: 0640")
+        .refused_with(&["configs[0].mode", "quoted octal string"]);
+    Case::new("config-bad-mode")
+        .replace("mode: \"0640\"", "mode: \"0980\"")
+        .refused_with(&["configs[0].mode", "octal digits"]);
+}
+
+#[test]
+fn refuses_from_not_older_than_to() {
+    Case::new("versions")
+        .replace("to: 4.1.1", "to: 4.0.1")
+        .refused_with(&["to: 4.0.1 is not newer than from (4.0.1)"]);
+    Case::new("versions-rpm-order")
+        .replace("from: 4.0.1", "from: 4.10.0")
+        .refused_with(&["4.1.1 is not newer than from (4.10.0)"]);
+}
+
+#[test]
+fn refuses_badly_named_or_numbered_migrations() {
+    Case::new("mig-name")
+        .with_migrations(|d| write(d, "8_late.sql", "-- hop: phase=offline\nSELECT 1;\n"))
+        .refused_with(&["migrations:", "8_late.sql", "at least four digits"]);
+    Case::new("mig-gap")
+        .with_migrations(|d| {
+            std::fs::remove_file(d.join("0004_add_deployments_status.sql")).unwrap()
+        })
+        .refused_with(&["gap before 0005", "0004 is missing"]);
+    Case::new("mig-duplicate")
+        .with_migrations(|d| write(d, "0006_another.sql", "-- hop: phase=offline\nSELECT 1;\n"))
+        .refused_with(&["share the number 0006"]);
+}
+
+#[test]
+fn refuses_migrations_without_a_valid_phase_line() {
+    Case::new("mig-no-phase")
+        .with_migrations(|d| write(d, "0008_x.sql", "CREATE TABLE x (a int);\n"))
+        .refused_with(&["0008_x.sql:1", "missing phase line"]);
+    Case::new("mig-bad-phase")
+        .with_migrations(|d| {
+            write(
+                d,
+                "0008_x.sql",
+                "-- hop: phase=sometime\nCREATE TABLE x (a int);\n",
+            )
+        })
+        .refused_with(&["0008_x.sql:1", "unknown phase \"sometime\""]);
+}
+
+#[test]
+fn refuses_non_additive_online_migrations_naming_file_line_and_rule() {
+    let cases: [(&str, &str, &str); 6] = [
+        (
+            "lint-drop",
+            "ALTER TABLE events\n    DROP COLUMN message;",
+            "[drop]",
+        ),
+        (
+            "lint-rename",
+            "ALTER TABLE deployments RENAME TO deps;",
+            "[rename]",
+        ),
+        (
+            "lint-type",
+            "ALTER TABLE deployments ALTER COLUMN name TYPE TEXT;",
+            "[type-change]",
+        ),
+        (
+            "lint-not-null",
+            "ALTER TABLE deployments ALTER COLUMN name SET NOT NULL;",
+            "[set-not-null]",
+        ),
+        ("lint-truncate", "TRUNCATE events;", "[truncate]"),
+        (
+            "lint-index",
+            "CREATE INDEX events_message ON events (message);",
+            "[index-not-concurrent] on postgresql",
+        ),
+    ];
+    for (name, sql, rule) in cases {
+        let line = if name == "lint-drop" { ":3:" } else { ":2:" };
+        Case::new(name)
+            .with_migrations(|d| {
+                write(
+                    d,
+                    "0008_change.sql",
+                    &format!("-- hop: phase=online\n{sql}\n"),
+                )
+            })
+            .refused_with(&[
+                "0008_change.sql",
+                line,
+                rule,
+                "move it to an offline or post migration",
+            ]);
+    }
+}
+
+#[test]
+fn accepts_the_same_statements_offline_and_concurrent_indexes_online() {
+    let (code, stderr, written) = Case::new("offline-ok")
+        .with_migrations(|d| {
+            write(
+                d,
+                "0008_change.sql",
+                "-- hop: phase=offline\nALTER TABLE events DROP COLUMN message;\n",
+            );
+            std::fs::create_dir_all(d.join("postgresql")).unwrap();
+            write(
+                d,
+                "0009_index.sql",
+                "-- hop: phase=online\nCREATE INDEX e ON events (id);\n",
+            );
+            write(
+                &d.join("postgresql"),
+                "0009_index.sql",
+                "-- hop: phase=online\nCREATE INDEX CONCURRENTLY e ON events (id);\n",
+            );
+        })
+        .build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(written);
+}
+
+#[test]
+fn refuses_mismatched_variants_and_bad_batches() {
+    Case::new("variant-orphan")
+        .with_migrations(|d| {
+            write(
+                &d.join("postgresql"),
+                "0012_orphan.sql",
+                "-- hop: phase=offline\nSELECT 1;\n",
+            )
+        })
+        .refused_with(&["0012_orphan.sql", "needs a portable file of the same name"]);
+    Case::new("variant-phase")
+        .with_migrations(|d| {
+            write(
+                &d.join("postgresql"),
+                "0006_rename_events_message.sql",
+                "-- hop: phase=online\nSELECT 1;\n",
+            )
+        })
+        .refused_with(&[
+            "postgresql/0006_rename_events_message.sql:1",
+            "phase line differs",
+        ]);
+    Case::new("batch-two")
+        .with_migrations(|d| write(d, "0008_b.sql", "-- hop: phase=post batch\nUPDATE events SET id = id;\nUPDATE events SET id = id;\n"))
+        .refused_with(&["0008_b.sql", "a batch migration is one UPDATE, DELETE or INSERT"]);
+    Case::new("tx-control")
+        .with_migrations(|d| {
+            write(
+                d,
+                "0008_t.sql",
+                "-- hop: phase=offline\nBEGIN;\nCREATE TABLE t (a int);\nCOMMIT;\n",
+            )
+        })
+        .refused_with(&["0008_t.sql:2", "transaction control (BEGIN)"]);
+}
+
+#[test]
+fn refuses_bad_services() {
+    Case::new("svc-duplicate")
+        .replace("- name: mgmtworker", "- name: rest-service")
+        .refused_with(&["services[1].name", "listed twice"]);
+    Case::new("svc-two-probes")
+        .replace(
+            "health: {tcp: \"127.0.0.1:8102\",",
+            "health: {tcp: \"127.0.0.1:8102\", http: \"http://127.0.0.1:8102/\",",
+        )
+        .refused_with(&[
+            "services[1].health",
+            "exactly one of http, tcp or command (found http and tcp)",
+        ]);
+    Case::new("svc-duration")
+        .replace("stop_timeout: 30s", "stop_timeout: thirty")
+        .refused_with(&["services[0].stop_timeout", "not a duration"]);
+    Case::new("svc-url")
+        .replace("http://127.0.0.1:8101/readyz", "127.0.0.1:8101/readyz")
+        .refused_with(&["services[0].health.http", "not an http:// URL"]);
+    Case::new("svc-drain")
+        .replace("signal: SIGUSR2", "signal: SIGKILL")
+        .refused_with(&["services[1].drain.signal", "SIGKILL"]);
+}
+
+#[test]
+fn reports_every_problem_at_once() {
+    let (code, stderr, written) = Case::new("many")
+        .replace(
+            "rest-service-4.1.1-1.noarch.rpm",
+            "rest-service-4.0.1-1.noarch.rpm",
+        )
+        .replace(
+            "dest: /etc/manager/rest.yaml",
+            "dest: etc/manager/rest.yaml",
+        )
+        .replace("stop_timeout: 30s", "stop_timeout: soon")
+        .build();
+    assert_eq!(code, 2);
+    assert!(!written);
+    assert!(stderr.contains("3 problem(s)"), "{stderr}");
+    for field in [
+        "components[0].version",
+        "configs[0].dest",
+        "services[0].stop_timeout",
+    ] {
+        assert!(stderr.contains(field), "{field} missing from:\n{stderr}");
+    }
+}
+
+#[test]
+fn refuses_unknown_fields_with_their_location() {
+    Case::new("typo")
+        .replace("preserve_local_edits: true", "preserve_local_edit: true")
+        .refused_with(&["preserve_local_edit"]);
+}

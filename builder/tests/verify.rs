@@ -1,0 +1,93 @@
+//! `hop-build verify` accepts a good package and refuses every damaged or
+//! crafted one with exit 2 and a message naming the problem.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hop_testdata::craft::{flip_positions, hostile_packages};
+use hop_testdata::fixtures::Fixtures;
+
+fn fixtures() -> &'static Fixtures {
+    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
+}
+
+fn verify(package: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hop-build"))
+        .arg("verify")
+        .arg(package)
+        .arg("--key")
+        .arg(fixtures().vendor_key().public)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn untrusted_package() -> PathBuf {
+    let f = fixtures();
+    let out = f.dir().join("untrusted.hop");
+    if !out.exists() {
+        f.build(&f.manifest("4.0.1", "4.1.1"), &f.key("intruder"), &out)
+            .unwrap();
+    }
+    out
+}
+
+#[test]
+fn accepts_the_good_package() {
+    let (code, stdout, stderr) = verify(&fixtures().package("4.0.1", "4.1.1"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("OK manager 4.0.1 → 4.1.1"), "{stdout}");
+    assert!(
+        stdout.contains(&fixtures().vendor_key().fingerprint),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn refuses_each_crafted_package_naming_the_problem() {
+    let good = std::fs::read(fixtures().package("4.0.1", "4.1.1")).unwrap();
+    let untrusted = std::fs::read(untrusted_package()).unwrap();
+    let dir = fixtures().scratch("crafted-build").unwrap();
+    for case in hostile_packages(&good, &untrusted).unwrap() {
+        let path = dir.join("case.hop");
+        std::fs::write(&path, &case.bytes).unwrap();
+        let (code, _, stderr) = verify(&path);
+        assert_eq!(
+            code, 2,
+            "{}: expected exit 2, got {code}\n{stderr}",
+            case.name
+        );
+        assert!(
+            stderr.contains(case.expect),
+            "{}: {:?} not in\n{stderr}",
+            case.name,
+            case.expect
+        );
+    }
+}
+
+#[test]
+fn refuses_every_single_flipped_byte_in_a_sample_across_the_file() {
+    let good = std::fs::read(fixtures().package("4.0.1", "4.1.1")).unwrap();
+    let dir = fixtures().scratch("flips-build").unwrap();
+    let positions = flip_positions(&good, 60);
+    assert!(positions.len() > 100, "only {} positions", positions.len());
+    for pos in positions {
+        let mut bad = good.clone();
+        bad[pos] ^= 0xff;
+        let path = dir.join("flipped.hop");
+        std::fs::write(&path, &bad).unwrap();
+        let (code, _, stderr) = verify(&path);
+        assert_eq!(
+            code,
+            2,
+            "flipping byte {pos} of {} was accepted:\n{stderr}",
+            good.len()
+        );
+        assert!(stderr.contains("refused"), "byte {pos}: {stderr}");
+    }
+}

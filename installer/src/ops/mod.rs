@@ -1,0 +1,4 @@
+//! One module per `hop-install` verb, each a few plain functions over the
+//! host model.
+
+pub mod verify;

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Makes this Debian machine ready for hop's tests and demo: installs the
+# Debian packages they use when absent, starts PostgreSQL and MariaDB when
+# they are not running, and lets root reach both over their local sockets.
+# Safe to run again: it only acts on what is missing.
+set -eu
+
+say() { echo "deps: $*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+if ! have cargo; then
+    say "cargo is missing: install Rust with rustup (https://rustup.rs) and run make again"
+    exit 1
+fi
+
+need=""
+have rpm || need="$need rpm"
+have supervisord || need="$need supervisor"
+have gpg || need="$need gnupg"
+have ip || need="$need iproute2"
+have tar || need="$need tar"
+have curl || need="$need curl"
+[ -x /usr/bin/time ] || need="$need time"
+[ -x /usr/bin/python3 ] || need="$need python3"
+have pg_dump || need="$need postgresql-client"
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need="$need postgresql"
+have mariadb-dump || need="$need mariadb-client"
+[ -x /usr/sbin/mariadbd ] || need="$need mariadb-server"
+
+if [ -n "$need" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        say "missing Debian packages:$need"
+        say "run as root, or: sudo apt-get install$need"
+        exit 1
+    fi
+    say "installing$need"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends $need >/dev/null 2>&1 \
+        || { apt-get update >/dev/null && apt-get install -y --no-install-recommends $need >/dev/null; }
+fi
+
+# PostgreSQL: the product's database.
+if ! pg_isready -q -h /var/run/postgresql 2>/dev/null; then
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    say "starting PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    for _ in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h /var/run/postgresql && break; sleep 1; done
+fi
+if ! psql -h /var/run/postgresql -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+    say "creating the PostgreSQL role $(id -un)"
+    runuser -u postgres -- createuser --superuser "$(id -un)"
+fi
+
+# MariaDB.
+if ! mariadb -e 'select 1' >/dev/null 2>&1; then
+    say "starting MariaDB"
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do mariadb -e 'select 1' >/dev/null 2>&1 && break; sleep 1; done
+fi
+mariadb -e 'select 1' >/dev/null 2>&1 || { say "MariaDB does not answer as $(id -un) on its socket"; exit 1; }
+say "ready"

@@ -1,0 +1,2 @@
+-- hop: phase=online
+CREATE INDEX deployments_name ON deployments (name);

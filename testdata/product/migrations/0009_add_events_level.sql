@@ -1,0 +1,2 @@
+-- hop: phase=online
+ALTER TABLE events ADD COLUMN level VARCHAR(10);

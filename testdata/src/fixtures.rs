@@ -1,0 +1,210 @@
+//! Shared, built-once fixtures for tests: a signing key, the demo release
+//! tree with its manifests, and the demo packages.
+//!
+//! Each test process gets one fixture directory under the directory the
+//! test names (its `CARGO_TARGET_TMPDIR`); directories of processes that
+//! are gone are removed.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, Result, bail};
+use hop_builder::build::{BuildOptions, build};
+use hop_builder::keygen::keygen;
+use hop_builder::sign::Signing;
+
+use crate::product;
+
+/// The fixed SOURCE_DATE_EPOCH fixture packages are built with.
+pub const SOURCE_DATE_EPOCH: u64 = 1_700_000_000;
+
+/// Where the repository is.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A key pair on disk.
+#[derive(Clone, Debug)]
+pub struct KeyPair {
+    pub secret: PathBuf,
+    pub public: PathBuf,
+    pub fingerprint: String,
+}
+
+/// This process's fixtures.
+pub struct Fixtures {
+    dir: PathBuf,
+    release: PathBuf,
+    keys: Mutex<Vec<(String, KeyPair)>>,
+    packages: Mutex<Vec<((String, String), PathBuf)>>,
+}
+
+static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
+
+impl Fixtures {
+    /// The fixtures of this process, made on first use under `tmp`.
+    pub fn get(tmp: &str) -> &'static Fixtures {
+        FIXTURES.get_or_init(|| match Fixtures::create(Path::new(tmp)) {
+            Ok(f) => f,
+            Err(e) => panic!("cannot create test fixtures: {e:#}"),
+        })
+    }
+
+    fn create(tmp: &Path) -> Result<Self> {
+        remove_stale(tmp);
+        let dir = tmp.join(format!("fixtures-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        let manifests = dir.join("manifests");
+        let release = manifests.join("release");
+        product::write_release_tree(&release)?;
+        for entry in std::fs::read_dir(workspace_root().join("manifests"))? {
+            let entry = entry?;
+            if entry.path().extension().is_some_and(|e| e == "yaml") {
+                std::fs::copy(entry.path(), manifests.join(entry.file_name()))?;
+            }
+        }
+        Ok(Self {
+            dir,
+            release,
+            keys: Mutex::new(Vec::new()),
+            packages: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The fixture directory (scratch space for tests too).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The demo product's release tree.
+    pub fn release(&self) -> &Path {
+        &self.release
+    }
+
+    /// The demo manifest of a hop (a copy beside the release tree).
+    pub fn manifest(&self, from: &str, to: &str) -> PathBuf {
+        self.dir
+            .join("manifests")
+            .join(format!("{}-{from}-to-{to}.yaml", product::PRODUCT))
+    }
+
+    /// A named key pair, generated once.
+    pub fn key(&self, name: &str) -> KeyPair {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, k)) = keys.iter().find(|(n, _)| n == name) {
+            return k.clone();
+        }
+        let files = match keygen(
+            &self.dir.join("keys"),
+            name,
+            &format!("{name} <{name}@example.com>"),
+        ) {
+            Ok(f) => f,
+            Err(e) => panic!("keygen {name}: {e:#}"),
+        };
+        let pair = KeyPair {
+            secret: files.secret,
+            public: files.public,
+            fingerprint: files.fingerprint,
+        };
+        keys.push((name.to_owned(), pair.clone()));
+        pair
+    }
+
+    /// The vendor's key: what demo packages are signed with.
+    pub fn vendor_key(&self) -> KeyPair {
+        self.key("vendor")
+    }
+
+    /// The demo package of a hop, built once with the vendor key.
+    pub fn package(&self, from: &str, to: &str) -> PathBuf {
+        let id = (from.to_owned(), to.to_owned());
+        let mut packages = self.packages.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, p)) = packages.iter().find(|(k, _)| *k == id) {
+            return p.clone();
+        }
+        let out = self.dir.join("packages");
+        let path = match std::fs::create_dir_all(&out)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| {
+                self.build(
+                    &self.manifest(from, to),
+                    &self.vendor_key(),
+                    &out.join(format!("manager-{from}-to-{to}.hop")),
+                )
+            }) {
+            Ok(p) => p,
+            Err(e) => panic!("building the {from} → {to} demo package: {e:#}"),
+        };
+        packages.push((id, path.clone()));
+        path
+    }
+
+    /// Builds `manifest` signed with `key` into `output`.
+    pub fn build(&self, manifest: &Path, key: &KeyPair, output: &Path) -> Result<PathBuf> {
+        build(&BuildOptions {
+            manifest: manifest.to_path_buf(),
+            signing: Signing::KeyFile(key.secret.clone()),
+            output: output.to_path_buf(),
+            source_date_epoch: SOURCE_DATE_EPOCH,
+        })?;
+        Ok(output.to_path_buf())
+    }
+
+    /// A fresh scratch directory for one test.
+    pub fn scratch(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.dir.join("scratch").join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+}
+
+/// Removes fixture directories of test processes that have exited.
+fn remove_stale(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("fixtures-")
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Fails with how to get it when a tool a test needs is not installed.
+pub fn require_tool(tool: &str, debian_package: &str) -> Result<()> {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        bail!(
+            "this test needs `{tool}`, which is not installed: run `make deps` \
+             (or `apt-get install {debian_package}`) and run the tests again"
+        );
+    }
+    Ok(())
+}
+
+/// Runs a command and returns (exit code, stdout, stderr).
+pub fn run(program: &str, args: &[&str]) -> Result<(i32, String, String)> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {program}"))?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}

@@ -1,0 +1,12 @@
+//! # hop-testdata
+//!
+//! Fixtures made by code, not committed as blobs: real RPMs of the demo
+//! product `manager` (built with the `rpm` crate), its release tree for the
+//! manifests in `manifests/`, built-once test packages and keys, a kit for
+//! crafting hostile packages, and — for the installer's tests and the demo —
+//! whole sandbox manager hosts in a directory.
+
+pub mod craft;
+pub mod fixtures;
+pub mod product;
+pub mod rpms;
