@@ -7,6 +7,7 @@
 //! whole sandbox manager hosts in a directory.
 
 pub mod craft;
+pub mod db;
 pub mod fixtures;
 pub mod product;
 pub mod rpms;

@@ -1,0 +1,267 @@
+//! Database backups before an upgrade, and restoring them exactly.
+//!
+//! * PostgreSQL: `pg_dump -Fc`, checked with `pg_restore --list`. Restore
+//!   drops every user schema (so objects created after the dump go too),
+//!   recreates `public` with its owner and grants, and replays
+//!   `pg_restore --clean --if-exists` — all in one `psql` transaction.
+//! * MariaDB: `mariadb-dump --single-transaction --databases
+//!   --add-drop-database`, checked for its completion line; restore replays
+//!   it (the drop and re-create of the database included).
+//! * SQLite: the online backup API, checked with `PRAGMA quick_check`;
+//!   restore copies it back page by page in one transaction.
+//!
+//! Dumps are created with mode 0600: they hold the product's data.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use hop_artifact::migration::Backend;
+use rusqlite::{MAIN_DB, OpenFlags};
+
+use crate::error::MigrateError;
+use crate::tools::{ToolCommand, Tools};
+use crate::url::DatabaseUrl;
+
+/// A written, checked dump.
+#[derive(Clone, Debug)]
+pub struct Dump {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+fn fail(what: impl std::fmt::Display) -> MigrateError {
+    MigrateError::Backup(what.to_string())
+}
+
+/// Creates (or truncates) `path` with mode 0600.
+pub fn create_private(path: &Path) -> Result<File, MigrateError> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| fail(format!("cannot create {}: {e}", path.display())))
+}
+
+fn run(tools: &dyn Tools, command: &ToolCommand) -> Result<String, MigrateError> {
+    let out = tools.run(command).map_err(|e| {
+        fail(format!(
+            "cannot run {}: {e} (is it installed?)",
+            command.program
+        ))
+    })?;
+    if !out.success() {
+        return Err(fail(format!(
+            "{} exited with {}: {}",
+            command.program,
+            out.code.map_or("a signal".into(), |c| c.to_string()),
+            out.output.trim()
+        )));
+    }
+    Ok(out.output)
+}
+
+/// Dumps the database `url` names into `dest`.
+pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump, MigrateError> {
+    create_private(dest)?;
+    match url.backend() {
+        Backend::Postgresql => {
+            let mut dump = ToolCommand::new("pg_dump")
+                .args(["-Fc", "--no-password"])
+                .arg(format!("--dbname={}", url.without_password()))
+                .secret_env("PGPASSWORD", url.password());
+            dump.stdout = Some(dest.to_path_buf());
+            run(tools, &dump)?;
+            let list = ToolCommand::new("pg_restore")
+                .arg("--list")
+                .arg(dest.display().to_string());
+            run(tools, &list)
+                .map_err(|e| fail(format!("the dump {} is not readable: {e}", dest.display())))?;
+        }
+        Backend::Mariadb => {
+            let mut dump = ToolCommand::new("mariadb-dump")
+                .args(mariadb_connection(url))
+                .args([
+                    "--single-transaction",
+                    "--routines",
+                    "--triggers",
+                    "--events",
+                    "--hex-blob",
+                    "--skip-dump-date",
+                    "--add-drop-database",
+                    "--databases",
+                ])
+                .arg(url.database())
+                .secret_env("MYSQL_PWD", url.password());
+            dump.stdout = Some(dest.to_path_buf());
+            run(tools, &dump)?;
+            if !ends_with(dest, b"-- Dump completed")? {
+                return Err(fail(format!("the dump {} is incomplete", dest.display())));
+            }
+        }
+        Backend::Sqlite => {
+            let source = sqlite_path(url)?;
+            let conn =
+                rusqlite::Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .map_err(|e| fail(format!("{}: {e}", source.display())))?;
+            conn.backup(MAIN_DB, dest, None::<fn(rusqlite::backup::Progress)>)
+                .map_err(|e| fail(format!("backing up {}: {e}", source.display())))?;
+            let copy =
+                rusqlite::Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .map_err(|e| fail(format!("{}: {e}", dest.display())))?;
+            let check: String = copy
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| fail(format!("checking {}: {e}", dest.display())))?;
+            if check != "ok" {
+                return Err(fail(format!(
+                    "the backup {} is damaged: {check}",
+                    dest.display()
+                )));
+            }
+        }
+    }
+    let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+    Ok(Dump {
+        path: dest.to_path_buf(),
+        bytes,
+    })
+}
+
+/// Puts the database back exactly as `dump` has it. Safe to run again if
+/// interrupted.
+pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(), MigrateError> {
+    if !dump.is_file() {
+        return Err(fail(format!("the backup {} is missing", dump.display())));
+    }
+    match url.backend() {
+        Backend::Postgresql => {
+            let toc = run(
+                tools,
+                &ToolCommand::new("pg_restore")
+                    .arg("--list")
+                    .arg(dump.display().to_string()),
+            )?;
+            let dump_has_public = toc.lines().any(|l| l.contains(" SCHEMA - public "));
+            let script = dump.with_extension("restore.sql");
+            create_private(&script)?;
+            let result = (|| {
+                run(
+                    tools,
+                    &ToolCommand::new("pg_restore")
+                        .args(["--clean", "--if-exists", "-f"])
+                        .arg(script.display().to_string())
+                        .arg(dump.display().to_string()),
+                )?;
+                run(
+                    tools,
+                    &ToolCommand::new("psql")
+                        .args([
+                            "--no-psqlrc",
+                            "--quiet",
+                            "--single-transaction",
+                            "-v",
+                            "ON_ERROR_STOP=1",
+                            "--no-password",
+                        ])
+                        .arg(format!("--dbname={}", url.without_password()))
+                        .arg("-c")
+                        .arg(clear_postgresql_schemas(!dump_has_public))
+                        .arg("-f")
+                        .arg(script.display().to_string())
+                        .secret_env("PGPASSWORD", url.password()),
+                )
+            })();
+            let _ = std::fs::remove_file(&script);
+            result?;
+        }
+        Backend::Mariadb => {
+            let mut load = ToolCommand::new("mariadb")
+                .args(mariadb_connection(url))
+                .secret_env("MYSQL_PWD", url.password());
+            load.stdin = Some(dump.to_path_buf());
+            run(tools, &load)?;
+        }
+        Backend::Sqlite => {
+            let target = sqlite_path(url)?;
+            let mut conn = rusqlite::Connection::open(target)
+                .map_err(|e| fail(format!("{}: {e}", target.display())))?;
+            conn.restore(MAIN_DB, dump, None::<fn(rusqlite::backup::Progress)>)
+                .map_err(|e| fail(format!("restoring {}: {e}", target.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// SQL that drops every user schema and, when the dump will not, recreates
+/// `public` with its owner, grants and comment as they were.
+fn clear_postgresql_schemas(recreate_public: bool) -> String {
+    format!(
+        r#"DO $hop$
+DECLARE
+    s record;
+    public_owner text;
+    public_comment text;
+    grants text[];
+    g text;
+BEGIN
+    SELECT pg_get_userbyid(nspowner), obj_description(oid, 'pg_namespace')
+      INTO public_owner, public_comment FROM pg_namespace WHERE nspname = 'public';
+    SELECT array_agg(format('GRANT %s ON SCHEMA public TO %s', a.privilege_type,
+               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END))
+      INTO grants
+      FROM pg_namespace n, aclexplode(n.nspacl) a
+     WHERE n.nspname = 'public' AND a.grantee <> n.nspowner;
+    FOR s IN SELECT nspname FROM pg_namespace
+             WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' LOOP
+        EXECUTE format('DROP SCHEMA %I CASCADE', s.nspname);
+    END LOOP;
+    IF {recreate_public} AND public_owner IS NOT NULL THEN
+        EXECUTE format('CREATE SCHEMA public AUTHORIZATION %I', public_owner);
+        FOREACH g IN ARRAY coalesce(grants, ARRAY[]::text[]) LOOP
+            EXECUTE g;
+        END LOOP;
+        IF public_comment IS NOT NULL THEN
+            EXECUTE format('COMMENT ON SCHEMA public IS %L', public_comment);
+        END IF;
+    END IF;
+END
+$hop$;"#
+    )
+}
+
+/// `mariadb`/`mariadb-dump` connection options from the URL.
+fn mariadb_connection(url: &DatabaseUrl) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(socket) = url.query("socket") {
+        args.push(format!("--socket={socket}"));
+    } else {
+        if let Some(host) = url.host() {
+            args.push(format!("--host={host}"));
+        }
+        if let Some(port) = url.port() {
+            args.push(format!("--port={port}"));
+        }
+    }
+    if let Some(user) = url.user() {
+        args.push(format!("--user={user}"));
+    }
+    args
+}
+
+fn sqlite_path(url: &DatabaseUrl) -> Result<&Path, MigrateError> {
+    url.sqlite_path().ok_or_else(|| fail("no SQLite path"))
+}
+
+/// Whether the file's last 200 bytes contain `marker`.
+fn ends_with(path: &Path, marker: &[u8]) -> Result<bool, MigrateError> {
+    let mut f = File::open(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    f.seek(SeekFrom::Start(len.saturating_sub(200)))
+        .map_err(fail)?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).map_err(fail)?;
+    Ok(tail.windows(marker.len()).any(|w| w == marker))
+}

@@ -1,0 +1,591 @@
+//! The migrator: connects, checks the server, holds the one-migrator lock,
+//! validates the history against the package's scripts, and applies one
+//! phase at a time.
+//!
+//! Each migration and its history row commit together where the database
+//! allows (PostgreSQL, SQLite). Where it cannot (MariaDB DDL, PostgreSQL's
+//! `CREATE INDEX CONCURRENTLY`), a row marked "started, did not finish" is
+//! written first: if the migration fails or the process dies, that row
+//! stays behind as a failed ("dirty") row and the next run refuses until the
+//! database is restored. Batched post migrations commit each batch with its
+//! progress, so an interrupted run continues where it stopped.
+
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use hop_artifact::migration::{Backend, Phase, Statement};
+
+use crate::compat::{self, ServerFacts};
+use crate::connection::{self, Connection};
+use crate::error::MigrateError;
+use crate::history::{HistoryRow, RowState, create_table_sql, now_text};
+use crate::script::Script;
+use crate::url::DatabaseUrl;
+
+/// How the migrator waits.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// How long a statement may wait for a table lock before it fails
+    /// (`lock_timeout` / `lock_wait_timeout` / `busy_timeout`), so that a
+    /// migration never queues behind a long query and blocks the
+    /// service's reads behind it.
+    pub lock_timeout: Duration,
+    /// How long to wait for another migrator to finish.
+    pub lock_wait: Duration,
+    /// Create the SQLite file if it does not exist (a fresh install).
+    pub create_sqlite: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_secs(5),
+            lock_wait: Duration::from_secs(30),
+            create_sqlite: false,
+        }
+    }
+}
+
+/// Hooks into a run: progress display, interruption, fault injection.
+pub trait Observer {
+    /// Before a migration; an `Err` stops the run before it.
+    fn starting(&mut self, _script: &Script) -> Result<(), String> {
+        Ok(())
+    }
+    /// After each statement of a migration.
+    fn statement_done(&mut self, _script: &Script, _line: usize) {}
+    /// After a migration is recorded as applied.
+    fn finished(&mut self, _script: &Script, _elapsed: Duration) {}
+    /// After each committed batch; an `Err` stops the run there (the
+    /// progress is kept and the next run continues).
+    fn batch_done(&mut self, _script: &Script, _batches: u64, _rows: u64) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// An observer that does nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// A migration applied by a run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Applied {
+    pub version: u32,
+    pub file: String,
+    pub duration_ms: u64,
+    pub batches: u64,
+    pub rows: u64,
+}
+
+/// What a run of one phase did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PhaseReport {
+    pub phase: Phase,
+    /// Migrations of the phase pending before the run.
+    pub pending: usize,
+    pub applied: Vec<Applied>,
+    /// Migrations of the phase still pending after the run.
+    pub remaining: usize,
+}
+
+/// Where one migration of the package stands on this database.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    Pending,
+    Applied {
+        hop: String,
+        applied_at: String,
+        duration_ms: u64,
+    },
+    InProgress {
+        batches: u64,
+        rows: u64,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// One line of the status.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Entry {
+    pub version: u32,
+    pub file: String,
+    pub phase: Phase,
+    #[serde(flatten)]
+    pub state: State,
+}
+
+/// Every migration the package or the history knows of.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Status {
+    pub entries: Vec<Entry>,
+}
+
+impl Status {
+    /// (pending, applied) counts of a phase.
+    pub fn counts(&self, phase: Phase) -> (usize, usize) {
+        let of_phase = self.entries.iter().filter(|e| e.phase == phase);
+        let pending = of_phase
+            .clone()
+            .filter(|e| matches!(e.state, State::Pending | State::InProgress { .. }))
+            .count();
+        let applied = of_phase
+            .filter(|e| matches!(e.state, State::Applied { .. }))
+            .count();
+        (pending, applied)
+    }
+
+    pub fn pending(&self) -> impl Iterator<Item = &Entry> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.state, State::Pending | State::InProgress { .. }))
+    }
+}
+
+/// The migration engine on one database.
+pub struct Migrator {
+    conn: Box<dyn Connection>,
+    url: DatabaseUrl,
+    options: Options,
+    locked: bool,
+}
+
+impl Migrator {
+    /// Connects and sets the lock timeout.
+    pub fn connect(url: &DatabaseUrl, options: Options) -> Result<Self, MigrateError> {
+        let mut conn = connection::open(url, options.create_sqlite)?;
+        conn.set_lock_timeout(options.lock_timeout)?;
+        Ok(Self {
+            conn,
+            url: url.clone(),
+            options,
+            locked: false,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    pub fn server_facts(&mut self) -> Result<ServerFacts, MigrateError> {
+        self.conn.facts()
+    }
+
+    /// Refuses a server the package does not support.
+    pub fn check_compatibility(
+        &mut self,
+        min_version: Option<&str>,
+    ) -> Result<ServerFacts, MigrateError> {
+        let facts = self.conn.facts()?;
+        let problems = compat::problems(self.backend(), &facts, min_version);
+        if problems.is_empty() {
+            Ok(facts)
+        } else {
+            Err(MigrateError::Incompatible(problems))
+        }
+    }
+
+    /// The history, oldest first; empty when the table does not exist yet
+    /// (reading never creates it).
+    pub fn history(&mut self) -> Result<Vec<HistoryRow>, MigrateError> {
+        if self.conn.history_exists()? {
+            self.conn.history()
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Takes the one-migrator lock, waiting up to `lock_wait` for another
+    /// migrator to finish.
+    pub fn lock(&mut self) -> Result<(), MigrateError> {
+        if self.locked {
+            return Ok(());
+        }
+        let start = Instant::now();
+        loop {
+            if self.conn.try_lock()? {
+                self.locked = true;
+                return Ok(());
+            }
+            if start.elapsed() >= self.options.lock_wait {
+                return Err(MigrateError::Locked {
+                    url: self.url.redacted(),
+                    waited: start.elapsed(),
+                });
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn unlock(&mut self) -> Result<(), MigrateError> {
+        if self.locked {
+            self.locked = false;
+            self.conn.unlock()?;
+        }
+        Ok(())
+    }
+
+    /// Where each of `scripts` stands, plus history rows the package lacks.
+    pub fn status(&mut self, scripts: &[Script]) -> Result<Status, MigrateError> {
+        Ok(status_of(&self.history()?, scripts))
+    }
+
+    /// Refuses a history that does not fit `scripts` (see [`validate`]).
+    pub fn validate(&mut self, scripts: &[Script], hop: &str) -> Result<(), MigrateError> {
+        validate(&self.history()?, scripts, hop)
+    }
+
+    /// Applies the pending migrations of `phase`, in version order, holding
+    /// the lock for the run. `hop` labels the history rows (`4.0.1→4.1.1`).
+    pub fn apply(
+        &mut self,
+        scripts: &[Script],
+        phase: Phase,
+        hop: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<PhaseReport, MigrateError> {
+        let was_locked = self.locked;
+        self.lock()?;
+        let result = self.apply_locked(scripts, phase, hop, observer);
+        if !was_locked {
+            self.unlock()?;
+        }
+        result
+    }
+
+    fn apply_locked(
+        &mut self,
+        scripts: &[Script],
+        phase: Phase,
+        hop: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<PhaseReport, MigrateError> {
+        self.conn
+            .execute(create_table_sql(self.backend()))
+            .map_err(|e| MigrateError::db("creating hop_schema_history", e))?;
+        let history = self.conn.history()?;
+        validate(&history, scripts, hop)?;
+        let status = status_of(&history, scripts);
+        let pending: Vec<&Script> = scripts
+            .iter()
+            .filter(|s| s.phase == phase)
+            .filter(|s| status.pending().any(|e| e.version == s.version))
+            .collect();
+        let mut report = PhaseReport {
+            phase,
+            pending: pending.len(),
+            applied: Vec::new(),
+            remaining: pending.len(),
+        };
+        for script in pending {
+            observer
+                .starting(script)
+                .map_err(|reason| MigrateError::Stopped {
+                    file: script.file_name(),
+                    reason,
+                })?;
+            let prior = history
+                .iter()
+                .find(|r| r.version == script.version)
+                .cloned();
+            let applied = self.apply_one(script, hop, prior, observer)?;
+            observer.finished(script, Duration::from_millis(applied.duration_ms));
+            report.applied.push(applied);
+            report.remaining -= 1;
+        }
+        Ok(report)
+    }
+
+    fn apply_one(
+        &mut self,
+        script: &Script,
+        hop: &str,
+        prior: Option<HistoryRow>,
+        observer: &mut dyn Observer,
+    ) -> Result<Applied, MigrateError> {
+        let statements =
+            script
+                .statements(self.backend())
+                .map_err(|reason| MigrateError::BadScript {
+                    file: script.file_name(),
+                    reason,
+                })?;
+        if script.batch {
+            return self.apply_batches(script, &statements, hop, prior, observer);
+        }
+        let start = Instant::now();
+        let mut row = HistoryRow {
+            version: script.version,
+            description: script.description.clone(),
+            phase: script.phase,
+            checksum: script.checksum.to_hex(),
+            hop: hop.to_owned(),
+            applied_at: now_text(),
+            duration_ms: 0,
+            success: true,
+            batches: 0,
+            rows_affected: 0,
+            error: None,
+        };
+        let fail = |line: usize, error: String, dirty: bool| MigrateError::Failed {
+            file: script.file_name(),
+            line,
+            error,
+            dirty,
+        };
+        if self.transactional(&statements) {
+            self.conn.begin().map_err(|e| fail(1, e, false))?;
+            for st in &statements {
+                if let Err(e) = self.conn.execute(&st.sql) {
+                    let _ = self.conn.rollback();
+                    return Err(fail(st.line, e, false));
+                }
+                observer.statement_done(script, st.line);
+            }
+            row.duration_ms = start.elapsed().as_millis() as u64;
+            if let Err(e) = self
+                .conn
+                .write_history(&row)
+                .and_then(|()| self.conn.commit())
+            {
+                let _ = self.conn.rollback();
+                return Err(MigrateError::db(
+                    format!("recording {}", script.file_name()),
+                    e,
+                ));
+            }
+        } else {
+            row.success = false;
+            row.error = Some(format!("started at {} and did not finish", row.applied_at));
+            self.conn.write_history(&row).map_err(|e| {
+                MigrateError::db(format!("recording the start of {}", script.file_name()), e)
+            })?;
+            for st in &statements {
+                if let Err(e) = self.conn.execute(&st.sql) {
+                    row.error = Some(format!("line {}: {e}", st.line));
+                    row.duration_ms = start.elapsed().as_millis() as u64;
+                    let _ = self.conn.write_history(&row);
+                    return Err(fail(st.line, e, true));
+                }
+                observer.statement_done(script, st.line);
+            }
+            row.success = true;
+            row.error = None;
+            row.duration_ms = start.elapsed().as_millis() as u64;
+            self.conn
+                .write_history(&row)
+                .map_err(|e| MigrateError::db(format!("recording {}", script.file_name()), e))?;
+        }
+        Ok(Applied {
+            version: script.version,
+            file: script.file_name(),
+            duration_ms: row.duration_ms,
+            batches: 0,
+            rows: 0,
+        })
+    }
+
+    /// Runs a batch statement until it changes no row; each batch commits
+    /// with its progress.
+    fn apply_batches(
+        &mut self,
+        script: &Script,
+        statements: &[Statement],
+        hop: &str,
+        prior: Option<HistoryRow>,
+        observer: &mut dyn Observer,
+    ) -> Result<Applied, MigrateError> {
+        let [statement] = statements else {
+            return Err(MigrateError::BadScript {
+                file: script.file_name(),
+                reason: "a batch migration must be a single statement".into(),
+            });
+        };
+        let mut row = prior.unwrap_or_else(|| HistoryRow {
+            version: script.version,
+            description: script.description.clone(),
+            phase: script.phase,
+            checksum: script.checksum.to_hex(),
+            hop: hop.to_owned(),
+            applied_at: now_text(),
+            duration_ms: 0,
+            success: false,
+            batches: 0,
+            rows_affected: 0,
+            error: None,
+        });
+        loop {
+            let start = Instant::now();
+            let fail = |e: String| MigrateError::Failed {
+                file: script.file_name(),
+                line: statement.line,
+                error: format!("batch {}: {e}", row.batches + 1),
+                dirty: false,
+            };
+            self.conn.begin().map_err(fail)?;
+            let changed = match self.conn.execute_count(&statement.sql) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = self.conn.rollback();
+                    return Err(fail(e));
+                }
+            };
+            row.batches += 1;
+            row.rows_affected += changed;
+            row.duration_ms += start.elapsed().as_millis() as u64;
+            row.applied_at = now_text();
+            row.success = changed == 0;
+            if let Err(e) = self
+                .conn
+                .write_history(&row)
+                .and_then(|()| self.conn.commit())
+            {
+                let _ = self.conn.rollback();
+                return Err(MigrateError::db(
+                    format!("recording progress of {}", script.file_name()),
+                    e,
+                ));
+            }
+            if changed == 0 {
+                break;
+            }
+            observer
+                .batch_done(script, row.batches, row.rows_affected)
+                .map_err(|reason| MigrateError::Stopped {
+                    file: script.file_name(),
+                    reason: format!(
+                        "{reason} (after batch {}; the next run continues from there)",
+                        row.batches
+                    ),
+                })?;
+        }
+        Ok(Applied {
+            version: script.version,
+            file: script.file_name(),
+            duration_ms: row.duration_ms,
+            batches: row.batches,
+            rows: row.rows_affected,
+        })
+    }
+
+    /// Whether a migration can run in one transaction with its history row.
+    fn transactional(&self, statements: &[Statement]) -> bool {
+        match self.backend() {
+            Backend::Mariadb => false,
+            // PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY in a transaction.
+            Backend::Postgresql => !statements
+                .iter()
+                .any(|s| s.has_sequence(&["CONCURRENTLY"]).is_some()),
+            Backend::Sqlite => true,
+        }
+    }
+}
+
+impl Drop for Migrator {
+    fn drop(&mut self) {
+        let _ = self.unlock();
+    }
+}
+
+/// Refuses a history that does not fit the package: a failed (dirty) row;
+/// an applied migration the package lacks or whose file changed; a pending
+/// migration older than one an earlier hop applied (post migrations of an
+/// unfinished earlier hop excepted: they may still run).
+pub fn validate(history: &[HistoryRow], scripts: &[Script], hop: &str) -> Result<(), MigrateError> {
+    if let Some(dirty) = history.iter().find(|r| r.state() == RowState::Failed) {
+        return Err(MigrateError::Dirty {
+            file: dirty.file_name(),
+            applied_at: dirty.applied_at.clone(),
+            error: dirty.error.clone().unwrap_or_default(),
+        });
+    }
+    for row in history {
+        let Some(script) = scripts
+            .iter()
+            .find(|s| s.version == row.version && s.description == row.description)
+        else {
+            return Err(MigrateError::MissingFromPackage {
+                file: row.file_name(),
+                hop: row.hop.clone(),
+            });
+        };
+        if script.checksum.to_hex() != row.checksum {
+            return Err(MigrateError::ChecksumMismatch {
+                file: script.file_name(),
+                applied: row.checksum.clone(),
+                package: script.checksum.to_hex(),
+            });
+        }
+    }
+    let newest_earlier = history
+        .iter()
+        .filter(|r| r.hop != hop)
+        .max_by_key(|r| r.version);
+    if let Some(newer) = newest_earlier {
+        let applied = |s: &Script| history.iter().any(|r| r.version == s.version);
+        if let Some(old) = scripts
+            .iter()
+            .find(|s| s.version < newer.version && s.phase != Phase::Post && !applied(s))
+        {
+            return Err(MigrateError::OutOfOrder {
+                file: old.file_name(),
+                newer: newer.file_name(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where each script stands given the history.
+pub fn status_of(history: &[HistoryRow], scripts: &[Script]) -> Status {
+    let mut entries: Vec<Entry> = scripts
+        .iter()
+        .map(|s| {
+            let state = match history.iter().find(|r| r.version == s.version) {
+                None => State::Pending,
+                Some(r) => row_state(r),
+            };
+            Entry {
+                version: s.version,
+                file: s.file_name(),
+                phase: s.phase,
+                state,
+            }
+        })
+        .collect();
+    for r in history {
+        if !scripts.iter().any(|s| s.version == r.version) {
+            entries.push(Entry {
+                version: r.version,
+                file: r.file_name(),
+                phase: r.phase,
+                state: row_state(r),
+            });
+        }
+    }
+    entries.sort_by_key(|e| e.version);
+    Status { entries }
+}
+
+fn row_state(r: &HistoryRow) -> State {
+    match r.state() {
+        RowState::Applied => State::Applied {
+            hop: r.hop.clone(),
+            applied_at: r.applied_at.clone(),
+            duration_ms: r.duration_ms,
+        },
+        RowState::InProgress => State::InProgress {
+            batches: r.batches,
+            rows: r.rows_affected,
+        },
+        RowState::Failed => State::Failed {
+            error: r.error.clone().unwrap_or_default(),
+        },
+    }
+}

@@ -1,0 +1,45 @@
+//! A migration as the engine runs it: number, description, phase, SQL and
+//! the checksum recorded in the history.
+
+use hop_artifact::digest::Sha256Digest;
+use hop_artifact::migration::{
+    Backend, MigrationHeader, MigrationName, Phase, Statement, split_statements,
+};
+
+/// One migration file's content, for one database.
+#[derive(Clone, Debug)]
+pub struct Script {
+    pub version: u32,
+    pub description: String,
+    pub phase: Phase,
+    pub batch: bool,
+    pub sql: String,
+    /// SHA-256 of the file's bytes.
+    pub checksum: Sha256Digest,
+}
+
+impl Script {
+    /// A script from a file name (`0004_add_x.sql`) and its text, which
+    /// must start with a phase line.
+    pub fn parse(file_name: &str, sql: &str) -> Result<Self, String> {
+        let name = MigrationName::parse(file_name)?;
+        let header = MigrationHeader::parse(sql).map_err(|e| format!("{file_name}: {e}"))?;
+        Ok(Self {
+            version: name.version,
+            description: name.description,
+            phase: header.phase,
+            batch: header.batch,
+            checksum: Sha256Digest::of(sql.as_bytes()),
+            sql: sql.to_owned(),
+        })
+    }
+
+    /// `0004_add_x.sql`.
+    pub fn file_name(&self) -> String {
+        format!("{:04}_{}.sql", self.version, self.description)
+    }
+
+    pub(crate) fn statements(&self, backend: Backend) -> Result<Vec<Statement>, String> {
+        split_statements(&self.sql, backend)
+    }
+}

@@ -1,0 +1,220 @@
+//! The database URL from host.yaml: which backend, where, and how to keep
+//! its password out of logs.
+//!
+//! * `postgresql://user[:password]@host[:port]/db` (or `?host=/socket/dir`)
+//! * `mysql://…` or `mariadb://…` (or `?socket=/path/mysqld.sock`)
+//! * `sqlite:///absolute/path.sqlite` — taken inside the host's root
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use hop_artifact::migration::Backend;
+use url::Url;
+
+/// A parsed database URL.
+#[derive(Clone)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    url: Url,
+    sqlite_path: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UrlError {
+    #[error("database URL {0} is not a URL")]
+    NotUrl(String),
+    #[error(
+        "database URL {0}: unknown scheme (use postgresql://, mysql://, mariadb:// or sqlite:///path)"
+    )]
+    Scheme(String),
+    #[error(
+        "database URL {0}: a sqlite URL needs an absolute path, as in sqlite:///var/lib/manager/db.sqlite"
+    )]
+    SqlitePath(String),
+    #[error(
+        "database URL {0}: name the database in the path, as in postgresql://user@host/manager"
+    )]
+    NoDatabase(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `text`; a SQLite path is taken inside `root`.
+    pub fn parse(text: &str, root: &Path) -> Result<Self, UrlError> {
+        let url = Url::parse(text).map_err(|_| UrlError::NotUrl(redact_text(text)))?;
+        let shown = || redact(&url);
+        let backend = match url.scheme() {
+            "postgresql" | "postgres" => Backend::Postgresql,
+            "mysql" | "mariadb" => Backend::Mariadb,
+            "sqlite" => Backend::Sqlite,
+            _ => return Err(UrlError::Scheme(shown())),
+        };
+        let sqlite_path = if backend == Backend::Sqlite {
+            let path = url.path();
+            if !path.starts_with('/')
+                || path.len() < 2
+                || url.host_str().is_some_and(|h| !h.is_empty())
+            {
+                return Err(UrlError::SqlitePath(shown()));
+            }
+            Some(root.join(path.trim_start_matches('/')))
+        } else {
+            if url.path().trim_start_matches('/').is_empty() {
+                return Err(UrlError::NoDatabase(shown()));
+            }
+            None
+        };
+        Ok(Self {
+            backend,
+            url,
+            sqlite_path,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The SQLite file (inside the root), for SQLite URLs.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.sqlite_path.as_deref()
+    }
+
+    /// The URL with the password replaced by `***`: safe to print and log.
+    pub fn redacted(&self) -> String {
+        redact(&self.url)
+    }
+
+    /// The password, if the URL has one (percent-decoded).
+    pub fn password(&self) -> Option<String> {
+        self.url.password().map(|p| {
+            url::form_urlencoded::parse(format!("p={p}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The URL without its password, for tools that take the password from
+    /// the environment.
+    pub fn without_password(&self) -> String {
+        let mut url = self.url.clone();
+        let _ = url.set_password(None);
+        url.to_string()
+    }
+
+    /// The full URL, password included: only for opening connections.
+    pub(crate) fn secret_url(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// The database name (the URL path), for PostgreSQL and MariaDB.
+    pub fn database(&self) -> String {
+        self.url.path().trim_start_matches('/').to_owned()
+    }
+
+    pub fn user(&self) -> Option<String> {
+        (!self.url.username().is_empty()).then(|| self.url.username().to_owned())
+    }
+
+    pub fn host(&self) -> Option<String> {
+        self.url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+    }
+
+    pub fn port(&self) -> Option<u16> {
+        self.url.port()
+    }
+
+    /// A query parameter such as `host` (PostgreSQL socket directory) or
+    /// `socket` (MariaDB socket path).
+    pub fn query(&self, key: &str) -> Option<String> {
+        self.url
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+fn redact(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.to_string()
+}
+
+/// Best-effort redaction of something that did not even parse.
+fn redact_text(text: &str) -> String {
+    match (text.find("://"), text.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &text[s + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &text[..s + 3], &creds[..colon], &text[at..]),
+                None => text.to_owned(),
+            }
+        }
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_everywhere() {
+        let u = DatabaseUrl::parse(
+            "postgresql://manager:s3cr%40t@db:5432/manager",
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(u.redacted(), "postgresql://manager:***@db:5432/manager");
+        assert_eq!(format!("{u} {u:?}").matches("s3cr").count(), 0);
+        assert_eq!(u.password().as_deref(), Some("s3cr@t"));
+        assert_eq!(u.without_password(), "postgresql://manager@db:5432/manager");
+        let bad = DatabaseUrl::parse("oracle://u:hunter2@h/db", Path::new("/")).unwrap_err();
+        assert!(!bad.to_string().contains("hunter2"), "{bad}");
+        assert_eq!(redact_text("x://u:hunter2@h"), "x://u:***@h");
+    }
+
+    #[test]
+    fn sqlite_paths_are_taken_inside_the_root() {
+        let u = DatabaseUrl::parse("sqlite:///var/lib/manager/db.sqlite", Path::new("/srv/h1"))
+            .unwrap();
+        assert_eq!(
+            u.sqlite_path(),
+            Some(Path::new("/srv/h1/var/lib/manager/db.sqlite"))
+        );
+        assert!(DatabaseUrl::parse("sqlite://relative.db", Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn knows_backends_and_socket_parameters() {
+        let u = DatabaseUrl::parse(
+            "mariadb://root@localhost/m?socket=/run/mysqld/mysqld.sock",
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(u.backend(), Backend::Mariadb);
+        assert_eq!(
+            u.query("socket").as_deref(),
+            Some("/run/mysqld/mysqld.sock")
+        );
+        assert_eq!(u.database(), "m");
+        assert!(DatabaseUrl::parse("postgresql://h/", Path::new("/")).is_err());
+    }
+}
