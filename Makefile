@@ -26,14 +26,24 @@ build:
 release-tree: build
 	$(HOP_TESTDATA) release --out $(RELEASE_TREE)
 
+DEMO_HOST := $(OUT)/host
+
 demo: deps release-tree
 	@mkdir -p $(OUT)/keys
 	@test -f $(OUT)/keys/vendor.sec.asc || $(HOP_BUILD) keygen --out-dir $(OUT)/keys --name vendor
+	@echo "== release engineer: build and sign the hops"
 	$(HOP_BUILD) build manifests/manager-4.0.1-to-4.1.1.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/manager-4.0.1-to-4.1.1.hop
 	$(HOP_BUILD) build manifests/manager-4.1.1-to-4.2.0.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/manager-4.1.1-to-4.2.0.hop
 	$(HOP_BUILD) inspect $(OUT)/manager-4.0.1-to-4.1.1.hop
-	$(HOP_INSTALL) verify $(OUT)/manager-4.0.1-to-4.1.1.hop --key $(OUT)/keys/vendor.pub.asc
-	$(HOP_INSTALL) verify $(OUT)/manager-4.1.1-to-4.2.0.hop --key $(OUT)/keys/vendor.pub.asc
+	@echo "== customer: a manager host at 4.0.1 (a sandbox in $(DEMO_HOST))"
+	@test ! -f $(DEMO_HOST)/etc/supervisord.conf || $(HOP_TESTDATA) sandbox-stop --root $(DEMO_HOST) >/dev/null 2>&1 || true
+	$(HOP_TESTDATA) sandbox-create --root $(DEMO_HOST) --trust $(OUT)/keys/vendor.pub.asc
+	$(HOP_INSTALL) verify $(OUT)/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
+	$(HOP_INSTALL) check $(OUT)/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
+	$(HOP_INSTALL) apply $(OUT)/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
+	@echo "rest-service now says: $$(curl -s http://127.0.0.1:8101/version)"
+	$(HOP_INSTALL) status --root $(DEMO_HOST)
+	$(HOP_TESTDATA) sandbox-stop --root $(DEMO_HOST)
 
 test: deps
 	$(CARGO) build --workspace --bins --tests

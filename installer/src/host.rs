@@ -66,6 +66,8 @@ pub struct Host {
 impl Host {
     /// Reads `<root>/etc/hop/host.yaml`.
     pub fn open(root: &Path) -> Result<Self> {
+        // Tools such as `rpm --root` need an absolute root.
+        let root = &std::path::absolute(root).with_context(|| format!("cannot resolve {}", root.display()))?;
         let path = root.join(HOST_CONFIG);
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!(
@@ -73,8 +75,17 @@ impl Host {
                 path.display()
             )
         })?;
-        let config: HostConfig = yaml::from_str(&text)
+        let mut config: HostConfig = yaml::from_str(&text)
             .with_context(|| format!("{} is not a valid host config", path.display()))?;
+        // Directories may be written with a trailing slash.
+        for dir in [Some(&mut config.trusted_keys), config.rpm_cache.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if dir.len() > 1 {
+                *dir = dir.trim_end_matches('/').to_owned();
+            }
+        }
         for (field, value) in [
             ("trusted_keys", Some(&config.trusted_keys)),
             ("rpm_cache", config.rpm_cache.as_ref()),

@@ -9,11 +9,11 @@ use hop_installer::error::ExitStatus;
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(failure) => {
             let word = match failure.status {
                 ExitStatus::Refused => "refused",
-                ExitStatus::RolledBack => "failed, rolled back",
+                ExitStatus::RolledBack => "failed and rolled back",
                 ExitStatus::NeedsAttention => "failed, needs attention",
                 ExitStatus::Done => "done",
             };

@@ -52,8 +52,11 @@ pub trait Observer {
     fn starting(&mut self, _script: &Script) -> Result<(), String> {
         Ok(())
     }
-    /// After each statement of a migration.
-    fn statement_done(&mut self, _script: &Script, _line: usize) {}
+    /// After each statement of a migration; an `Err` fails the migration
+    /// there (rolled back where the database allows).
+    fn statement_done(&mut self, _script: &Script, _line: usize) -> Result<(), String> {
+        Ok(())
+    }
     /// After a migration is recorded as applied.
     fn finished(&mut self, _script: &Script, _elapsed: Duration) {}
     /// After each committed batch; an `Err` stops the run there (the
@@ -189,6 +192,11 @@ impl Migrator {
         } else {
             Err(MigrateError::Incompatible(problems))
         }
+    }
+
+    /// The database's size on disk in bytes.
+    pub fn database_size(&mut self) -> Result<u64, MigrateError> {
+        self.conn.size()
     }
 
     /// The history, oldest first; empty when the table does not exist yet
@@ -342,11 +350,14 @@ impl Migrator {
         if self.transactional(&statements) {
             self.conn.begin().map_err(|e| fail(1, e, false))?;
             for st in &statements {
-                if let Err(e) = self.conn.execute(&st.sql) {
+                if let Err(e) = self
+                    .conn
+                    .execute(&st.sql)
+                    .and_then(|()| observer.statement_done(script, st.line))
+                {
                     let _ = self.conn.rollback();
                     return Err(fail(st.line, e, false));
                 }
-                observer.statement_done(script, st.line);
             }
             row.duration_ms = start.elapsed().as_millis() as u64;
             if let Err(e) = self
@@ -367,13 +378,16 @@ impl Migrator {
                 MigrateError::db(format!("recording the start of {}", script.file_name()), e)
             })?;
             for st in &statements {
-                if let Err(e) = self.conn.execute(&st.sql) {
+                if let Err(e) = self
+                    .conn
+                    .execute(&st.sql)
+                    .and_then(|()| observer.statement_done(script, st.line))
+                {
                     row.error = Some(format!("line {}: {e}", st.line));
                     row.duration_ms = start.elapsed().as_millis() as u64;
                     let _ = self.conn.write_history(&row);
                     return Err(fail(st.line, e, true));
                 }
-                observer.statement_done(script, st.line);
             }
             row.success = true;
             row.error = None;

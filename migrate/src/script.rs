@@ -43,3 +43,33 @@ impl Script {
         split_statements(&self.sql, backend)
     }
 }
+
+/// Loads the migrations of a directory for `backend`: portable files, each
+/// replaced by a same-named file under `<backend>/` when there is one.
+pub fn load_dir(dir: &std::path::Path, backend: Backend) -> Result<Vec<Script>, String> {
+    let read = |d: &std::path::Path| -> Result<Vec<(String, std::path::PathBuf)>, String> {
+        let Ok(entries) = std::fs::read_dir(d) else {
+            return Ok(Vec::new());
+        };
+        let mut files: Vec<(String, std::path::PathBuf)> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+            .filter(|(n, _)| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        Ok(files)
+    };
+    let variants = read(&dir.join(backend.as_str()))?;
+    let mut scripts = Vec::new();
+    for (name, path) in read(dir)? {
+        let path = variants
+            .iter()
+            .find(|(v, _)| *v == name)
+            .map_or(path, |(_, p)| p.clone());
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        scripts.push(Script::parse(&name, &text)?);
+    }
+    Ok(scripts)
+}

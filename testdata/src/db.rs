@@ -44,6 +44,7 @@ pub struct TestDatabase {
     /// The root SQLite paths are taken inside (`/` otherwise).
     pub root: PathBuf,
     name: String,
+    keep: bool,
 }
 
 impl TestDatabase {
@@ -83,6 +84,7 @@ impl TestDatabase {
             url,
             root,
             name,
+            keep: false,
         })
     }
 
@@ -172,8 +174,18 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Keeps the database when this value is dropped (a demo host).
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
         let _ = match self.backend {
             Backend::Postgresql => admin_pg().and_then(|mut c| {
                 Ok(c.batch_execute(&format!(
@@ -217,7 +229,7 @@ fn run_tool(command: &mut std::process::Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn sqlite_snapshot(file: &Path) -> Result<String> {
+pub fn sqlite_snapshot(file: &Path) -> Result<String> {
     let conn = rusqlite::Connection::open(file)?;
     let mut out = String::new();
     let mut objects = conn.prepare(

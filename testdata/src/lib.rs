@@ -11,3 +11,4 @@ pub mod db;
 pub mod fixtures;
 pub mod product;
 pub mod rpms;
+pub mod sandbox;

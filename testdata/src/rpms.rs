@@ -26,6 +26,8 @@ pub struct RpmSpec {
     pub files: Vec<RpmFile>,
     /// Leave the payload uncompressed (large benchmark packages).
     pub uncompressed: bool,
+    /// A `%pre` scriptlet (tests use a failing one).
+    pub pre_install: Option<String>,
 }
 
 impl RpmSpec {
@@ -37,6 +39,7 @@ impl RpmSpec {
             summary: format!("{name} {version}"),
             files: Vec::new(),
             uncompressed: false,
+            pre_install: None,
         }
     }
 
@@ -72,6 +75,9 @@ impl RpmSpec {
             .release(&self.release)
             .build_host("hop-testdata")
             .vendor("hop demo");
+        if let Some(script) = &self.pre_install {
+            builder.pre_install_script(script.as_str());
+        }
         for file in &self.files {
             builder
                 .with_file_contents(

@@ -1,23 +1,31 @@
-//! The command line: parses arguments and calls the verb's operation.
+//! The command line: parses arguments, calls the verb's operation, prints
+//! its result (text, or JSON with `--json`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
 use crate::error::Failure;
 use crate::ops;
+use crate::output::Output;
+use crate::preflight::Level;
+
+const EXIT_CODES: &str = "Exit status: 0 done; 1 failed and rolled back (the host is where it was); \
+2 refused before any change; 3 failed and needs attention (the message names the next command).";
 
 #[derive(Parser)]
-#[command(
-    name = "hop-install",
-    version,
-    about = "Verify and apply .hop upgrade packages on a manager host",
-    after_help = "Exit status: 0 done; 1 failed and rolled back; 2 refused before any change; \
-3 failed and needs attention (the message names the next command)."
-)]
+#[command(name = "hop-install", version, about = "Verify and apply .hop upgrade packages on a manager host", after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct RootArg {
+    /// The host's root directory (a whole host in a directory, for tests and demos)
+    #[arg(long, default_value = "/", value_name = "DIR")]
+    pub root: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -26,36 +34,212 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  hop-install verify manager-4.0.1-to-4.1.1.hop\n  \
 hop-install verify manager-4.0.1-to-4.1.1.hop --key vendor.pub.asc\n\n\
-Without --key, the host's trusted keys (host.yaml trusted_keys) are used."
+Without --key, the host's trusted keys (host.yaml trusted_keys) are used. Exit 0 if good, 2 if not."
     )]
     Verify {
         package: PathBuf,
         /// Trust this public key instead of the host's (repeatable)
         #[arg(long)]
         key: Vec<PathBuf>,
-        /// The host's root directory
-        #[arg(long, default_value = "/")]
-        root: PathBuf,
+        #[command(flatten)]
+        root: RootArg,
+    },
+    /// Run the preflight checks for a package and print them as a table
+    #[command(
+        after_help = "Examples:\n  hop-install check manager-4.0.1-to-4.1.1.hop\n  \
+hop-install check manager-4.0.1-to-4.1.1.hop --json\n\n\
+Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any FAILURE."
+    )]
+    Check {
+        package: PathBuf,
+        #[command(flatten)]
+        root: RootArg,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upgrade this host by one hop, rolling back on any failure
+    #[command(
+        after_help = "Examples:\n  hop-install apply manager-4.0.1-to-4.1.1.hop --dry-run\n  \
+hop-install apply manager-4.0.1-to-4.1.1.hop\n\n\
+Steps: verify, preflight, stage, backup, online migrations, stop services, install RPMs,\n\
+deploy configs, offline migrations, start services, health gate, commit, post migrations,\n\
+clean up. Any failure before commit rolls the host back (exit 1). Ctrl-C stops at the\n\
+next safe point and rolls back. If hop-install itself is killed, run `hop-install resume`."
+    )]
+    Apply {
+        package: PathBuf,
+        #[command(flatten)]
+        root: RootArg,
+        /// Print the plan with everything that would change; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finish an interrupted operation: forward if its changes were complete, else back
+    #[command(after_help = "Example:\n  hop-install resume\n\n\
+Forward once the interrupted hop's offline migrations were done (exit 0), else it rolls\n\
+back (exit 1). Either way the services end healthy. A chain (upgrade --to) continues.")]
+    Resume {
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo an interrupted operation, or the last completed hop (with --yes)
+    #[command(
+        after_help = "Examples:\n  hop-install rollback\n  hop-install rollback --yes\n\n\
+Without an unfinished operation, rolls back the last completed hop from its backups (only\n\
+until the next hop is applied); that restores the database as it was before the hop, so\n\
+it asks for --yes."
+    )]
+    Rollback {
+        #[command(flatten)]
+        root: RootArg,
+        /// Confirm rolling back a completed hop (its later database changes are lost)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the installed version, the last operation and any unfinished one
+    #[command(after_help = "Example:\n  hop-install status --json")]
+    Status {
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the operations run on this host
+    #[command(after_help = "Example:\n  hop-install history")]
+    History {
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Database views
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// The schema history and the pending migrations of the installed version
+    #[command(after_help = "Example:\n  hop-install db status\n\nRead-only.")]
+    Status {
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long)]
+        json: bool,
     },
 }
 
-/// Runs a parsed command; `Ok` means exit 0.
-pub fn run(cli: Cli) -> Result<(), Failure> {
+fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::refused(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Runs a parsed command; `Ok(code)` is the exit status on success paths.
+pub fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Verify { package, key, root } => {
-            let trusted = ops::verify::trusted_keys(&root, &key)?;
-            let verified = ops::verify::verify(&package, &trusted)?;
-            let signer = verified.signer.as_ref();
+            let v = ops::verify::verify(&root.root, &package, &key)?;
             println!(
-                "OK {}: {} members intact, signed by {}{}",
-                verified.manifest.title(),
-                verified.manifest.members.len(),
-                signer.map_or("?", |s| s.fingerprint.as_str()),
-                signer
-                    .map(|s| format!(" (trusted via {})", s.key_source))
-                    .unwrap_or_default()
+                "OK {}: {} members intact, signed by {}{} (trusted via {})",
+                v.manifest.title(),
+                v.manifest.members.len(),
+                v.signer.fingerprint,
+                v.signer
+                    .user_id
+                    .as_ref()
+                    .map(|u| format!(" ({u})"))
+                    .unwrap_or_default(),
+                v.signer.key_source
             );
-            Ok(())
+            Ok(0)
+        }
+        Command::Check {
+            package,
+            root,
+            json,
+        } => {
+            let checks = ops::check::check(&root.root, &package)?;
+            if json {
+                print_json(
+                    &serde_json::json!({ "result": checks.worst(), "checks": checks.checks }),
+                )?;
+            } else {
+                print!("{}", checks.render());
+            }
+            Ok(match checks.worst() {
+                Level::Ok => 0,
+                Level::Warning => 1,
+                Level::Failure => 2,
+            })
+        }
+        Command::Apply {
+            package,
+            root,
+            dry_run,
+            json,
+        } => {
+            let out = Output::new(json);
+            match ops::apply::apply(&root.root, &package, dry_run, &out)? {
+                ops::apply::Applied::Plan(plan) => print!("{plan}"),
+                ops::apply::Applied::Upgraded(report) if json => print_json(&report)?,
+                ops::apply::Applied::Upgraded(report) => print!("{}", report.render()),
+            }
+            Ok(0)
+        }
+        Command::Resume { root, json } => {
+            let out = Output::new(json);
+            match ops::resume::resume(&root.root, &out)? {
+                ops::resume::Resumed::Nothing => println!(
+                    "nothing to resume: no unfinished operation on {}",
+                    display(&root.root)
+                ),
+                ops::resume::Resumed::Finished(report) if json => print_json(&report)?,
+                ops::resume::Resumed::Finished(report) => print!("{}", report.render()),
+            }
+            Ok(0)
+        }
+        Command::Rollback { root, yes } => {
+            let out = Output::new(false);
+            println!("{}", ops::rollback::rollback(&root.root, yes, &out)?);
+            Ok(0)
+        }
+        Command::Status { root, json } => {
+            let status = ops::status::status(&root.root)?;
+            if json {
+                print_json(&status)?;
+            } else {
+                print!("{}", ops::status::render(&status));
+            }
+            Ok(0)
+        }
+        Command::History { root, json } => {
+            let lines = ops::history::history(&root.root)?;
+            if json {
+                print_json(&lines)?;
+            } else {
+                print!("{}", ops::history::render(&lines));
+            }
+            Ok(0)
+        }
+        Command::Db(DbCommand::Status { root, json }) => {
+            let status = ops::db_status::db_status(&root.root)?;
+            if json {
+                print_json(&status)?;
+            } else {
+                print!("{}", ops::db_status::render(&status));
+            }
+            Ok(0)
         }
     }
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
 }

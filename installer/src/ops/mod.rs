@@ -1,4 +1,12 @@
 //! One module per `hop-install` verb, each a few plain functions over the
 //! host model.
 
+pub mod apply;
+pub mod check;
+pub mod db_status;
+pub mod history;
+pub mod resume;
+pub mod rollback;
+pub mod status;
+pub mod upgrade;
 pub mod verify;

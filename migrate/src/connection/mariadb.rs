@@ -128,6 +128,17 @@ impl Connection for Maria {
         Ok(n.unwrap_or(0) > 0)
     }
 
+    fn size(&mut self) -> Result<u64, MigrateError> {
+        let n: Option<Option<u64>> = self
+            .conn
+            .query_first(
+                "SELECT CAST(COALESCE(SUM(data_length + index_length), 0) AS UNSIGNED) \
+                 FROM information_schema.TABLES WHERE table_schema = DATABASE()",
+            )
+            .map_err(|e| MigrateError::db("reading the database size", message(&e)))?;
+        Ok(n.flatten().unwrap_or(0))
+    }
+
     fn history(&mut self) -> Result<Vec<HistoryRow>, MigrateError> {
         let rows: Vec<Row> = self
             .conn

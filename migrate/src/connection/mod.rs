@@ -31,6 +31,8 @@ pub(crate) trait Connection {
     fn commit(&mut self) -> Result<(), String>;
     fn rollback(&mut self) -> Result<(), String>;
     fn history_exists(&mut self) -> Result<bool, MigrateError>;
+    /// The database's size on disk, in bytes (for backup space checks).
+    fn size(&mut self) -> Result<u64, MigrateError>;
     fn history(&mut self) -> Result<Vec<HistoryRow>, MigrateError>;
     /// Inserts or updates the row of `row.version`.
     fn write_history(&mut self, row: &HistoryRow) -> Result<(), String>;

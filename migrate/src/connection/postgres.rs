@@ -110,6 +110,13 @@ impl Connection for Pg {
             .map_err(|e| MigrateError::db("looking for the history table", message(&e)))
     }
 
+    fn size(&mut self) -> Result<u64, MigrateError> {
+        self.client
+            .query_one("SELECT pg_database_size(current_database())", &[])
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .map_err(|e| MigrateError::db("reading the database size", message(&e)))
+    }
+
     fn history(&mut self) -> Result<Vec<HistoryRow>, MigrateError> {
         let rows = self
             .client

@@ -16,6 +16,7 @@ use crate::url::DatabaseUrl;
 
 pub(crate) struct Lite {
     conn: rusqlite::Connection,
+    path: PathBuf,
     lock_path: PathBuf,
     lock: Option<File>,
 }
@@ -38,10 +39,11 @@ impl Lite {
         }
         let conn = rusqlite::Connection::open_with_flags(&path, flags)
             .map_err(|e| unreachable(format!("{}: {e}", path.display())))?;
-        let mut lock_path = path.into_os_string();
+        let mut lock_path = path.clone().into_os_string();
         lock_path.push(".hop-lock");
         Ok(Self {
             conn,
+            path,
             lock_path: lock_path.into(),
             lock: None,
         })
@@ -121,6 +123,12 @@ impl Connection for Lite {
             )
             .map(|n| n > 0)
             .map_err(|e| MigrateError::db("looking for the history table", e))
+    }
+
+    fn size(&mut self) -> Result<u64, MigrateError> {
+        std::fs::metadata(&self.path)
+            .map(|m| m.len())
+            .map_err(|e| MigrateError::db("reading the database size", e))
     }
 
     fn history(&mut self) -> Result<Vec<HistoryRow>, MigrateError> {

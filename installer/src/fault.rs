@@ -1,0 +1,63 @@
+//! Fault injection, a test aid: `HOP_FAULT=ACTION@POINT[,…]` makes
+//! hop-install die or fail at a named point, so tests can prove that every
+//! crash and every failure ends at `from` or `to`.
+//!
+//! * `kill@install_rpms.mid` — SIGKILL this process (and the `rpm` it is
+//!   running) in the middle of installing RPMs;
+//! * `fail@health_gate.begin` — make the health gate fail.
+//!
+//! Points are `<step>.begin` (journaled as started, nothing done yet),
+//! `<step>.mid` (part done) and `<step>.end` (done, not yet journaled),
+//! for every step name in the journal, plus `rollback.<part>` during a
+//! rollback. It is compiled in always: it costs one environment lookup per
+//! point, and testing the shipped binary beats testing a special build. It
+//! is documented for support staff only and does nothing unless set.
+
+use std::time::Duration;
+
+pub const ENV: &str = "HOP_FAULT";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Kill,
+    Fail,
+}
+
+/// What `HOP_FAULT` asks for at `point`.
+pub fn armed(point: &str) -> Option<Action> {
+    let spec = std::env::var(ENV).ok()?;
+    spec.split(',').find_map(|item| {
+        let (action, at) = item.trim().split_once('@')?;
+        if at != point {
+            return None;
+        }
+        match action {
+            "kill" => Some(Action::Kill),
+            "fail" => Some(Action::Fail),
+            _ => None,
+        }
+    })
+}
+
+/// Acts on `point`: dies, fails, or (usually) does nothing.
+pub fn hit(point: &str) -> Result<(), String> {
+    match armed(point) {
+        None => Ok(()),
+        Some(Action::Fail) => Err(format!("injected failure at {point} ({ENV})")),
+        Some(Action::Kill) => kill_self(None),
+    }
+}
+
+/// SIGKILLs this process (and first the process group `child_group`), as a
+/// power cut would.
+pub fn kill_self(child_group: Option<u32>) -> ! {
+    use nix::sys::signal::{Signal, kill, killpg};
+    use nix::unistd::Pid;
+    if let Some(group) = child_group {
+        let _ = killpg(Pid::from_raw(group as i32), Signal::SIGKILL);
+    }
+    let _ = kill(Pid::this(), Signal::SIGKILL);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,137 @@
+//! `hop-install status`: what runs here, the last operation, and any
+//! unfinished one with the command that finishes it.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::Failure;
+use crate::journal::{self, OpPhase};
+use crate::preflight;
+use crate::services::ServiceState;
+use crate::state::StateDir;
+
+use super::check::{logging_runner, open_host};
+use super::history::read_history;
+
+#[derive(Serialize)]
+pub struct Unfinished {
+    pub operation: String,
+    pub title: String,
+    pub phase: OpPhase,
+    pub stopped_during: Option<String>,
+    pub cause: Option<String>,
+    pub next: String,
+}
+
+#[derive(Serialize)]
+pub struct HostStatus {
+    pub root: String,
+    pub product: String,
+    pub version: Option<String>,
+    /// `hop` (hop's record) or `rpm` (before hop's first run).
+    pub version_source: &'static str,
+    pub last_operation: Option<crate::operation::HistoryLine>,
+    pub unfinished: Option<Unfinished>,
+    pub services: Vec<(String, String)>,
+}
+
+pub fn status(root: &Path) -> Result<HostStatus, Failure> {
+    let host = open_host(root)?;
+    let runner = logging_runner(&host, "status");
+    let installed =
+        preflight::installed(&host, &runner).map_err(|e| Failure::refused(format!("{e:#}")))?;
+    let sd = StateDir::of(&host);
+    let unfinished = journal::find_open(&sd)
+        .map_err(|e| Failure::refused(format!("{e:#}")))?
+        .map(|j| Unfinished {
+            operation: j.id.clone(),
+            title: j.title(),
+            phase: j.phase,
+            stopped_during: j.last_touched().map(|s| s.title().to_owned()),
+            cause: j.cause.clone(),
+            next: match j.phase {
+                OpPhase::RollbackFailed => {
+                    format!("hop-install rollback --root {}", host.root.display())
+                }
+                _ => format!(
+                    "hop-install resume --root {} (or hop-install rollback --root {})",
+                    host.root.display(),
+                    host.root.display()
+                ),
+            },
+        });
+    let manager = crate::services::for_host(&host, &runner);
+    let names: Vec<String> = crate::package::load_manifest(&sd.installed().join("hop.yaml"))
+        .map(|m| m.services.into_iter().map(|s| s.name).collect())
+        .unwrap_or_default();
+    let services = names
+        .into_iter()
+        .map(|n| {
+            let state = match manager.status(&n) {
+                Ok(ServiceState::Running { pid }) => format!(
+                    "running{}",
+                    pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+                ),
+                Ok(other) => format!("{other:?}").to_lowercase(),
+                Err(e) => format!("unknown: {e:#}"),
+            };
+            (n, state)
+        })
+        .collect();
+    Ok(HostStatus {
+        root: host.root.display().to_string(),
+        product: host.config.product.clone(),
+        version: installed.version.map(|v| v.to_string()),
+        version_source: if installed.state.is_some() {
+            "hop"
+        } else {
+            "rpm"
+        },
+        last_operation: read_history(&sd).ok().and_then(|h| h.into_iter().last()),
+        unfinished,
+        services,
+    })
+}
+
+pub fn render(s: &HostStatus) -> String {
+    let mut out = format!(
+        "{} {} on {} (from {})\n",
+        s.product,
+        s.version.as_deref().unwrap_or("(unknown version)"),
+        s.root,
+        if s.version_source == "hop" {
+            "hop's record"
+        } else {
+            "the RPM database"
+        }
+    );
+    match &s.last_operation {
+        Some(l) => {
+            out += &format!(
+                "last operation: {} → {}, {} at {} ({})\n",
+                l.from, l.to, l.outcome, l.finished_at, l.id
+            )
+        }
+        None => out += "last operation: none\n",
+    }
+    match &s.unfinished {
+        Some(u) => {
+            out += &format!(
+                "UNFINISHED: {} ({:?}), stopped during \"{}\"\n",
+                u.title,
+                u.phase,
+                u.stopped_during.as_deref().unwrap_or("?")
+            );
+            if let Some(c) = &u.cause {
+                out += &format!("  cause: {c}\n");
+            }
+            out += &format!("  next: {}\n", u.next);
+        }
+        None => out += "unfinished operation: none\n",
+    }
+    for (name, state) in &s.services {
+        out += &format!("service {name}: {state}\n");
+    }
+    out
+}

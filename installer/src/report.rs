@@ -1,0 +1,130 @@
+//! The report at the end of an operation: each step's duration, the
+//! downtime window (first stop → health gate passed), what happened to
+//! configs and migrations.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::journal::{Journal, StepStatus};
+use crate::steps::configs::Deployed;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepTime {
+    pub step: &'static str,
+    pub title: &'static str,
+    pub duration_ms: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MigrationCounts {
+    pub online: usize,
+    pub offline: usize,
+    pub post: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub operation: String,
+    pub product: String,
+    pub from: String,
+    pub to: String,
+    /// `upgraded`, `rolled back`, …
+    pub outcome: String,
+    pub steps: Vec<StepTime>,
+    /// First service stopped → last health check passed.
+    pub downtime_ms: Option<u64>,
+    pub total_ms: u64,
+    pub configs: Vec<Deployed>,
+    pub migrations: MigrationCounts,
+    pub log: PathBuf,
+}
+
+impl Report {
+    pub fn from_journal(
+        journal: &Journal,
+        outcome: &str,
+        migrations: MigrationCounts,
+        log: PathBuf,
+    ) -> Self {
+        let configs = std::fs::read(journal.dir().join("configs.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let steps: Vec<StepTime> = journal
+            .steps
+            .iter()
+            .filter(|r| r.status == StepStatus::Done)
+            .map(|r| StepTime {
+                step: r.step.name(),
+                title: r.step.title(),
+                duration_ms: r.duration_ms.unwrap_or(0),
+            })
+            .collect();
+        let started = journal
+            .steps
+            .iter()
+            .filter_map(|r| r.started_ms)
+            .min()
+            .unwrap_or(0);
+        let total_ms = crate::state::now_ms().saturating_sub(started);
+        Self {
+            operation: journal.id.clone(),
+            product: journal.product.clone(),
+            from: journal.from.clone(),
+            to: journal.to.clone(),
+            outcome: outcome.to_owned(),
+            steps,
+            downtime_ms: match (journal.downtime_start_ms, journal.downtime_end_ms) {
+                (Some(a), Some(b)) if b >= a => Some(b - a),
+                _ => None,
+            },
+            total_ms,
+            configs,
+            migrations,
+            log,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "{} {} → {}: {} in {:.1}s\n",
+            self.product,
+            self.from,
+            self.to,
+            self.outcome,
+            self.total_ms as f64 / 1000.0
+        );
+        for s in &self.steps {
+            out += &format!(
+                "  {:<38} {:>8.3}s\n",
+                s.title,
+                s.duration_ms as f64 / 1000.0
+            );
+        }
+        if let Some(d) = self.downtime_ms {
+            out += &format!(
+                "downtime: {:.3}s (first service stopped → health gate passed)\n",
+                d as f64 / 1000.0
+            );
+        }
+        let m = &self.migrations;
+        out += &format!(
+            "migrations applied: {} online, {} offline, {} post\n",
+            m.online, m.offline, m.post
+        );
+        for c in &self.configs {
+            match &c.hopnew {
+                Some(new) => {
+                    out += &format!(
+                        "config {}: {} — the new version is {new}\n",
+                        c.dest, c.action
+                    )
+                }
+                None => out += &format!("config {}: {}\n", c.dest, c.action),
+            }
+        }
+        out += &format!("log: {}\n", self.log.display());
+        out
+    }
+}

@@ -1,0 +1,105 @@
+//! The service manager behind one small trait: supervisord (tests, the
+//! demo, some hosts) and systemd (most hosts).
+
+mod supervisord;
+mod systemd;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::host::{Host, ServiceManagerKind};
+use crate::runner::Runner;
+
+pub use supervisord::Supervisord;
+pub use systemd::Systemd;
+
+/// What the service manager says about a service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServiceState {
+    Running {
+        pid: Option<u32>,
+    },
+    Starting,
+    Stopped,
+    /// Exited, crashed or given up on; the text says how.
+    Failed(String),
+    Unknown(String),
+}
+
+impl ServiceState {
+    pub fn is_running(&self) -> bool {
+        matches!(self, ServiceState::Running { .. } | ServiceState::Starting)
+    }
+}
+
+/// The operations hop needs from a service manager.
+pub trait ServiceManager {
+    fn status(&self, name: &str) -> Result<ServiceState>;
+    /// Starts the service (a running one is left alone).
+    fn start(&self, name: &str) -> Result<()>;
+    /// Asks the service to stop gracefully (the manager escalates after its
+    /// own timeout); returns once it is down or `timeout` passed.
+    fn stop(&self, name: &str, timeout: Duration) -> Result<()>;
+    /// Sends a signal such as `SIGUSR2` to the service's processes.
+    fn signal(&self, name: &str, signal: &str) -> Result<()>;
+    /// Kills the service's processes outright.
+    fn kill(&self, name: &str) -> Result<()>;
+}
+
+/// The host's service manager.
+pub fn for_host(host: &Host, runner: &Runner) -> Box<dyn ServiceManager> {
+    match host.config.services.manager {
+        ServiceManagerKind::Supervisord => Box::new(Supervisord::new(host, runner.clone())),
+        ServiceManagerKind::Systemd => Box::new(Systemd::new(runner.clone())),
+    }
+}
+
+/// Drains (optional), stops gracefully within `stop_timeout`, then kills:
+/// returns how the service went down.
+pub fn stop_gracefully(
+    manager: &dyn ServiceManager,
+    name: &str,
+    drain: Option<(&str, Duration)>,
+    stop_timeout: Duration,
+) -> Result<&'static str> {
+    if !manager.status(name)?.is_running() {
+        return Ok("was not running");
+    }
+    if let Some((signal, timeout)) = drain {
+        manager.signal(name, signal)?;
+        if wait_until_down(manager, name, timeout)? {
+            manager.stop(name, Duration::from_secs(5))?;
+            return Ok("drained");
+        }
+    }
+    manager.stop(name, stop_timeout)?;
+    if wait_until_down(manager, name, Duration::from_secs(1))? {
+        return Ok("stopped");
+    }
+    manager.kill(name)?;
+    manager.stop(name, Duration::from_secs(5))?;
+    if wait_until_down(manager, name, Duration::from_secs(5))? {
+        Ok("killed after the stop timeout")
+    } else {
+        anyhow::bail!("{name} is still running after SIGKILL")
+    }
+}
+
+/// Polls until the service is not running; false if `timeout` passed.
+pub fn wait_until_down(
+    manager: &dyn ServiceManager,
+    name: &str,
+    timeout: Duration,
+) -> Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if !manager.status(name)?.is_running() {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,240 @@
+//! Backup: before anything changes, save what the rollback needs — the
+//! database dump, every config the hop will replace (and any `.hopnew`
+//! beside it), the RPM files of the installed components, hop's own state
+//! — and record it all in `backup/facts.json`.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use hop_artifact::package_manifest::Service;
+use hop_migrate::backup;
+use serde::{Deserialize, Serialize};
+
+use super::Context;
+use crate::atomic;
+use crate::journal::Step;
+use crate::rpmdb::{RpmDb, nevra_of_file};
+use crate::state::HostState;
+
+/// What the host had before the operation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Facts {
+    pub database_dump: PathBuf,
+    pub configs_archive: PathBuf,
+    /// Host paths (absolute) of every config and `.hopnew` the hop may
+    /// write, and whether each existed (then it is in the archive).
+    pub configs: Vec<(String, bool)>,
+    /// Per component name: the NEVRAs installed, and their RPM files.
+    pub rpms: Vec<RpmsBefore>,
+    pub state_before: Option<HostState>,
+    /// Whether `var/lib/hop/installed/` existed.
+    pub installed_existed: bool,
+    /// The services (and health checks) of the version being replaced.
+    pub services_before: Vec<Service>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RpmsBefore {
+    pub name: String,
+    pub nevras: Vec<String>,
+    pub files: Vec<PathBuf>,
+}
+
+impl Facts {
+    pub fn path(backup_dir: &Path) -> PathBuf {
+        backup_dir.join("facts.json")
+    }
+
+    pub fn load(backup_dir: &Path) -> Result<Self> {
+        let path = Self::path(backup_dir);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+    }
+}
+
+pub fn apply(cx: &mut Context<'_>) -> Result<()> {
+    let dir = cx.backup_dir();
+    atomic::private_dir(&dir)?;
+
+    let url = cx.database_url()?;
+    let dump = backup::backup(&url, &dir.join("database.dump"), &cx.runner)?;
+    cx.out
+        .step(&format!("    database dump: {} bytes", dump.bytes));
+    cx.fault(Step::Backup, "mid")?;
+
+    let archive = dir.join("configs.tar.gz");
+    let configs = archive_configs(cx, &archive)?;
+    let rpms = collect_rpms(cx, &dir.join("rpms"))?;
+    let installed = cx.state_dir.installed();
+    let services_before = match crate::package::load_manifest(&installed.join("hop.yaml")) {
+        Ok(m) => m.services,
+        Err(_) => cx.manifest.services.clone(),
+    };
+    let facts = Facts {
+        database_dump: dump.path,
+        configs_archive: archive,
+        configs,
+        rpms,
+        state_before: HostState::load(&cx.state_dir)?,
+        installed_existed: installed.is_dir(),
+        services_before,
+    };
+    atomic::write(
+        &Facts::path(&dir),
+        &serde_json::to_vec_pretty(&facts)?,
+        0o600,
+    )?;
+    Ok(())
+}
+
+/// The host paths a config deployment may touch: each destination and its
+/// `.hopnew`.
+pub fn config_paths(cx: &Context<'_>) -> Vec<String> {
+    cx.manifest
+        .configs
+        .iter()
+        .flat_map(|c| [c.dest.clone(), format!("{}.hopnew", c.dest)])
+        .collect()
+}
+
+fn archive_configs(cx: &Context<'_>, archive: &Path) -> Result<Vec<(String, bool)>> {
+    let file = backup::create_private(archive)?;
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::default(),
+    ));
+    tar.follow_symlinks(false);
+    let mut seen = Vec::new();
+    for dest in config_paths(cx) {
+        let path = cx.host.path(&dest);
+        let exists = path.symlink_metadata().is_ok();
+        if exists {
+            tar.append_path_with_name(&path, dest.trim_start_matches('/'))
+                .with_context(|| format!("backing up {}", path.display()))?;
+        }
+        seen.push((dest, exists));
+    }
+    tar.into_inner()?.finish()?.sync_all()?;
+    Ok(seen)
+}
+
+fn collect_rpms(cx: &Context<'_>, dir: &Path) -> Result<Vec<RpmsBefore>> {
+    atomic::private_dir(dir)?;
+    let db = RpmDb::new(&cx.runner, &cx.host.root);
+    let mut names: Vec<String> = cx
+        .manifest
+        .components
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    if let Some(state) = HostState::load(&cx.state_dir)? {
+        for name in state.components.iter().filter_map(|n| name_of_nevra(n)) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    let sources = rpm_sources(cx);
+    let mut out = Vec::new();
+    for name in names {
+        let nevras = db.installed(&name)?;
+        let mut files = Vec::new();
+        for nevra in &nevras {
+            let Some(found) = sources.iter().find(|(n, _)| n == nevra) else {
+                bail!(
+                    "no RPM file for the installed {nevra}, so this upgrade could not be rolled back; \
+                     put {nevra}.rpm into the host's rpm_cache ({})",
+                    cx.host
+                        .config
+                        .rpm_cache
+                        .as_deref()
+                        .unwrap_or("not set in host.yaml")
+                );
+            };
+            let target = dir.join(found.1.file_name().unwrap_or_default());
+            if !target.exists() && std::fs::hard_link(&found.1, &target).is_err() {
+                std::fs::copy(&found.1, &target)
+                    .with_context(|| format!("copying {}", found.1.display()))?;
+            }
+            files.push(target);
+        }
+        out.push(RpmsBefore {
+            name,
+            nevras,
+            files,
+        });
+    }
+    Ok(out)
+}
+
+/// RPM files that may hold the installed version: hop's cache, then the
+/// host's `rpm_cache`, as (NEVRA, path).
+pub fn rpm_sources(cx: &Context<'_>) -> Vec<(String, PathBuf)> {
+    let mut dirs = vec![cx.state_dir.rpms()];
+    if let Some(cache) = &cx.host.config.rpm_cache {
+        dirs.push(cx.host.path(cache));
+    }
+    rpm_files_in(&dirs)
+}
+
+/// Every `*.rpm` in `dirs`, with the NEVRA its header states.
+pub fn rpm_files_in(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            if path.extension().is_some_and(|x| x == "rpm")
+                && let Ok(nevra) = nevra_of_file(&path)
+            {
+                found.push((nevra, path));
+            }
+        }
+    }
+    found
+}
+
+pub fn name_of_nevra(nevra: &str) -> Option<String> {
+    // name-[epoch:]version-release.arch: the name is all before the last two '-'.
+    let mut parts = nevra.rsplitn(3, '-');
+    let _release_arch = parts.next()?;
+    let _version = parts.next()?;
+    parts.next().map(str::to_owned)
+}
+
+/// A file in the config backup archive.
+pub struct Archived {
+    /// The host path (absolute).
+    pub path: String,
+    pub data: Vec<u8>,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Reads the config backup archive.
+pub fn read_archive(archive: &Path) -> Result<Vec<Archived>> {
+    let file = File::open(archive).with_context(|| format!("cannot open {}", archive.display()))?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut out = Vec::new();
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        let path = format!("/{}", String::from_utf8_lossy(&entry.path_bytes()));
+        let header = entry.header().clone();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data)?;
+        out.push(Archived {
+            path,
+            data,
+            mode: header.mode()? & 0o7777,
+            uid: header.uid()? as u32,
+            gid: header.gid()? as u32,
+        });
+    }
+    Ok(out)
+}

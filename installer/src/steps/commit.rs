@@ -1,0 +1,128 @@
+//! Commit: the point of no automatic return. hop records the new version:
+//! its RPMs (to roll the next hop back), its hop.yaml and migrations (for
+//! `db status`), and last, atomically, state.json. Undo (a rollback of a
+//! committed operation) puts the previous records back.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use super::Context;
+use super::backup::Facts;
+use crate::journal::Step;
+use crate::state::{HostState, now};
+
+pub fn apply(cx: &mut Context<'_>) -> Result<()> {
+    let facts = Facts::load(&cx.backup_dir())?;
+    let sd = cx.state_dir.clone();
+
+    let installed = sd.installed();
+    let previous = cx.backup_dir().join("installed.prev");
+    if installed.exists() {
+        if facts.installed_existed && !previous.exists() {
+            std::fs::rename(&installed, &previous)?;
+        } else {
+            std::fs::remove_dir_all(&installed)?;
+        }
+    }
+    let fresh = sd.dir.join("installed.new");
+    replace_dir(&fresh, |dir| {
+        std::fs::copy(cx.op_dir.join("hop.yaml"), dir.join("hop.yaml"))?;
+        copy_tree(&cx.staging().join("migrations"), &dir.join("migrations"))
+    })?;
+    std::fs::rename(&fresh, &installed)?;
+
+    let rpms = sd.rpms();
+    let fresh = sd.dir.join("rpms.new");
+    replace_dir(&fresh, |dir| copy_tree(&cx.staging().join("rpms"), dir))?;
+    if rpms.exists() {
+        std::fs::remove_dir_all(&rpms)?;
+    }
+    std::fs::rename(&fresh, &rpms)?;
+    cx.fault(Step::Commit, "mid")?;
+
+    let state = HostState {
+        product: cx.manifest.product.clone(),
+        version: cx.manifest.to.clone(),
+        components: cx.manifest.components.iter().map(|c| c.nevra()).collect(),
+        configs: cx
+            .manifest
+            .configs
+            .iter()
+            .filter_map(|c| {
+                cx.manifest
+                    .member(&c.file)
+                    .map(|m| (c.dest.clone(), m.sha256))
+            })
+            .collect(),
+        last_migration: cx
+            .manifest
+            .migrations
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0),
+        last_operation: Some(cx.op_id.clone()),
+        updated_at: now(),
+    };
+    state.save(&sd)?;
+    crate::atomic::sync_dir(&sd.dir)?;
+    Ok(())
+}
+
+/// Restores hop's records of the previous version.
+pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
+    let sd = cx.state_dir.clone();
+    match &facts.state_before {
+        Some(state) => state.save(&sd)?,
+        None => {
+            let _ = std::fs::remove_file(sd.state_file());
+        }
+    }
+    let installed = sd.installed();
+    let previous = cx.backup_dir().join("installed.prev");
+    if previous.exists() {
+        if installed.exists() {
+            std::fs::remove_dir_all(&installed)?;
+        }
+        copy_tree(&previous, &installed)?;
+    } else if !facts.installed_existed && installed.exists() {
+        std::fs::remove_dir_all(&installed)?;
+    }
+    let rpms = sd.rpms();
+    if rpms.exists() {
+        std::fs::remove_dir_all(&rpms)?;
+    }
+    if facts.state_before.is_some() {
+        copy_tree(&cx.backup_dir().join("rpms"), &rpms)?;
+    }
+    Ok(())
+}
+
+/// Fills a fresh directory at `dir` with `fill`.
+fn replace_dir(dir: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    crate::atomic::private_dir(dir)?;
+    fill(dir)
+}
+
+/// Copies a directory tree of regular files (hard links where possible).
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    crate::atomic::private_dir(to)?;
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Online, offline and post migrations: the engine applies the phase's
+//! pending migrations; this step reports progress, stops at a safe point
+//! when interrupted, and hosts the fault-injection points.
+//!
+//! There is no per-step undo: the rollback restores the database from the
+//! backup when any migration of this hop reached it (see `operation`).
+
+use anyhow::Result;
+use hop_artifact::migration::Phase;
+use hop_migrate::{Migrator, Observer, Options, Script};
+
+use super::Context;
+use crate::journal::Step;
+use crate::output::Output;
+
+pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
+    let url = cx.database_url()?;
+    let scripts = cx.scripts()?;
+    let mut migrator = Migrator::connect(&url, Options::default())?;
+    let mut observer = StepObserver {
+        step,
+        out: cx.out,
+        first_done: false,
+    };
+    let report = migrator.apply(&scripts, phase, &cx.hop_label(), &mut observer)?;
+    if report.pending > 0 {
+        let names: Vec<&str> = report.applied.iter().map(|a| a.file.as_str()).collect();
+        cx.out.step(&format!(
+            "    {} {phase} migration(s): {}",
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+struct StepObserver<'a> {
+    step: Step,
+    out: &'a Output,
+    first_done: bool,
+}
+
+impl StepObserver<'_> {
+    /// The `<step>.mid` fault point: after the first statement or batch.
+    fn mid(&mut self) -> Result<(), String> {
+        if self.first_done {
+            return Ok(());
+        }
+        self.first_done = true;
+        crate::fault::hit(&format!("{}.mid", self.step.name()))
+    }
+}
+
+impl Observer for StepObserver<'_> {
+    fn starting(&mut self, script: &Script) -> Result<(), String> {
+        if crate::interrupt::requested() {
+            return Err("interrupted by the operator".into());
+        }
+        self.out
+            .step(&format!("    applying {}", script.file_name()));
+        Ok(())
+    }
+
+    fn statement_done(&mut self, _script: &Script, _line: usize) -> Result<(), String> {
+        self.mid()
+    }
+
+    fn batch_done(&mut self, script: &Script, batches: u64, rows: u64) -> Result<(), String> {
+        if batches.is_multiple_of(20) {
+            self.out.step(&format!(
+                "    {}: {batches} batches, {rows} rows",
+                script.file_name()
+            ));
+        }
+        self.mid()?;
+        if crate::interrupt::requested() {
+            return Err("interrupted by the operator".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! The installer's steps, one file each, each with `apply` and `undo` side
+//! by side so the reverse of an action is read next to the action.
+//!
+//! Every `apply` may run again after a crash and every `undo` may run
+//! again after a crash: each looks at the host as it is, not as it was
+//! told it would be.
+
+pub mod backup;
+pub mod cleanup;
+pub mod commit;
+pub mod configs;
+pub mod health;
+pub mod migrate;
+pub mod rpms;
+pub mod services;
+pub mod stage;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use hop_artifact::PackageManifest;
+use hop_artifact::package_manifest::Service;
+use hop_migrate::{DatabaseUrl, Script};
+
+use crate::host::Host;
+use crate::journal::Step;
+use crate::output::Output;
+use crate::runner::Runner;
+use crate::services::ServiceManager;
+use crate::state::StateDir;
+
+/// What every step works with.
+pub struct Context<'a> {
+    pub host: &'a Host,
+    pub state_dir: StateDir,
+    /// `var/lib/hop/operations/<id>`.
+    pub op_dir: PathBuf,
+    pub op_id: String,
+    pub package: PathBuf,
+    pub manifest: PackageManifest,
+    pub runner: Runner,
+    pub services: Box<dyn ServiceManager>,
+    pub out: &'a Output,
+}
+
+impl Context<'_> {
+    pub fn staging(&self) -> PathBuf {
+        self.op_dir.join("staging")
+    }
+
+    pub fn backup_dir(&self) -> PathBuf {
+        self.op_dir.join("backup")
+    }
+
+    /// The hop, as the schema history labels it: `4.0.1→4.1.1`.
+    pub fn hop_label(&self) -> String {
+        format!("{}→{}", self.manifest.from, self.manifest.to)
+    }
+
+    pub fn database_url(&self) -> Result<DatabaseUrl> {
+        let url = DatabaseUrl::parse(&self.host.config.database.url, &self.host.root)?;
+        if let Some(p) = url.password() {
+            self.runner.log.add_secret(&p);
+        }
+        Ok(url)
+    }
+
+    /// The package's migrations for this host's database, from staging.
+    pub fn scripts(&self) -> Result<Vec<Script>> {
+        let url = self.database_url()?;
+        crate::package::scripts(&self.manifest, &self.staging(), url.backend())
+            .context("reading the staged migrations")
+    }
+
+    /// The services of the version the host ran before this operation.
+    pub fn services_before(&self) -> Vec<Service> {
+        backup::Facts::load(&self.backup_dir())
+            .map(|f| f.services_before)
+            .unwrap_or_else(|_| self.manifest.services.clone())
+    }
+
+    /// Fault-injection point `<step>.<at>`.
+    pub fn fault(&self, step: Step, at: &str) -> Result<()> {
+        crate::fault::hit(&format!("{}.{at}", step.name())).map_err(anyhow::Error::msg)
+    }
+}
+
+/// Runs a step's `apply`.
+pub fn apply(step: Step, cx: &mut Context<'_>) -> Result<()> {
+    match step {
+        Step::Stage => stage::apply(cx),
+        Step::Backup => backup::apply(cx),
+        Step::OnlineMigrations => migrate::apply(cx, hop_artifact::migration::Phase::Online, step),
+        Step::StopServices => services::stop(cx),
+        Step::InstallRpms => rpms::apply(cx),
+        Step::DeployConfigs => configs::apply(cx),
+        Step::OfflineMigrations => {
+            migrate::apply(cx, hop_artifact::migration::Phase::Offline, step)
+        }
+        Step::StartServices => services::start(cx),
+        Step::HealthGate => health::apply(cx),
+        Step::Commit => commit::apply(cx),
+        Step::PostMigrations => migrate::apply(cx, hop_artifact::migration::Phase::Post, step),
+        Step::Cleanup => cleanup::apply(cx),
+    }
+}

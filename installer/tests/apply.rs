@@ -1,0 +1,418 @@
+//! `hop-install apply` end to end, on sandbox hosts with real supervisord,
+//! real rpm and real databases: the upgrade, the refusals that change
+//! nothing, and the failures that roll back to an unchanged 4.0.1 host.
+
+mod common;
+
+use common::*;
+use hop_artifact::migration::Backend;
+use hop_testdata::sandbox::Sandbox;
+
+macro_rules! on_sqlite_and_postgresql {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() { super::$name(hop_artifact::migration::Backend::Sqlite) }
+            #[test]
+            fn postgresql() { super::$name(hop_artifact::migration::Backend::Postgresql) }
+        }
+    )*};
+}
+
+on_sqlite_and_postgresql!(
+    applies_4_0_1_to_4_1_1,
+    a_failing_online_migration_rolls_back,
+    a_failing_offline_migration_rolls_back,
+    an_rpm_transaction_failure_rolls_back,
+    a_service_that_never_becomes_healthy_rolls_back,
+);
+
+fn applies_4_0_1_to_4_1_1(backend: Backend) {
+    let host = sandbox("apply", backend);
+    let run = hop(&host, &["apply", &package("4.0.1", "4.1.1")]);
+    run.assert_code(0)
+        .assert_stdout("manager 4.0.1 → 4.1.1: upgraded")
+        .assert_stdout("downtime: ");
+
+    assert_eq!(
+        host.service_versions(),
+        [
+            ("rest-service".into(), Some("4.1.1".into())),
+            ("mgmtworker".into(), Some("4.1.1".into()))
+        ]
+    );
+    assert_eq!(
+        host.rpms(),
+        [
+            "cli-4.1.1-1.noarch",
+            "mgmtworker-4.1.1-1.noarch",
+            "rest-service-4.1.1-1.noarch"
+        ]
+    );
+    let release = fixtures().release().join("4.1.1/configs");
+    for name in ["rest.yaml", "mgmtworker.yaml"] {
+        let deployed = std::fs::read(host.root.join("etc/manager").join(name)).unwrap();
+        assert_eq!(
+            deployed,
+            std::fs::read(release.join(name)).unwrap(),
+            "{name} is not the 4.1.1 file"
+        );
+    }
+    let by_hop = |phase: &str| {
+        host.query_i64(&format!(
+            "SELECT COUNT(*) FROM hop_schema_history WHERE hop = '4.0.1→4.1.1' AND phase = '{phase}' AND success"
+        ))
+        .unwrap()
+    };
+    assert_eq!(
+        (by_hop("online"), by_hop("offline"), by_hop("post")),
+        (2, 1, 1)
+    );
+    // Grenade-style: what was there before is still there, migrated.
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM deployments").unwrap(),
+        40
+    );
+    assert_eq!(host.query_i64("SELECT COUNT(*) FROM events").unwrap(), 120);
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM deployments WHERE status = 'active'")
+            .unwrap(),
+        40
+    );
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM events WHERE text LIKE 'event %'")
+            .unwrap(),
+        120
+    );
+
+    let status = hop(&host, &["status"]);
+    status
+        .assert_code(0)
+        .assert_stdout("manager 4.1.1")
+        .assert_stdout("unfinished operation: none");
+    hop(&host, &["history"])
+        .assert_code(0)
+        .assert_stdout("upgraded");
+    hop(&host, &["db", "status"])
+        .assert_code(0)
+        .assert_stdout("0 pending");
+}
+
+/// Asserts a failed apply rolled the host back to exactly `before`.
+fn assert_rolled_back(
+    host: &Sandbox,
+    run: &Run,
+    before: &hop_testdata::sandbox::HostSnapshot,
+    step: &str,
+) {
+    run.assert_code(1)
+        .assert_stderr(step)
+        .assert_stderr("rolled back");
+    assert_eq!(
+        &host.snapshot(),
+        before,
+        "the host is not as it was before the upgrade"
+    );
+    hop(host, &["status"])
+        .assert_code(0)
+        .assert_stdout("manager 4.0.1")
+        .assert_stdout("unfinished operation: none");
+}
+
+fn a_failing_online_migration_rolls_back(backend: Backend) {
+    let host = sandbox("online-fails", backend);
+    let pkg = variant(
+        &format!("online-fails-{backend}"),
+        |dir| {
+            migrations_with(
+                dir,
+                "0005_index_deployments_name.sql",
+                "-- hop: phase=online\nALTER TABLE no_such_table ADD COLUMN note VARCHAR(20);\n",
+            );
+        },
+        |m| {
+            replace(
+                m,
+                "migrations: release/4.1.1/migrations/",
+                &format!(
+                    "migrations: {}/migrations",
+                    fixtures()
+                        .dir()
+                        .join(format!("scratch/variant-online-fails-{backend}"))
+                        .display()
+                ),
+            )
+        },
+    );
+    let before = host.snapshot();
+    let run = hop(&host, &["apply", &pkg]);
+    assert_rolled_back(&host, &run, &before, "\"apply online migrations\" failed");
+    run.assert_stderr("0005_index_deployments_name.sql");
+}
+
+fn a_failing_offline_migration_rolls_back(backend: Backend) {
+    let host = sandbox("offline-fails", backend);
+    let name = format!("offline-fails-{backend}");
+    let dir = fixtures().dir().join(format!("scratch/variant-{name}"));
+    let pkg = variant(
+        &name,
+        |d| {
+            migrations_with(
+                d,
+                "0006_rename_events_message.sql",
+                "-- hop: phase=offline\nALTER TABLE events RENAME COLUMN message TO text;\nUPDATE no_such_table SET x = 1;\n",
+            );
+        },
+        |m| {
+            replace(
+                m,
+                "migrations: release/4.1.1/migrations/",
+                &format!("migrations: {}/migrations", dir.display()),
+            )
+        },
+    );
+    let before = host.snapshot();
+    let run = hop(&host, &["apply", &pkg]);
+    assert_rolled_back(&host, &run, &before, "\"apply offline migrations\" failed");
+    run.assert_stderr("0006_rename_events_message.sql");
+}
+
+fn an_rpm_transaction_failure_rolls_back(backend: Backend) {
+    let host = sandbox("rpm-fails", backend);
+    let name = format!("rpm-fails-{backend}");
+    let dir = fixtures().dir().join(format!("scratch/variant-{name}"));
+    let pkg = variant(
+        &name,
+        |d| {
+            // It needs a directory where the host has a config file: a file
+            // conflict on disk, which `rpm --test` does not look for.
+            let spec = hop_testdata::product::component_rpm("mgmtworker", "4.1.1")
+                .unwrap()
+                .file("/etc/manager/rest.yaml/extra.conf", "x\n", 0o644);
+            spec.build(d).unwrap();
+        },
+        |m| {
+            replace(
+                m,
+                "release/rpms/mgmtworker-4.1.1-1.noarch.rpm",
+                &dir.join("mgmtworker-4.1.1-1.noarch.rpm")
+                    .display()
+                    .to_string(),
+            )
+        },
+    );
+    let before = host.snapshot();
+    let run = hop(&host, &["apply", &pkg]);
+    assert_rolled_back(&host, &run, &before, "\"install RPMs\" failed");
+}
+
+fn a_service_that_never_becomes_healthy_rolls_back(backend: Backend) {
+    let host = sandbox("unhealthy", backend);
+    let name = format!("unhealthy-{backend}");
+    let dir = fixtures().dir().join(format!("scratch/variant-{name}"));
+    let pkg = variant(
+        &name,
+        |d| {
+            let good =
+                std::fs::read_to_string(fixtures().release().join("4.1.1/configs/rest.yaml"))
+                    .unwrap();
+            std::fs::write(d.join("rest.yaml"), format!("{good}ready: false\n")).unwrap();
+        },
+        |m| {
+            let m = replace(
+                m,
+                "source: release/4.1.1/configs/rest.yaml",
+                &format!("source: {}", dir.join("rest.yaml").display()),
+            );
+            replace(
+                m,
+                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s}",
+                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 3s}",
+            )
+        },
+    );
+    let before = host.snapshot();
+    let run = hop(&host, &["apply", &pkg]);
+    assert_rolled_back(&host, &run, &before, "\"health gate\" failed");
+    run.assert_stderr("rest-service is not healthy");
+}
+
+#[test]
+fn refuses_a_package_for_another_source_version() {
+    let host = sandbox("wrong-from", Backend::Sqlite);
+    let before = host.snapshot();
+    hop(&host, &["apply", &package("4.1.1", "4.2.0")])
+        .assert_code(2)
+        .assert_stderr("this host runs 4.0.1; this package upgrades 4.1.1 → 4.2.0; apply the 4.0.1 → 4.1.1 package first");
+    assert_eq!(host.snapshot(), before);
+}
+
+#[test]
+fn refuses_a_package_for_another_product() {
+    let host = sandbox("wrong-product", Backend::Sqlite);
+    let pkg = variant(
+        "other-product",
+        |_| {},
+        |m| replace(m, "product: manager", "product: inventory"),
+    );
+    let before = host.snapshot();
+    hop(&host, &["apply", &pkg])
+        .assert_code(2)
+        .assert_stderr("this package is for inventory, this host runs manager");
+    assert_eq!(host.snapshot(), before);
+}
+
+#[test]
+fn refuses_a_package_signed_by_an_untrusted_key() {
+    let host = sandbox("untrusted", Backend::Sqlite);
+    let pkg = variant_of(
+        "untrusted",
+        ("4.0.1", "4.1.1"),
+        |_| {},
+        |m| m,
+        &fixtures().key("intruder"),
+    );
+    let before = host.snapshot();
+    hop(&host, &["apply", &pkg])
+        .assert_code(2)
+        .assert_stderr("not trusted");
+    assert_eq!(host.snapshot(), before);
+}
+
+#[test]
+fn refuses_when_the_preflight_fails() {
+    let host = sandbox("preflight-fails", Backend::Sqlite);
+    let conf = host.root.join("etc/supervisord.conf");
+    let stopped = std::process::Command::new("supervisorctl")
+        .arg("-c")
+        .arg(&conf)
+        .args(["stop", "mgmtworker"])
+        .output()
+        .unwrap();
+    assert!(stopped.status.success());
+    let before = host.snapshot();
+    hop(&host, &["apply", &package("4.0.1", "4.1.1")])
+        .assert_code(2)
+        .assert_stderr("the preflight failed; nothing was changed")
+        .assert_stderr("mgmtworker is not running");
+    assert_eq!(host.snapshot(), before);
+    hop(&host, &["check", &package("4.0.1", "4.1.1")])
+        .assert_code(2)
+        .assert_stdout("FAILURE");
+}
+
+#[test]
+fn refuses_an_rpm_file_conflict_found_by_rpm_test() {
+    let host = sandbox("file-conflict", Backend::Sqlite);
+    let dir = fixtures().dir().join("scratch/variant-file-conflict");
+    let pkg = variant(
+        "file-conflict",
+        |d| {
+            let spec = hop_testdata::product::component_rpm("mgmtworker", "4.1.1")
+                .unwrap()
+                .file(
+                    "/usr/bin/manager-cli",
+                    "#!/bin/sh\necho not the cli\n",
+                    0o755,
+                );
+            spec.build(d).unwrap();
+        },
+        |m| {
+            replace(
+                m,
+                "release/rpms/mgmtworker-4.1.1-1.noarch.rpm",
+                &dir.join("mgmtworker-4.1.1-1.noarch.rpm")
+                    .display()
+                    .to_string(),
+            )
+        },
+    );
+    let before = host.snapshot();
+    hop(&host, &["apply", &pkg])
+        .assert_code(2)
+        .assert_stderr("rpm transaction: rpm -U --test fails")
+        .assert_stderr("/usr/bin/manager-cli");
+    assert_eq!(host.snapshot(), before);
+}
+
+#[test]
+fn keeps_a_user_edited_config_and_writes_hopnew() {
+    let host = sandbox("edited-config", Backend::Sqlite);
+    let rest = host.root.join("etc/manager/rest.yaml");
+    let edited = format!(
+        "{}# tuned by the customer\n",
+        std::fs::read_to_string(&rest).unwrap()
+    );
+    std::fs::write(&rest, &edited).unwrap();
+    let run = hop(&host, &["apply", &package("4.0.1", "4.1.1")]);
+    run.assert_code(0)
+        .assert_stdout("config /etc/manager/rest.yaml: kept local edits — the new version is /etc/manager/rest.yaml.hopnew")
+        .assert_stderr("has local edits");
+    assert_eq!(std::fs::read_to_string(&rest).unwrap(), edited);
+    let new = std::fs::read(host.root.join("etc/manager/rest.yaml.hopnew")).unwrap();
+    assert_eq!(
+        new,
+        std::fs::read(fixtures().release().join("4.1.1/configs/rest.yaml")).unwrap()
+    );
+    // The unedited one was replaced.
+    let worker = std::fs::read(host.root.join("etc/manager/mgmtworker.yaml")).unwrap();
+    assert_eq!(
+        worker,
+        std::fs::read(fixtures().release().join("4.1.1/configs/mgmtworker.yaml")).unwrap()
+    );
+}
+
+#[test]
+fn dry_run_shows_the_plan_and_changes_nothing() {
+    let host = sandbox("dry-run", Backend::Sqlite);
+    let before = host.snapshot();
+    let run = hop(&host, &["apply", &package("4.0.1", "4.1.1"), "--dry-run"]);
+    run.assert_code(0)
+        .assert_stdout("dry run: nothing was changed")
+        .assert_stdout("rest-service-4.0.1-1.noarch → rest-service-4.1.1-1.noarch")
+        .assert_stdout("0006_rename_events_message.sql")
+        .assert_stdout("/etc/manager/rest.yaml: replace");
+    assert_eq!(host.snapshot(), before);
+    assert!(!host.root.join("var/lib/hop/state.json").exists());
+}
+
+#[test]
+fn check_prints_the_preflight_table() {
+    let host = sandbox("check", Backend::Postgresql);
+    let before = host.snapshot();
+    let run = hop(&host, &["check", &package("4.0.1", "4.1.1")]);
+    run.assert_code(0)
+        .assert_stdout("CHECK")
+        .assert_stdout("installed version")
+        .assert_stdout("rpm -U --test passes");
+    assert!(!run.stdout.contains("FAILURE"), "{}", run.stdout);
+    let json = hop(&host, &["check", &package("4.1.1", "4.2.0"), "--json"]);
+    json.assert_code(2);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["result"], "FAILURE");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "installed version" && c["result"] == "FAILURE")
+    );
+    assert_eq!(host.snapshot(), before);
+}
+
+#[test]
+fn the_json_report_has_every_step_and_the_downtime() {
+    let host = sandbox("json-report", Backend::Sqlite);
+    let run = hop(&host, &["apply", &package("4.0.1", "4.1.1"), "--json"]);
+    run.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["outcome"], "upgraded");
+    assert_eq!(v["steps"].as_array().unwrap().len(), 12);
+    let downtime = v["downtime_ms"].as_u64().unwrap();
+    let total = v["total_ms"].as_u64().unwrap();
+    assert!(
+        downtime > 0 && downtime < total,
+        "downtime {downtime} of {total}"
+    );
+    assert_eq!(v["migrations"]["online"], 2);
+}

@@ -1,0 +1,150 @@
+//! What the installer's end-to-end tests share: fixtures, sandbox hosts,
+//! running hop-install inside them, and variant packages.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use hop_artifact::migration::Backend;
+use hop_testdata::fixtures::{Fixtures, KeyPair};
+use hop_testdata::sandbox::{Sandbox, SandboxOptions};
+
+pub const HOP_INSTALL: &str = env!("CARGO_BIN_EXE_hop-install");
+
+pub fn fixtures() -> &'static Fixtures {
+    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// A fresh sandbox host at 4.0.1 on `backend`, in its own namespace.
+pub fn sandbox(name: &str, backend: Backend) -> Sandbox {
+    let f = fixtures();
+    let root = PathBuf::from(format!(
+        "/tmp/hop-sandboxes/{}-{name}-{backend}",
+        std::process::id()
+    ));
+    let opts = match backend {
+        Backend::Postgresql => SandboxOptions::postgresql(),
+        _ => SandboxOptions::sqlite(),
+    };
+    match Sandbox::create(&root, f.release(), &f.vendor_key().public, &opts) {
+        Ok(s) => s,
+        Err(e) => panic!("cannot create the sandbox host {name}: {e:#}"),
+    }
+}
+
+/// The result of running hop-install.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn assert_stderr(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "{text:?} not in stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn assert_stdout(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "{text:?} not in stdout:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+fn run_of(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `hop-install ARGS --root <sandbox>`, inside its namespace.
+pub fn hop(sandbox: &Sandbox, args: &[&str]) -> Run {
+    run_of(sandbox.hop_install(HOP_INSTALL, args, &[]))
+}
+
+/// The same with extra environment (HOP_FAULT).
+pub fn hop_env(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_of(sandbox.hop_install(HOP_INSTALL, args, env))
+}
+
+pub fn package(from: &str, to: &str) -> String {
+    fixtures().package(from, to).display().to_string()
+}
+
+/// A package built from a variant of the 4.0.1 → 4.1.1 manifest: `edit`
+/// rewrites the manifest text; `prepare` may write files into the variant's
+/// own directory (passed to it) that the edited manifest names.
+pub fn variant(
+    name: &str,
+    prepare: impl FnOnce(&Path),
+    edit: impl FnOnce(String) -> String,
+) -> String {
+    variant_of(
+        name,
+        ("4.0.1", "4.1.1"),
+        prepare,
+        edit,
+        &fixtures().vendor_key(),
+    )
+}
+
+pub fn variant_of(
+    name: &str,
+    (from, to): (&str, &str),
+    prepare: impl FnOnce(&Path),
+    edit: impl FnOnce(String) -> String,
+    key: &KeyPair,
+) -> String {
+    let f = fixtures();
+    let dir = f.scratch(&format!("variant-{name}")).unwrap();
+    prepare(&dir);
+    let text = std::fs::read_to_string(f.manifest(from, to)).unwrap();
+    let manifest = f
+        .dir()
+        .join("manifests")
+        .join(format!("variant-{name}.yaml"));
+    std::fs::write(&manifest, edit(text)).unwrap();
+    let out = dir.join(format!("{name}.hop"));
+    f.build(&manifest, key, &out)
+        .unwrap_or_else(|e| panic!("building variant {name}: {e:#}"));
+    out.display().to_string()
+}
+
+/// Replaces `from` with `to` in `text`, which must contain it.
+pub fn replace(text: String, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "{from:?} not in the manifest");
+    text.replacen(from, to, 1)
+}
+
+/// A copy of the 4.1.1 migrations with `file` rewritten, in `dir`.
+pub fn migrations_with(dir: &Path, file: &str, sql: &str) -> String {
+    let migrations = dir.join("migrations");
+    hop_testdata::product::write_migrations("4.1.1", &migrations).unwrap();
+    std::fs::write(migrations.join(file), sql).unwrap();
+    // A portable file that changed must not be shadowed by an old variant.
+    let _ = std::fs::remove_file(migrations.join("postgresql").join(file));
+    let _ = std::fs::remove_file(migrations.join("mariadb").join(file));
+    migrations.display().to_string()
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgresql];

@@ -1,0 +1,510 @@
+//! A whole manager host in a directory, for the installer's tests and the
+//! demo: the RPM database with the product's RPMs installed by the system
+//! `rpm --root`, supervisord running the installed services, host.yaml,
+//! trusted keys, and a database (SQLite in the root, or a fresh PostgreSQL
+//! database) with the installed version's schema and some rows.
+//!
+//! In tests each sandbox gets its own network namespace, so that many hosts
+//! can run side by side on this machine, each with its services on the
+//! ports the package's configs name (8101, 8102). PostgreSQL is reached
+//! over its Unix socket, which namespaces do not hide.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use hop_artifact::digest::Sha256Digest;
+use hop_artifact::migration::{Backend, Phase};
+use hop_migrate::{DatabaseUrl, Migrator, Options, Quiet};
+
+use crate::db::TestDatabase;
+use crate::product::{self, COMPONENTS};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// How to make a sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    pub backend: Backend,
+    /// Run the services in a network namespace of their own.
+    pub netns: bool,
+    /// The product version to install.
+    pub version: String,
+}
+
+impl SandboxOptions {
+    pub fn sqlite() -> Self {
+        Self {
+            backend: Backend::Sqlite,
+            netns: true,
+            version: "4.0.1".into(),
+        }
+    }
+
+    pub fn postgresql() -> Self {
+        Self {
+            backend: Backend::Postgresql,
+            ..Self::sqlite()
+        }
+    }
+}
+
+/// A running sandbox host; stopped and cleaned up on drop.
+pub struct Sandbox {
+    pub root: PathBuf,
+    pub backend: Backend,
+    pub netns: Option<String>,
+    pub database: Option<TestDatabase>,
+    socket: PathBuf,
+    stopped: bool,
+}
+
+/// What a user checks to tell whether a host changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostSnapshot {
+    pub rpms: Vec<String>,
+    pub configs: BTreeMap<String, String>,
+    pub database: String,
+    pub services: Vec<(String, Option<String>)>,
+}
+
+impl Sandbox {
+    /// Makes a host at `opts.version` under `root` from the release tree,
+    /// trusting `trusted_key`.
+    pub fn create(
+        root: &Path,
+        release: &Path,
+        trusted_key: &Path,
+        opts: &SandboxOptions,
+    ) -> Result<Self> {
+        remove_stale_namespaces();
+        if root.exists() {
+            std::fs::remove_dir_all(root)
+                .with_context(|| format!("clearing {}", root.display()))?;
+        }
+        std::fs::create_dir_all(root)?;
+        let root = std::path::absolute(root)?;
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let netns = opts.netns.then(|| format!("hop-{id}"));
+        let socket = PathBuf::from(format!("/tmp/hop-sbx-{id}.sock"));
+        let mut sandbox = Self {
+            root: root.clone(),
+            backend: opts.backend,
+            netns,
+            database: None,
+            socket,
+            stopped: true,
+        };
+        sandbox.install_rpms(release, &opts.version)?;
+        sandbox.write_configs(release, &opts.version)?;
+        sandbox.create_database(release, &opts.version)?;
+        sandbox.write_host_config(trusted_key)?;
+        sandbox.write_supervisord_conf()?;
+        sandbox.start()?;
+        Ok(sandbox)
+    }
+
+    fn path(&self, absolute: &str) -> PathBuf {
+        self.root.join(absolute.trim_start_matches('/'))
+    }
+
+    fn install_rpms(&self, release: &Path, version: &str) -> Result<()> {
+        crate::fixtures::require_tool("rpm", "rpm")?;
+        let root = self.root.display().to_string();
+        run(Command::new("rpm").args(["--root", &root, "--initdb"]))?;
+        let cache = self.path("/var/cache/manager/rpms");
+        std::fs::create_dir_all(&cache)?;
+        let mut files = Vec::new();
+        for c in COMPONENTS {
+            let name = format!("{}-{version}-1.noarch.rpm", c.name);
+            let file = release.join("rpms").join(&name);
+            std::fs::copy(&file, cache.join(&name)).with_context(|| format!("copying {name}"))?;
+            files.push(cache.join(&name));
+        }
+        run(Command::new("rpm")
+            .args(["--root", &root, "-i"])
+            .args(&files))?;
+        Ok(())
+    }
+
+    fn write_configs(&self, release: &Path, version: &str) -> Result<()> {
+        let dir = self.path("/etc/manager");
+        std::fs::create_dir_all(&dir)?;
+        for c in COMPONENTS.iter().filter_map(|c| c.service) {
+            let target = dir.join(c.config);
+            std::fs::copy(
+                release.join(version).join("configs").join(c.config),
+                &target,
+            )?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640))?;
+        }
+        std::fs::create_dir_all(self.path("/var/log/manager"))?;
+        std::fs::create_dir_all(self.path("/run"))?;
+        Ok(())
+    }
+
+    fn database_url(&self) -> String {
+        match &self.database {
+            Some(db) => db.url.clone(),
+            None => "sqlite:///var/lib/manager/db.sqlite".into(),
+        }
+    }
+
+    /// The product's installer: the schema of `version` and some rows.
+    fn create_database(&mut self, release: &Path, version: &str) -> Result<()> {
+        if self.backend == Backend::Postgresql {
+            self.database = Some(TestDatabase::create(Backend::Postgresql, &self.root)?);
+        } else {
+            std::fs::create_dir_all(self.path("/var/lib/manager"))?;
+        }
+        let url = DatabaseUrl::parse(&self.database_url(), &self.root)?;
+        let scripts =
+            hop_migrate::script::load_dir(&release.join(version).join("migrations"), self.backend)
+                .map_err(anyhow::Error::msg)?;
+        let options = Options {
+            create_sqlite: true,
+            ..Options::default()
+        };
+        let mut migrator = Migrator::connect(&url, options)?;
+        let label = format!("install {version}");
+        for phase in Phase::ALL {
+            migrator.apply(&scripts, phase, &label, &mut Quiet)?;
+        }
+        drop(migrator);
+        let mut sql = String::new();
+        for i in 1..=40 {
+            sql += &format!(
+                "INSERT INTO deployments (id, name, created_at) VALUES ({i}, 'deployment-{i}', '2026-01-{:02}');\n",
+                i % 28 + 1
+            );
+        }
+        for i in 1..=120 {
+            sql += &format!(
+                "INSERT INTO events (id, deployment_id, message) VALUES ({i}, {}, 'event {i}');\n",
+                i % 40 + 1
+            );
+        }
+        self.execute_sql(&url, &sql)
+    }
+
+    fn execute_sql(&self, url: &DatabaseUrl, sql: &str) -> Result<()> {
+        match &self.database {
+            Some(db) => db.execute(sql),
+            None => {
+                let path = url.sqlite_path().context("no SQLite path")?;
+                Ok(rusqlite::Connection::open(path)?.execute_batch(sql)?)
+            }
+        }
+    }
+
+    fn write_host_config(&self, trusted_key: &Path) -> Result<()> {
+        let keys = self.path("/etc/hop/trusted-keys");
+        std::fs::create_dir_all(&keys)?;
+        std::fs::copy(trusted_key, keys.join("vendor.pub.asc"))?;
+        let text = format!(
+            "# The demo manager host (a sandbox made by hop-testdata).\n\
+             product: manager\n\
+             version_from_rpm: rest-service\n\
+             database:\n  url: \"{}\"\n\
+             services:\n  manager: supervisord\n  supervisord_conf: /etc/supervisord.conf\n\
+             trusted_keys: /etc/hop/trusted-keys/\n\
+             rpm_cache: /var/cache/manager/rpms\n",
+            self.database_url()
+        );
+        std::fs::write(self.path("/etc/hop/host.yaml"), text)?;
+        Ok(())
+    }
+
+    fn write_supervisord_conf(&self) -> Result<()> {
+        let root = self.root.display();
+        let sock = self.socket.display();
+        let mut conf = format!(
+            "[unix_http_server]\nfile={sock}\nchmod=0700\n\n\
+             [supervisord]\nlogfile={root}/var/log/supervisord.log\npidfile={root}/run/supervisord.pid\n\
+             childlogdir={root}/var/log/manager\ndirectory={root}\nuser=root\n\n\
+             [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+             [supervisorctl]\nserverurl=unix://{sock}\n"
+        );
+        for c in COMPONENTS {
+            let Some(s) = c.service else { continue };
+            conf += &format!(
+                "\n[program:{name}]\ncommand=/usr/bin/python3 {root}{program} --config {root}/etc/manager/{config}\n\
+                 autostart=true\nautorestart=unexpected\nstartsecs=0\nstopwaitsecs=10\n\
+                 stdout_logfile={root}/var/log/manager/{name}.log\nredirect_stderr=true\n",
+                name = c.name,
+                program = product::service_program(c.name),
+                config = s.config,
+            );
+        }
+        std::fs::write(self.path("/etc/supervisord.conf"), conf)?;
+        Ok(())
+    }
+
+    /// A command run inside the sandbox's network namespace.
+    pub fn command(&self, program: &str) -> Command {
+        match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, program]);
+                c
+            }
+            None => Command::new(program),
+        }
+    }
+
+    /// Starts supervisord (and the namespace) and waits for the services.
+    pub fn start(&mut self) -> Result<()> {
+        crate::fixtures::require_tool("supervisord", "supervisor")?;
+        if let Some(ns) = &self.netns {
+            crate::fixtures::require_tool("ip", "iproute2")?;
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+            run(Command::new("ip").args(["netns", "add", ns]))?;
+            run(Command::new("ip").args(["netns", "exec", ns, "ip", "link", "set", "lo", "up"]))?;
+        }
+        let conf = self.path("/etc/supervisord.conf");
+        run(self.command("supervisord").arg("-c").arg(&conf))?;
+        self.stopped = false;
+        self.wait_until_serving(Duration::from_secs(20))
+    }
+
+    /// Waits until every service answers /readyz.
+    pub fn wait_until_serving(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        for c in COMPONENTS.iter().filter_map(|c| c.service) {
+            loop {
+                if self.http_get(c.port, "/readyz").is_ok() {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!("the sandbox's service on port {} did not start", c.port);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    }
+
+    /// GET http://127.0.0.1:PORT/PATH from inside the sandbox; the body.
+    pub fn http_get(&self, port: u16, path: &str) -> Result<String> {
+        let out = self
+            .command("curl")
+            .args(["-sf", "-m", "2", &format!("http://127.0.0.1:{port}{path}")])
+            .output()
+            .context("running curl")?;
+        if !out.status.success() {
+            bail!("GET {path} on port {port} failed");
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// Runs `hop-install ARGS --root ROOT` inside the sandbox.
+    pub fn hop_install(&self, binary: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(binary);
+        cmd.args(args).arg("--root").arg(&self.root);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        match cmd.output() {
+            Ok(o) => o,
+            Err(e) => panic!("cannot run {binary}: {e}"),
+        }
+    }
+
+    /// The installed RPMs, sorted.
+    pub fn rpms(&self) -> Vec<String> {
+        let out = Command::new("rpm")
+            .args([
+                "--root",
+                &self.root.display().to_string(),
+                "-qa",
+                "--qf",
+                "%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n",
+            ])
+            .output();
+        let mut list: Vec<String> = out
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        list.sort();
+        list
+    }
+
+    /// SHA-256 of every file under `etc/` (configs, host.yaml, keys).
+    pub fn configs(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        digest_tree(&self.root, &self.path("/etc"), &mut out);
+        out
+    }
+
+    /// The database as text (schema and rows).
+    pub fn database_snapshot(&self) -> Result<String> {
+        match &self.database {
+            Some(db) => db.snapshot(),
+            None => {
+                let url = DatabaseUrl::parse(&self.database_url(), &self.root)?;
+                crate::db::sqlite_snapshot(url.sqlite_path().context("path")?)
+            }
+        }
+    }
+
+    /// Runs SQL against the sandbox's database.
+    pub fn sql(&self, sql: &str) -> Result<()> {
+        let url = DatabaseUrl::parse(&self.database_url(), &self.root)?;
+        self.execute_sql(&url, sql)
+    }
+
+    /// An integer from the database.
+    pub fn query_i64(&self, sql: &str) -> Result<i64> {
+        match &self.database {
+            Some(db) => db.query_i64(sql),
+            None => {
+                let url = DatabaseUrl::parse(&self.database_url(), &self.root)?;
+                let conn = rusqlite::Connection::open(url.sqlite_path().context("path")?)?;
+                Ok(conn.query_row(sql, [], |r| r.get(0))?)
+            }
+        }
+    }
+
+    /// What each service's /version says (None: not answering).
+    pub fn service_versions(&self) -> Vec<(String, Option<String>)> {
+        COMPONENTS
+            .iter()
+            .filter_map(|c| {
+                c.service
+                    .map(|s| (c.name.to_owned(), self.http_get(s.port, "/version").ok()))
+            })
+            .collect()
+    }
+
+    /// Everything a user would compare before and after.
+    pub fn snapshot(&self) -> HostSnapshot {
+        HostSnapshot {
+            rpms: self.rpms(),
+            configs: self.configs(),
+            database: self
+                .database_snapshot()
+                .unwrap_or_else(|e| format!("unreadable: {e:#}")),
+            services: self.service_versions(),
+        }
+    }
+
+    /// Leaves the host running after this value is gone (the demo).
+    pub fn leave_running(mut self) {
+        self.stopped = true;
+        if let Some(db) = self.database.as_mut() {
+            db.keep();
+        }
+    }
+
+    /// Stops supervisord and its services, and the namespace.
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        let conf = self.path("/etc/supervisord.conf");
+        let _ = Command::new("supervisorctl")
+            .arg("-c")
+            .arg(&conf)
+            .arg("shutdown")
+            .output();
+        let pidfile = self.path("/run/supervisord.pid");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while let Ok(pid) = std::fs::read_to_string(&pidfile) {
+            if !Path::new("/proc").join(pid.trim()).exists() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("pkill")
+            .args([
+                "-KILL",
+                "-f",
+                &format!("{}/usr/lib/manager", self.root.display()),
+            ])
+            .output();
+        if let Some(ns) = &self.netns {
+            kill_namespace(ns);
+        }
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn digest_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            digest_tree(root, &path, out);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            use std::os::unix::fs::PermissionsExt;
+            let mode = e
+                .metadata()
+                .map(|m| m.permissions().mode() & 0o7777)
+                .unwrap_or(0);
+            out.insert(rel, format!("{} {mode:o}", Sha256Digest::of(&bytes)));
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+fn kill_namespace(ns: &str) {
+    if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            let _ = Command::new("kill").args(["-KILL", pid]).output();
+        }
+    }
+    let _ = Command::new("ip").args(["netns", "del", ns]).output();
+}
+
+/// Deletes namespaces of sandboxes whose test process is gone.
+fn remove_stale_namespaces() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        if let Some(rest) = name.strip_prefix("hop-")
+            && let Some(pid) = rest.split('-').next()
+            && !Path::new("/proc").join(pid).exists()
+        {
+            kill_namespace(name);
+        }
+    }
+}
