@@ -4,7 +4,9 @@
 //!
 //! * `kill@install_rpms.mid` — SIGKILL this process (and the `rpm` it is
 //!   running) in the middle of installing RPMs;
-//! * `fail@health_gate.begin` — make the health gate fail.
+//! * `fail@health_gate.begin` — make the health gate fail;
+//! * `pause@install_rpms.begin` — sleep 3 s there (to deliver a signal
+//!   during a known step).
 //!
 //! Points are `<step>.begin` (journaled as started, nothing done yet),
 //! `<step>.mid` (part done) and `<step>.end` (done, not yet journaled),
@@ -21,6 +23,7 @@ pub const ENV: &str = "HOP_FAULT";
 pub enum Action {
     Kill,
     Fail,
+    Pause,
 }
 
 /// What `HOP_FAULT` asks for at `point`.
@@ -34,6 +37,7 @@ pub fn armed(point: &str) -> Option<Action> {
         match action {
             "kill" => Some(Action::Kill),
             "fail" => Some(Action::Fail),
+            "pause" => Some(Action::Pause),
             _ => None,
         }
     })
@@ -44,6 +48,10 @@ pub fn hit(point: &str) -> Result<(), String> {
     match armed(point) {
         None => Ok(()),
         Some(Action::Fail) => Err(format!("injected failure at {point} ({ENV})")),
+        Some(Action::Pause) => {
+            std::thread::sleep(Duration::from_secs(3));
+            Ok(())
+        }
         Some(Action::Kill) => kill_self(None),
     }
 }

@@ -67,7 +67,8 @@ impl Host {
     /// Reads `<root>/etc/hop/host.yaml`.
     pub fn open(root: &Path) -> Result<Self> {
         // Tools such as `rpm --root` need an absolute root.
-        let root = &std::path::absolute(root).with_context(|| format!("cannot resolve {}", root.display()))?;
+        let root = &std::path::absolute(root)
+            .with_context(|| format!("cannot resolve {}", root.display()))?;
         let path = root.join(HOST_CONFIG);
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!(

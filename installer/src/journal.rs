@@ -81,12 +81,6 @@ impl Step {
         }
     }
 
-    /// Whether a failure here is rolled back. Once committed the upgrade is
-    /// done; later failures need attention instead.
-    pub fn before_commit(self) -> bool {
-        self < Step::Commit
-    }
-
     /// Whether `resume` goes forward after a crash here (see
     /// docs/recovery.md): once the offline migrations are done every change
     /// is in place and only starting and checking the new version remain;
@@ -126,8 +120,6 @@ pub enum OpPhase {
     RollingBack,
     /// A rollback itself failed: needs `rollback` again after a fix.
     RollbackFailed,
-    /// Forward, committed, but post migrations failed: `resume` retries.
-    PostFailed,
     /// Finished: upgraded.
     Done,
     /// Finished: back where it started.
@@ -138,7 +130,7 @@ impl OpPhase {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            OpPhase::Forward | OpPhase::RollingBack | OpPhase::RollbackFailed | OpPhase::PostFailed
+            OpPhase::Forward | OpPhase::RollingBack | OpPhase::RollbackFailed
         )
     }
 }

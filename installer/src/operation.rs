@@ -135,9 +135,9 @@ impl<'a> Operation<'a> {
         self.cx.runner.log.line(text);
     }
 
-    /// Runs the remaining steps. Before commit, a failure or an interrupt
-    /// rolls back (exit 1); after it, the operation stays open for
-    /// `resume` (exit 3).
+    /// Runs the remaining steps. A failure or an interrupt at any step
+    /// rolls the whole operation back (exit 1): `apply` ends with every
+    /// step done or none.
     pub fn forward(&mut self) -> Result<Report, Failure> {
         let _ = self.journal.set_phase(OpPhase::Forward, None);
         let total = Step::ALL.len();
@@ -146,13 +146,10 @@ impl<'a> Operation<'a> {
                 continue;
             }
             if crate::interrupt::requested() {
-                if step.before_commit() {
-                    return Err(self.roll_back_after(format!(
-                        "interrupted by the operator before \"{}\"",
-                        step.title()
-                    )));
-                }
-                return Err(self.stop_after_commit(step, "interrupted by the operator".into()));
+                return Err(self.roll_back_after(format!(
+                    "interrupted by the operator before \"{}\"",
+                    step.title()
+                )));
             }
             self.cx
                 .out
@@ -167,46 +164,20 @@ impl<'a> Operation<'a> {
                 .fault(step, "begin")
                 .and_then(|()| steps::apply(step, &mut self.cx))
                 .and_then(|()| self.cx.fault(step, "end"));
-            match result {
-                Ok(()) => {
-                    if step == Step::HealthGate {
-                        self.journal.downtime_end_ms = Some(now_ms());
-                    }
-                    self.journal.mark_done(step).map_err(fail)?;
-                    self.log(&format!("== step {} done", step.name()));
-                }
-                Err(e) => {
-                    let cause = format!("\"{}\" failed: {e:#}", step.title());
-                    self.log(&format!("== step {} failed: {e:#}", step.name()));
-                    if step.before_commit() {
-                        return Err(self.roll_back_after(cause));
-                    }
-                    return Err(self.stop_after_commit(step, cause));
-                }
+            if let Err(e) = result {
+                self.log(&format!("== step {} failed: {e:#}", step.name()));
+                return Err(self.roll_back_after(format!("\"{}\" failed: {e:#}", step.title())));
             }
+            if step == Step::HealthGate {
+                self.journal.downtime_end_ms = Some(now_ms());
+            }
+            self.journal.mark_done(step).map_err(fail)?;
+            self.log(&format!("== step {} done", step.name()));
         }
         let _ = self.journal.set_phase(OpPhase::Done, None);
         let report = self.report("upgraded");
         self.append_history("upgraded");
         Ok(report)
-    }
-
-    fn stop_after_commit(&mut self, step: Step, cause: String) -> Failure {
-        let _ = self
-            .journal
-            .set_phase(OpPhase::PostFailed, Some(cause.clone()));
-        self.append_history("committed, needs resume");
-        Failure::needs_attention(
-            format!(
-                "{cause}\nthe host runs {} (committed), but \"{}\" did not finish",
-                self.journal.to,
-                step.title()
-            ),
-            format!(
-                "fix the cause, then run `hop-install resume --root {}`",
-                self.cx.host.root.display()
-            ),
-        )
     }
 
     /// Rolls back and returns the failure to report: exit 1 when the host

@@ -128,6 +128,11 @@ pub fn run(host: &Host, verified: &Verified, runner: &Runner, payload: &Path) ->
     );
     privileges(&mut p, host);
     unfinished(&mut p, host);
+    if p.worst() == Level::Failure {
+        // Until it is resumed or rolled back, the host is between versions
+        // and every other check would only describe that.
+        return p;
+    }
     if m.product == host.config.product {
         p.add("product", Level::Ok, m.product.clone());
     } else {

@@ -60,6 +60,7 @@ pub struct Sandbox {
     pub database: Option<TestDatabase>,
     socket: PathBuf,
     stopped: bool,
+    left_running: bool,
 }
 
 /// What a user checks to tell whether a host changed.
@@ -101,6 +102,7 @@ impl Sandbox {
             database: None,
             socket,
             stopped: true,
+            left_running: false,
         };
         sandbox.install_rpms(release, &opts.version)?;
         sandbox.write_configs(release, &opts.version)?;
@@ -402,7 +404,7 @@ impl Sandbox {
 
     /// Leaves the host running after this value is gone (the demo).
     pub fn leave_running(mut self) {
-        self.stopped = true;
+        self.left_running = true;
         if let Some(db) = self.database.as_mut() {
             db.keep();
         }
@@ -444,7 +446,13 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        if self.left_running {
+            return;
+        }
         self.stop();
+        if std::env::var_os("HOP_KEEP_SANDBOX").is_none() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
     }
 }
 

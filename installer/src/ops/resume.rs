@@ -52,10 +52,6 @@ pub fn resume_journal(
             out.step(&format!("resuming {title} forward (it stopped during \"{stopped_at}\"; every change was in place)"));
             op.forward()
         }
-        OpPhase::PostFailed => {
-            out.step(&format!("resuming {title}: finishing \"{stopped_at}\""));
-            op.forward()
-        }
         OpPhase::Forward => Err(op.roll_back_after(format!(
             "{title} stopped during \"{stopped_at}\", before its changes were complete; resume rolls it back"
         ))),

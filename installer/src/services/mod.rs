@@ -63,18 +63,19 @@ pub fn stop_gracefully(
     drain: Option<(&str, Duration)>,
     stop_timeout: Duration,
 ) -> Result<&'static str> {
-    if !manager.status(name)?.is_running() {
-        return Ok("was not running");
-    }
-    if let Some((signal, timeout)) = drain {
+    if let Some((signal, timeout)) = drain
+        && manager.status(name)?.is_running()
+    {
         manager.signal(name, signal)?;
         if wait_until_down(manager, name, timeout)? {
-            manager.stop(name, Duration::from_secs(5))?;
             return Ok("drained");
         }
     }
+    // The manager's stop returns once the service is down, or when the
+    // timeout passes; only then is the state looked at again.
+    let started = Instant::now();
     manager.stop(name, stop_timeout)?;
-    if wait_until_down(manager, name, Duration::from_secs(1))? {
+    if started.elapsed() < stop_timeout || !manager.status(name)?.is_running() {
         return Ok("stopped");
     }
     manager.kill(name)?;

@@ -84,15 +84,12 @@ impl ServiceManager for Supervisord {
     }
 
     fn stop(&self, name: &str, timeout: Duration) -> Result<()> {
-        let out = self.runner.run(
-            &self
-                .ctl(&["stop", name])
-                .timeout(timeout + Duration::from_secs(5)),
-        );
-        match out {
+        // supervisorctl returns once the process is down (supervisord sends
+        // SIGKILL after the program's stopwaitsecs); past `timeout` the
+        // caller kills it itself.
+        match self.runner.run(&self.ctl(&["stop", name]).timeout(timeout)) {
             Ok(o) if o.success() || o.text.contains("not running") => Ok(()),
             Ok(o) => bail!("supervisorctl stop {name}: {}", o.text.trim()),
-            // Timed out: the caller checks the state and kills.
             Err(_) => Ok(()),
         }
     }

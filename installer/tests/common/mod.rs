@@ -148,3 +148,77 @@ pub fn migrations_with(dir: &Path, file: &str, sql: &str) -> String {
 }
 
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgresql];
+
+/// Checks that the host is wholly at one version and returns it: services,
+/// RPMs, configs, schema history, pre-existing rows, no unfinished
+/// operation. At 4.0.1 the host must be exactly `initial`.
+pub fn assert_consistent(host: &Sandbox, initial: &hop_testdata::sandbox::HostSnapshot) -> String {
+    let status = hop(host, &["status"]);
+    status
+        .assert_code(0)
+        .assert_stdout("unfinished operation: none");
+    let now = host.snapshot();
+    let versions: Vec<Option<String>> = now.services.iter().map(|(_, v)| v.clone()).collect();
+    let version = versions[0]
+        .clone()
+        .unwrap_or_else(|| panic!("services are not answering: {:?}", now.services));
+    assert!(
+        versions
+            .iter()
+            .all(|v| v.as_deref() == Some(version.as_str())),
+        "services disagree: {:?}",
+        now.services
+    );
+    match version.as_str() {
+        "4.0.1" => {
+            assert_eq!(&now, initial, "the host says 4.0.1 but is not as it was");
+        }
+        "4.1.1" => {
+            assert_eq!(
+                now.rpms,
+                [
+                    "cli-4.1.1-1.noarch",
+                    "mgmtworker-4.1.1-1.noarch",
+                    "rest-service-4.1.1-1.noarch"
+                ]
+            );
+            let release = fixtures().release().join("4.1.1/configs");
+            for name in ["rest.yaml", "mgmtworker.yaml"] {
+                let deployed = std::fs::read(host.root.join("etc/manager").join(name)).unwrap();
+                assert_eq!(
+                    deployed,
+                    std::fs::read(release.join(name)).unwrap(),
+                    "{name} is not 4.1.1's"
+                );
+            }
+            let history = |sql: &str| host.query_i64(sql).unwrap();
+            assert_eq!(
+                history("SELECT COUNT(*) FROM hop_schema_history WHERE success"),
+                7
+            );
+            assert_eq!(history("SELECT COUNT(*) FROM hop_schema_history"), 7);
+            assert_eq!(
+                history("SELECT COUNT(*) FROM deployments WHERE status = 'active'"),
+                40
+            );
+            assert_eq!(history("SELECT COUNT(*) FROM events"), 120);
+            status.assert_stdout("manager 4.1.1");
+        }
+        other => panic!("the host runs {other}, neither 4.0.1 nor 4.1.1"),
+    }
+    version
+}
+
+/// Appends a line to the printed coverage matrix.
+pub fn record(matrix: &str, line: &str) {
+    use std::io::Write;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("matrices");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{matrix}.txt")))
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}

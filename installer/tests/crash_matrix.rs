@@ -1,0 +1,113 @@
+//! The crash matrix: at every step boundary of `apply` (and inside the rpm
+//! transaction, inside migrations, inside a rollback) the installer is
+//! SIGKILLed, as by a power cut; then `resume` — or `rollback` — must leave
+//! the host wholly at 4.1.1 or exactly at 4.0.1, services healthy. The
+//! outcomes are written to target/tmp/matrices/crash.txt, which `make test`
+//! prints.
+
+mod common;
+
+use common::*;
+use hop_artifact::migration::Backend;
+
+/// Where to crash, and where `resume` must then end.
+const POINTS: [(&str, &str); 18] = [
+    ("kill@stage.mid", "4.0.1"),
+    ("kill@backup.mid", "4.0.1"),
+    ("kill@backup.end", "4.0.1"),
+    ("kill@online_migrations.mid", "4.0.1"),
+    ("kill@online_migrations.end", "4.0.1"),
+    ("kill@stop_services.mid", "4.0.1"),
+    ("kill@install_rpms.mid", "4.0.1"),
+    ("kill@install_rpms.end", "4.0.1"),
+    ("kill@deploy_configs.mid", "4.0.1"),
+    ("kill@offline_migrations.mid", "4.0.1"),
+    ("kill@offline_migrations.end", "4.0.1"),
+    ("kill@start_services.mid", "4.1.1"),
+    ("kill@health_gate.begin", "4.1.1"),
+    ("kill@commit.mid", "4.1.1"),
+    ("kill@commit.end", "4.1.1"),
+    ("kill@post_migrations.mid", "4.1.1"),
+    ("kill@cleanup.begin", "4.1.1"),
+    // A crash in the middle of a rollback (after a failed health gate).
+    ("fail@health_gate.begin,kill@rollback.mid", "4.0.1"),
+];
+
+fn crash_then(index: usize, recover: &str, backend: Backend) {
+    let (fault, resume_ends_at) = POINTS[index];
+    let host = sandbox(&format!("crash{index}-{recover}"), backend);
+    let initial = host.snapshot();
+
+    let killed = hop_env(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &[("HOP_FAULT", fault)],
+    );
+    assert_eq!(
+        killed.code, -1,
+        "{fault}: hop-install was not killed\n{}",
+        killed.stderr
+    );
+    hop(&host, &["status"])
+        .assert_code(0)
+        .assert_stdout("UNFINISHED");
+
+    let run = hop(&host, &[recover]);
+    let ended_at = assert_consistent(&host, &initial);
+    let expected = if recover == "rollback" {
+        "4.0.1"
+    } else {
+        resume_ends_at
+    };
+    assert_eq!(
+        ended_at, expected,
+        "{fault} then {recover}\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    let expected_code = if recover == "resume" && expected == "4.0.1" {
+        1
+    } else {
+        0
+    };
+    run.assert_code(expected_code);
+    record(
+        "crash",
+        &format!(
+            "{backend:<10} {fault:<45} {recover:<8} → {ended_at} (exit {})",
+            run.code
+        ),
+    );
+}
+
+macro_rules! crash_matrix {
+    ($($name:ident = $index:expr),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[test] fn resume_sqlite() { crash_then($index, "resume", Backend::Sqlite) }
+            #[test] fn rollback_sqlite() { crash_then($index, "rollback", Backend::Sqlite) }
+            #[test] fn resume_postgresql() { crash_then($index, "resume", Backend::Postgresql) }
+            #[test] fn rollback_postgresql() { crash_then($index, "rollback", Backend::Postgresql) }
+        }
+    )*};
+}
+
+crash_matrix!(
+    stage_mid = 0,
+    backup_mid = 1,
+    backup_end = 2,
+    online_migrations_mid = 3,
+    online_migrations_end = 4,
+    stop_services_mid = 5,
+    install_rpms_mid = 6,
+    install_rpms_end = 7,
+    deploy_configs_mid = 8,
+    offline_migrations_mid = 9,
+    offline_migrations_end = 10,
+    start_services_mid = 11,
+    health_gate_begin = 12,
+    commit_mid = 13,
+    commit_end = 14,
+    post_migrations_mid = 15,
+    cleanup_begin = 16,
+    rollback_mid = 17,
+);

@@ -1,0 +1,231 @@
+//! Failures, interrupts and concurrency: an injected failure at every step
+//! rolls back to an unchanged 4.0.1 host with exit 1; Ctrl-C (even twice)
+//! rolls back; a second operation is refused while one runs or is
+//! unfinished.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use hop_artifact::migration::Backend;
+use hop_testdata::sandbox::Sandbox;
+
+const STEPS: [&str; 12] = [
+    "stage",
+    "backup",
+    "online_migrations",
+    "stop_services",
+    "install_rpms",
+    "deploy_configs",
+    "offline_migrations",
+    "start_services",
+    "health_gate",
+    "commit",
+    "post_migrations",
+    "cleanup",
+];
+
+fn fails_at(fault: &str, backend: Backend) {
+    let host = sandbox(&format!("fail-{}", fault.replace(['@', '.'], "-")), backend);
+    let initial = host.snapshot();
+    let run = hop_env(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &[("HOP_FAULT", fault)],
+    );
+    run.assert_code(1)
+        .assert_stderr("injected failure")
+        .assert_stderr("the host was rolled back");
+    assert_eq!(assert_consistent(&host, &initial), "4.0.1");
+    record(
+        "failure",
+        &format!("{backend:<10} {fault:<32} → exit {}, 4.0.1", run.code),
+    );
+}
+
+macro_rules! failure_matrix {
+    ($($name:ident = $index:expr),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[test] fn begin_sqlite() { fails_at(&format!("fail@{}.begin", STEPS[$index]), Backend::Sqlite) }
+            #[test] fn begin_postgresql() { fails_at(&format!("fail@{}.begin", STEPS[$index]), Backend::Postgresql) }
+        }
+    )*};
+}
+
+failure_matrix!(
+    stage = 0,
+    backup = 1,
+    online_migrations = 2,
+    stop_services = 3,
+    install_rpms = 4,
+    deploy_configs = 5,
+    offline_migrations = 6,
+    start_services = 7,
+    health_gate = 8,
+    commit = 9,
+    post_migrations = 10,
+    cleanup = 11,
+);
+
+/// Failures in the middle of a step, after part of it took effect.
+#[test]
+fn failures_midway_through_steps_roll_back() {
+    for step in [
+        "stage",
+        "backup",
+        "stop_services",
+        "install_rpms",
+        "deploy_configs",
+        "offline_migrations",
+        "start_services",
+        "commit",
+        "post_migrations",
+    ] {
+        fails_at(&format!("fail@{step}.mid"), Backend::Sqlite);
+    }
+}
+
+/// Starts `apply` in the background with `fault`.
+fn spawn_apply(host: &Sandbox, fault: &str) -> std::process::Child {
+    host.command(HOP_INSTALL)
+        .args(["apply", &package("4.0.1", "4.1.1"), "--root"])
+        .arg(&host.root)
+        .env("HOP_FAULT", fault)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the operation's journal contains `text`.
+fn wait_for_journal(host: &Sandbox, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ops = host.root.join("var/lib/hop/operations");
+        let found = std::fs::read_dir(&ops)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                std::fs::read_to_string(e.path().join("journal.json"))
+                    .is_ok_and(|j| j.contains(text))
+            });
+        if found {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the journal never showed {text:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn interrupt(child: &std::process::Child) {
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+fn finish(child: std::process::Child) -> Run {
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn ctrl_c_during_apply_stops_at_a_safe_point_and_rolls_back() {
+    let host = sandbox("sigint", Backend::Sqlite);
+    let initial = host.snapshot();
+    let child = spawn_apply(&host, "pause@install_rpms.begin");
+    wait_for_journal(
+        &host,
+        "\"step\": \"install_rpms\",\n      \"status\": \"started\"",
+    );
+    interrupt(&child);
+    let run = finish(child);
+    run.assert_code(1)
+        .assert_stderr("interrupted; stopping at the next safe point")
+        .assert_stderr("interrupted by the operator before \"deploy configs\"");
+    assert_eq!(assert_consistent(&host, &initial), "4.0.1");
+}
+
+#[test]
+fn a_second_ctrl_c_during_the_rollback_does_not_leave_a_half_state() {
+    let host = sandbox("sigint-twice", Backend::Postgresql);
+    let initial = host.snapshot();
+    let child = spawn_apply(&host, "pause@install_rpms.begin,pause@rollback.stopped");
+    wait_for_journal(
+        &host,
+        "\"step\": \"install_rpms\",\n      \"status\": \"started\"",
+    );
+    interrupt(&child);
+    wait_for_journal(&host, "\"phase\": \"rolling_back\"");
+    interrupt(&child);
+    let run = finish(child);
+    run.assert_code(1).assert_stderr("still finishing safely");
+    assert_eq!(assert_consistent(&host, &initial), "4.0.1");
+}
+
+#[test]
+fn a_second_apply_while_one_runs_is_refused_and_changes_nothing() {
+    let host = sandbox("concurrent", Backend::Sqlite);
+    let first = spawn_apply(&host, "pause@backup.begin");
+    wait_for_journal(
+        &host,
+        "\"step\": \"backup\",\n      \"status\": \"started\"",
+    );
+    let before = host.snapshot();
+    hop(&host, &["apply", &package("4.0.1", "4.1.1")])
+        .assert_code(2)
+        .assert_stderr("another operation is running on this host");
+    assert_eq!(host.snapshot(), before);
+    finish(first).assert_code(0);
+    assert_eq!(host.service_versions()[0].1.as_deref(), Some("4.1.1"));
+}
+
+#[test]
+fn apply_and_check_refuse_while_an_operation_is_unfinished() {
+    let host = sandbox("unfinished", Backend::Sqlite);
+    let killed = hop_env(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &[("HOP_FAULT", "kill@deploy_configs.mid")],
+    );
+    assert_eq!(killed.code, -1);
+    let status = hop(&host, &["status"]);
+    status
+        .assert_code(0)
+        .assert_stdout("UNFINISHED: manager 4.0.1 → 4.1.1")
+        .assert_stdout("next: hop-install resume");
+    let before = host.snapshot();
+    hop(&host, &["apply", &package("4.0.1", "4.1.1")])
+        .assert_code(2)
+        .assert_stderr("did not finish; run `hop-install resume` or `hop-install rollback` first");
+    let check = hop(&host, &["check", &package("4.0.1", "4.1.1")]);
+    check.assert_code(2);
+    let failures: Vec<&str> = check
+        .stdout
+        .lines()
+        .filter(|l| l.contains("FAILURE"))
+        .collect();
+    assert_eq!(failures.len(), 1, "{}", check.stdout);
+    assert!(
+        failures[0].starts_with("unfinished operation"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(host.snapshot(), before);
+    hop(&host, &["resume"]).assert_code(1);
+    hop(&host, &["resume"])
+        .assert_code(0)
+        .assert_stdout("nothing to resume");
+}
