@@ -28,21 +28,30 @@ release-tree: build
 
 DEMO_HOST := $(OUT)/host
 
+HOPS := 4.0.1-to-4.1.1 4.1.1-to-4.2.0 4.2.0-to-4.3.0
+
 demo: deps release-tree
-	@mkdir -p $(OUT)/keys
+	@mkdir -p $(OUT)/keys $(OUT)/packages
 	@test -f $(OUT)/keys/vendor.sec.asc || $(HOP_BUILD) keygen --out-dir $(OUT)/keys --name vendor
-	@echo "== release engineer: build and sign the hops"
-	$(HOP_BUILD) build manifests/manager-4.0.1-to-4.1.1.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/manager-4.0.1-to-4.1.1.hop
-	$(HOP_BUILD) build manifests/manager-4.1.1-to-4.2.0.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/manager-4.1.1-to-4.2.0.hop
-	$(HOP_BUILD) inspect $(OUT)/manager-4.0.1-to-4.1.1.hop
-	@echo "== customer: a manager host at 4.0.1 (a sandbox in $(DEMO_HOST))"
+	@echo "== release engineer: build and sign each hop of the demo product"
+	@for hop in $(HOPS); do \
+	    $(HOP_BUILD) build manifests/manager-$$hop.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/packages/manager-$$hop.hop || exit 1; \
+	done
+	$(HOP_BUILD) inspect $(OUT)/packages/manager-4.0.1-to-4.1.1.hop
+	@echo "== customer: a manager host at 4.0.1 (a sandbox in $(DEMO_HOST)), one hop"
 	@test ! -f $(DEMO_HOST)/etc/supervisord.conf || $(HOP_TESTDATA) sandbox-stop --root $(DEMO_HOST) >/dev/null 2>&1 || true
 	$(HOP_TESTDATA) sandbox-create --root $(DEMO_HOST) --trust $(OUT)/keys/vendor.pub.asc
-	$(HOP_INSTALL) verify $(OUT)/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
-	$(HOP_INSTALL) check $(OUT)/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
-	$(HOP_INSTALL) apply $(OUT)/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
+	$(HOP_INSTALL) check $(OUT)/packages/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
+	$(HOP_INSTALL) apply $(OUT)/packages/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
+	@echo "rest-service now says: $$(curl -s http://127.0.0.1:8101/version)"
+	$(HOP_INSTALL) rollback --root $(DEMO_HOST) --yes
+	@echo "rest-service now says: $$(curl -s http://127.0.0.1:8101/version)"
+	@echo "== support staff: from 4.0.1 to the newest version in one command"
+	$(HOP_INSTALL) path --to 4.3.0 $(OUT)/packages --root $(DEMO_HOST)
+	$(HOP_INSTALL) upgrade --to 4.3.0 $(OUT)/packages --root $(DEMO_HOST)
 	@echo "rest-service now says: $$(curl -s http://127.0.0.1:8101/version)"
 	$(HOP_INSTALL) status --root $(DEMO_HOST)
+	$(HOP_INSTALL) history --root $(DEMO_HOST)
 	$(HOP_TESTDATA) sandbox-stop --root $(DEMO_HOST)
 
 # The sandbox-host tests wait on processes more than they compute: four

@@ -6,7 +6,8 @@
 //!   running) in the middle of installing RPMs;
 //! * `fail@health_gate.begin` — make the health gate fail;
 //! * `pause@install_rpms.begin` — sleep 3 s there (to deliver a signal
-//!   during a known step).
+//!   during a known step);
+//! * `kill@install_rpms.mid:4.2.0` — only in the hop to 4.2.0 (a chain).
 //!
 //! Points are `<step>.begin` (journaled as started, nothing done yet),
 //! `<step>.mid` (part done) and `<step>.end` (done, not yet journaled),
@@ -15,9 +16,20 @@
 //! point, and testing the shipped binary beats testing a special build. It
 //! is documented for support staff only and does nothing unless set.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 pub const ENV: &str = "HOP_FAULT";
+
+/// The `to` version of the operation running, for `:VERSION` qualifiers.
+static HOP_TO: Mutex<String> = Mutex::new(String::new());
+
+/// Tells the hook which hop is running.
+pub fn set_hop(to: &str) {
+    if let Ok(mut current) = HOP_TO.lock() {
+        *current = to.to_owned();
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -31,7 +43,16 @@ pub fn armed(point: &str) -> Option<Action> {
     let spec = std::env::var(ENV).ok()?;
     spec.split(',').find_map(|item| {
         let (action, at) = item.trim().split_once('@')?;
+        let (at, only_to) = match at.split_once(':') {
+            Some((p, v)) => (p, Some(v)),
+            None => (at, None),
+        };
         if at != point {
+            return None;
+        }
+        if let Some(v) = only_to
+            && HOP_TO.lock().map(|c| c.as_str() != v).unwrap_or(true)
+        {
             return None;
         }
         match action {

@@ -135,16 +135,6 @@ impl OpPhase {
     }
 }
 
-/// An upgrade chain this operation is part of (`upgrade --to`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ChainInfo {
-    /// Every package of the chain, in order.
-    pub packages: Vec<PathBuf>,
-    /// This operation's place in it.
-    pub index: usize,
-    pub target: String,
-}
-
 /// One operation's journal.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Journal {
@@ -165,8 +155,6 @@ pub struct Journal {
     pub downtime_start_ms: Option<u64>,
     #[serde(default)]
     pub downtime_end_ms: Option<u64>,
-    #[serde(default)]
-    pub chain: Option<ChainInfo>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -180,7 +168,6 @@ impl Journal {
         product: &str,
         from: &str,
         to: &str,
-        chain: Option<ChainInfo>,
     ) -> Result<Self> {
         let mut journal = Self {
             id: id.to_owned(),
@@ -203,7 +190,6 @@ impl Journal {
             cause: None,
             downtime_start_ms: None,
             downtime_end_ms: None,
-            chain,
             path: dir.join("journal.json"),
         };
         journal.save()?;

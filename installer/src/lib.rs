@@ -10,6 +10,7 @@
 //! `rpms`, `configs`, `health`, `commit`, `cleanup`.
 
 pub mod atomic;
+pub mod chain;
 pub mod cli;
 pub mod error;
 pub mod fault;
@@ -26,6 +27,7 @@ pub mod package;
 pub mod plan;
 pub mod preflight;
 pub mod report;
+pub mod route;
 pub mod rpmdb;
 pub mod runner;
 pub mod services;

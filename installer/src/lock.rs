@@ -1,57 +1,63 @@
-//! One operation at a time per host: an exclusive lock on
-//! `var/lib/hop/lock`, released by the kernel if the process dies.
+//! One operation at a time per host: an exclusive `flock` on the state
+//! directory itself, released by the kernel if the process dies. While it
+//! is held, `lock.holder` says who holds it; an operation refused before it
+//! changed anything leaves no file behind.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
 
 use crate::error::Failure;
 use crate::state::{StateDir, now};
 
 /// Held for the life of an operation.
 pub struct HostLock {
-    _file: File,
+    _dir: File,
+    holder: PathBuf,
 }
 
 impl HostLock {
     /// Takes the lock or refuses, naming the operation that holds it.
-    pub fn acquire(dir: &StateDir, what: &str) -> Result<Self, Failure> {
-        dir.ensure()
+    pub fn acquire(sd: &StateDir, what: &str) -> Result<Self, Failure> {
+        sd.ensure()
             .map_err(|e| Failure::refused(format!("{e:#}")))?;
-        let path = dir.lock_file();
-        let mut file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Failure::refused(format!("cannot open {}: {e}", path.display())))?;
-        match file.try_lock() {
+        let dir = File::open(&sd.dir)
+            .map_err(|e| Failure::refused(format!("cannot open {}: {e}", sd.dir.display())))?;
+        let holder = sd.dir.join("lock.holder");
+        match dir.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                let who = std::fs::read_to_string(&holder).unwrap_or_default();
                 return Err(Failure::refused(format!(
                     "another operation is running on this host ({}); nothing was changed",
-                    holder.trim()
+                    if who.trim().is_empty() {
+                        "starting"
+                    } else {
+                        who.trim()
+                    }
                 ))
                 .with_hint("wait for it to finish; `hop-install status` shows it"));
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(Failure::refused(format!(
                     "cannot lock {}: {e}",
-                    path.display()
+                    sd.dir.display()
                 )));
             }
         }
-        let _ = file.set_len(0);
-        let _ = file.seek(SeekFrom::Start(0));
-        let _ = write!(
-            file,
-            "pid {}, hop-install {what}, since {}",
-            std::process::id(),
-            now()
+        let _ = std::fs::write(
+            &holder,
+            format!(
+                "pid {}, hop-install {what}, since {}",
+                std::process::id(),
+                now()
+            ),
         );
-        let _ = file.sync_all();
-        Ok(Self { _file: file })
+        Ok(Self { _dir: dir, holder })
+    }
+}
+
+impl Drop for HostLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.holder);
     }
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::error::Failure;
 use crate::host::Host;
-use crate::journal::{ChainInfo, Journal, OpPhase, Step, StepStatus, new_id};
+use crate::journal::{Journal, OpPhase, Step, StepStatus, new_id};
 use crate::log::Log;
 use crate::output::Output;
 use crate::package::Verified;
@@ -56,12 +56,7 @@ fn fail(e: anyhow::Error) -> Failure {
 impl<'a> Operation<'a> {
     /// Starts a new operation for a verified package: its directory, its
     /// journal (every step pending) and its log.
-    pub fn begin(
-        host: &'a Host,
-        verified: &Verified,
-        out: &'a Output,
-        chain: Option<ChainInfo>,
-    ) -> Result<Self, Failure> {
+    pub fn begin(host: &'a Host, verified: &Verified, out: &'a Output) -> Result<Self, Failure> {
         let state_dir = StateDir::of(host);
         state_dir.ensure().map_err(fail)?;
         let m = &verified.manifest;
@@ -78,7 +73,6 @@ impl<'a> Operation<'a> {
             &m.product,
             m.from.as_str(),
             m.to.as_str(),
-            chain,
         )
         .map_err(fail)?;
         Self::with_journal(host, journal, m.clone(), out)
@@ -108,6 +102,7 @@ impl<'a> Operation<'a> {
             std::process::id()
         ));
         let runner = Runner::new(log);
+        crate::fault::set_hop(&journal.to);
         let services = crate::services::for_host(host, &runner);
         let cx = Context {
             host,

@@ -185,6 +185,14 @@ fn privileges(p: &mut Preflight, host: &Host) {
 fn unfinished(p: &mut Preflight, host: &Host) {
     match journal::find_open(&StateDir::of(host)) {
         Ok(None) => p.add("unfinished operation", Level::Ok, "none"),
+        Ok(Some(j)) if j.touched(journal::Step::PostMigrations) => p.add(
+            "unfinished operation",
+            Level::Failure,
+            format!(
+                "the post migrations of {} did not finish; run `hop-install resume` to finish them before the next hop",
+                j.title()
+            ),
+        ),
         Ok(Some(j)) => p.add(
             "unfinished operation",
             Level::Failure,

@@ -5,7 +5,7 @@
 //! ```text
 //! var/lib/hop/
 //!   state.json            installed version, components, deployed config digests
-//!   lock                  one operation at a time
+//!   lock.holder           who holds the lock (a flock on this directory)
 //!   history.jsonl         one line per finished operation
 //!   installed/            hop.yaml and migrations of the installed version
 //!   rpms/                 the installed version's RPMs (to roll the next hop back)
@@ -50,9 +50,6 @@ impl StateDir {
 
     pub fn state_file(&self) -> PathBuf {
         self.dir.join("state.json")
-    }
-    pub fn lock_file(&self) -> PathBuf {
-        self.dir.join("lock")
     }
     pub fn history_file(&self) -> PathBuf {
         self.dir.join("history.jsonl")

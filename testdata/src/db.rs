@@ -246,11 +246,14 @@ pub fn sqlite_snapshot(file: &Path) -> Result<String> {
             let mut cursor = rows.query([])?;
             while let Some(row) = cursor.next()? {
                 let values: Vec<String> = (0..columns)
-                    .map(|i| {
-                        format!(
-                            "{:?}",
-                            row.get_ref(i).map(|v| format!("{v:?}")).unwrap_or_default()
-                        )
+                    .map(|i| match row.get_ref(i) {
+                        Ok(rusqlite::types::ValueRef::Text(t)) => {
+                            format!("{:?}", String::from_utf8_lossy(t))
+                        }
+                        Ok(rusqlite::types::ValueRef::Integer(n)) => n.to_string(),
+                        Ok(rusqlite::types::ValueRef::Null) => "NULL".into(),
+                        Ok(other) => format!("{other:?}"),
+                        Err(e) => format!("<{e}>"),
                     })
                     .collect();
                 out += &format!("  {}\n", values.join(", "));

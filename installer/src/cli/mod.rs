@@ -78,6 +78,49 @@ next safe point and rolls back. If hop-install itself is killed, run `hop-instal
         #[arg(long)]
         json: bool,
     },
+    /// The route from the installed version to VERSION through the given packages
+    #[command(after_help = "Examples:\n  hop-install path --to 4.2.0 packages/\n  \
+hop-install path --to 4.2.0 packages/ --dot | dot -Tpng > route.png\n\n\
+Reads the packages' signed heads (files, or directories of *.hop); the route has the\n\
+fewest hops, ties going to the newest intermediate versions. Without a route, says which\n\
+hop is missing (exit 2). Changes nothing.")]
+    Path {
+        /// The version to reach
+        #[arg(long, value_name = "VERSION")]
+        to: String,
+        /// Packages, or directories holding them
+        #[arg(required = true, value_name = "PKG_OR_DIR")]
+        packages: Vec<PathBuf>,
+        #[command(flatten)]
+        root: RootArg,
+        /// Print the graph in Graphviz DOT, the route highlighted
+        #[arg(long, conflicts_with = "json")]
+        dot: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upgrade across several hops, one after the other
+    #[command(
+        after_help = "Examples:\n  hop-install upgrade --to 4.2.0 packages/ --dry-run\n  \
+hop-install upgrade --to 4.2.0 packages/\n\n\
+Every package on the route is verified before the first change. Each hop runs as\n\
+`apply` does, its post migrations finished before the next hop starts. On a failure the\n\
+chain stops with the host at the last good version (exit 1), naming the packages left.\n\
+After a crash, `hop-install resume` finishes the hop and continues the chain."
+    )]
+    Upgrade {
+        #[arg(long, value_name = "VERSION")]
+        to: String,
+        #[arg(required = true, value_name = "PKG_OR_DIR")]
+        packages: Vec<PathBuf>,
+        #[command(flatten)]
+        root: RootArg,
+        /// Verify, check the first hop and print the route and plan; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Finish an interrupted operation: forward if its changes were complete, else back
     #[command(after_help = "Example:\n  hop-install resume\n\n\
 Forward once the interrupted hop's offline migrations were done (exit 0), else it rolls\n\
@@ -193,6 +236,38 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
+        Command::Path {
+            to,
+            packages,
+            root,
+            dot,
+            json,
+        } => {
+            let report = ops::path::path(&root.root, &to, &packages)?;
+            if dot {
+                print!("{}", report.dot);
+            } else if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", ops::path::render(&report));
+            }
+            Ok(0)
+        }
+        Command::Upgrade {
+            to,
+            packages,
+            root,
+            dry_run,
+            json,
+        } => {
+            let out = Output::new(json);
+            match ops::upgrade::upgrade(&root.root, &to, &packages, dry_run, &out)? {
+                ops::upgrade::Upgraded::Plan(plan) => print!("{plan}"),
+                ops::upgrade::Upgraded::Done(chain) if json => print_json(&chain)?,
+                ops::upgrade::Upgraded::Done(chain) => print!("{}", chain.render()),
+            }
+            Ok(0)
+        }
         Command::Resume { root, json } => {
             let out = Output::new(json);
             match ops::resume::resume(&root.root, &out)? {
@@ -202,6 +277,8 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                 ),
                 ops::resume::Resumed::Finished(report) if json => print_json(&report)?,
                 ops::resume::Resumed::Finished(report) => print!("{}", report.render()),
+                ops::resume::Resumed::Chain(chain) if json => print_json(&chain)?,
+                ops::resume::Resumed::Chain(chain) => print!("{}", chain.render()),
             }
             Ok(0)
         }

@@ -7,7 +7,6 @@ use hop_migrate::{DatabaseUrl, Migrator, Options};
 
 use crate::error::Failure;
 use crate::host::Host;
-use crate::journal::ChainInfo;
 use crate::lock::HostLock;
 use crate::operation::Operation;
 use crate::output::Output;
@@ -54,7 +53,7 @@ pub fn apply(root: &Path, package: &Path, dry_run: bool, out: &Output) -> Result
         )));
     }
     drop(scratch);
-    run_operation(&host, &verified, None, out).map(|r| Applied::Upgraded(Box::new(r)))
+    run_operation(&host, &verified, out).map(|r| Applied::Upgraded(Box::new(r)))
 }
 
 /// Refuses (exit 2) when a preflight check failed, quoting each failure.
@@ -75,12 +74,7 @@ pub fn refuse_on_failure(checks: &preflight::Preflight) -> Result<(), Failure> {
 }
 
 /// Runs a new operation for a verified package to its end.
-pub fn run_operation(
-    host: &Host,
-    verified: &Verified,
-    chain: Option<ChainInfo>,
-    out: &Output,
-) -> Result<Report, Failure> {
-    let mut op = Operation::begin(host, verified, out, chain)?;
+pub fn run_operation(host: &Host, verified: &Verified, out: &Output) -> Result<Report, Failure> {
+    let mut op = Operation::begin(host, verified, out)?;
     op.forward()
 }

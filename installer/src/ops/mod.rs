@@ -5,6 +5,7 @@ pub mod apply;
 pub mod check;
 pub mod db_status;
 pub mod history;
+pub mod path;
 pub mod resume;
 pub mod rollback;
 pub mod status;

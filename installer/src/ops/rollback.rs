@@ -45,6 +45,8 @@ pub fn rollback(root: &Path, confirmed: bool, out: &Output) -> Result<String, Fa
     let from = journal.from.clone();
     let mut op = Operation::reopen(&host, journal, out)?;
     op.roll_back(cause)?;
+    // A chain stops where its hop was rolled back to.
+    crate::chain::Chain::remove(&sd);
     Ok(format!("{title} rolled back: the host runs {from} again"))
 }
 

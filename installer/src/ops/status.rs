@@ -33,6 +33,8 @@ pub struct HostStatus {
     pub version_source: &'static str,
     pub last_operation: Option<crate::operation::HistoryLine>,
     pub unfinished: Option<Unfinished>,
+    /// An `upgrade --to` in progress.
+    pub chain: Option<crate::chain::Chain>,
     pub services: Vec<(String, String)>,
 }
 
@@ -90,6 +92,7 @@ pub fn status(root: &Path) -> Result<HostStatus, Failure> {
         },
         last_operation: read_history(&sd).ok().and_then(|h| h.into_iter().last()),
         unfinished,
+        chain: crate::chain::Chain::load(&sd).ok().flatten(),
         services,
     })
 }
@@ -129,6 +132,12 @@ pub fn render(s: &HostStatus) -> String {
             out += &format!("  next: {}\n", u.next);
         }
         None => out += "unfinished operation: none\n",
+    }
+    if let Some(c) = &s.chain {
+        out += &format!(
+            "UPGRADE IN PROGRESS to {} (started {}): run `hop-install resume --root {}` to continue it\n",
+            c.target, c.started_at, s.root
+        );
     }
     for (name, state) in &s.services {
         out += &format!("service {name}: {state}\n");

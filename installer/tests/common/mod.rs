@@ -222,3 +222,26 @@ pub fn record(matrix: &str, line: &str) {
         let _ = writeln!(f, "{line}");
     }
 }
+
+/// Asserts two tree digests are equal, naming the paths that differ.
+pub fn assert_same_tree(
+    before: &std::collections::BTreeMap<String, String>,
+    after: &std::collections::BTreeMap<String, String>,
+) {
+    let mut differ = Vec::new();
+    for (path, digest) in before {
+        match after.get(path) {
+            None => differ.push(format!("removed {path}")),
+            Some(d) if d != digest => differ.push(format!("changed {path}")),
+            Some(_) => {}
+        }
+    }
+    for path in after.keys().filter(|p| !before.contains_key(*p)) {
+        differ.push(format!("added {path}"));
+    }
+    assert!(
+        differ.is_empty(),
+        "the host is not byte-identical: {}",
+        differ.join(", ")
+    );
+}

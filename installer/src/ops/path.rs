@@ -1,0 +1,109 @@
+//! `hop-install path --to VERSION PKG_OR_DIR...`: the route from the
+//! installed version to VERSION through the given packages, or which hop is
+//! missing. Reads only the packages' signed heads; changes nothing.
+
+use std::path::{Path, PathBuf};
+
+use hop_artifact::version::Version;
+use serde::Serialize;
+
+use crate::error::Failure;
+use crate::preflight;
+use crate::route::{self, Hop, Ignored};
+
+use super::check::{logging_runner, open_host};
+
+#[derive(Serialize)]
+pub struct RouteStep {
+    pub from: String,
+    pub to: String,
+    pub package: PathBuf,
+}
+
+/// What `path` found.
+#[derive(Serialize)]
+pub struct PathReport {
+    pub installed: String,
+    pub target: String,
+    pub route: Vec<RouteStep>,
+    pub ignored: Vec<Ignored>,
+    /// The whole graph in DOT, the route highlighted.
+    pub dot: String,
+}
+
+/// Reads the packages and the host's version.
+pub fn gather(
+    root: &Path,
+    inputs: &[PathBuf],
+) -> Result<(crate::host::Host, Version, Vec<Hop>, Vec<Ignored>), Failure> {
+    let host = open_host(root)?;
+    let runner = logging_runner(&host, "path");
+    let installed = preflight::installed(&host, &runner)
+        .map_err(|e| Failure::refused(format!("{e:#}")))?
+        .version
+        .ok_or_else(|| {
+            Failure::refused(format!(
+                "cannot tell which version runs on {}",
+                host.root.display()
+            ))
+        })?;
+    let trusted = crate::trust::host_keys(&host)?;
+    let (hops, ignored) = route::collect(inputs, &trusted, &host.config.product);
+    Ok((host, installed, hops, ignored))
+}
+
+pub fn path(root: &Path, target: &str, inputs: &[PathBuf]) -> Result<PathReport, Failure> {
+    let target = Version::parse(target).map_err(|e| Failure::refused(e.to_string()))?;
+    let (_, installed, hops, ignored) = gather(root, inputs)?;
+    let route = route::find(&hops, &installed, &target)
+        .map_err(|why| refusal(&installed, &target, &why, &ignored))?;
+    Ok(PathReport {
+        installed: installed.to_string(),
+        target: target.to_string(),
+        route: route
+            .iter()
+            .map(|h| RouteStep {
+                from: h.from.to_string(),
+                to: h.to.to_string(),
+                package: h.path.clone(),
+            })
+            .collect(),
+        dot: route::dot(&hops, &route, &installed, &target),
+        ignored,
+    })
+}
+
+/// The refusal when there is no route.
+pub fn refusal(installed: &Version, target: &Version, why: &str, ignored: &[Ignored]) -> Failure {
+    let mut message = format!("no route from {installed} to {target}: {why}");
+    for i in ignored {
+        message += &format!("\n  ignored {}: {}", i.path.display(), i.reason);
+    }
+    Failure::refused(message)
+        .with_hint("get the missing package from the vendor and add it to the packages given")
+}
+
+pub fn render(r: &PathReport) -> String {
+    if r.route.is_empty() {
+        return format!("this host already runs {}\n", r.target);
+    }
+    let mut out = format!(
+        "{} hop(s) from {} to {}:\n",
+        r.route.len(),
+        r.installed,
+        r.target
+    );
+    for (i, s) in r.route.iter().enumerate() {
+        out += &format!(
+            "  {}. {} → {}  {}\n",
+            i + 1,
+            s.from,
+            s.to,
+            s.package.display()
+        );
+    }
+    for i in &r.ignored {
+        out += &format!("ignored {}: {}\n", i.path.display(), i.reason);
+    }
+    out
+}

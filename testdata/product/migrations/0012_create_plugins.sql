@@ -1,0 +1,6 @@
+-- hop: phase=online
+CREATE TABLE plugins (
+    id INTEGER PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    version VARCHAR(20)
+);
