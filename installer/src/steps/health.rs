@@ -12,10 +12,13 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     check_all(cx, &services, Some(Step::HealthGate))
 }
 
-/// Waits for each of `services` to be healthy.
+/// Waits for each of `services` to be healthy. With `fault_step` (the
+/// forward health gate) an interrupt cuts the wait short; without it (a
+/// rollback bringing the old version back) nothing does.
 pub fn check_all(cx: &Context<'_>, services: &[Service], fault_step: Option<Step>) -> Result<()> {
+    let cancelled = || fault_step.is_some() && crate::interrupt::requested();
     for (i, s) in services.iter().enumerate() {
-        let took = crate::health::wait_healthy(&s.health, &cx.runner, &crate::interrupt::requested)
+        let took = crate::health::wait_healthy(&s.health, &cx.runner, &cancelled)
             .with_context(|| format!("service {} is not healthy", s.name))?;
         cx.out.step(&format!(
             "    {} healthy after {}ms",
