@@ -11,7 +11,7 @@ HOP_BUILD := target/debug/hop-build
 HOP_INSTALL := target/debug/hop-install
 HOP_TESTDATA := target/debug/hop-testdata
 
-.PHONY: all deps build release-tree demo test lint fmt clippy clean
+.PHONY: all deps build release-tree demo test fuzz lint fmt clippy clean
 
 all: build
 
@@ -63,6 +63,11 @@ test: deps
 	@rm -rf target/tmp/matrices
 	$(CARGO) test --workspace
 	@./scripts/matrices.sh
+
+# Fuzz the manifest parsers and the archive reader, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz: build release-tree
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 lint: fmt clippy
 

@@ -1,12 +1,13 @@
 #!/bin/sh
-# Prints the crash and failure matrices the installer's tests recorded:
-# each row is a database, an injected fault, how the host was recovered,
-# and the version it ended at.
+# Prints what the installer's tests recorded: the crash and failure
+# matrices (each row a database, an injected fault, how the host was
+# recovered, and the version it ended at), the crafted packages refused,
+# and the corruption campaign's count.
 dir=target/tmp/matrices
-for matrix in crash failure; do
+for matrix in crash failure crafted campaign; do
     file="$dir/$matrix.txt"
     [ -f "$file" ] || continue
     echo
-    echo "== $matrix matrix ($(sort -u "$file" | wc -l) cases; every one ended at 4.0.1 or 4.1.1)"
+    echo "== $matrix ($(sort -u "$file" | wc -l) rows)"
     sort -u "$file"
 done

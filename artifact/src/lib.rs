@@ -25,6 +25,7 @@ pub mod archive;
 pub mod digest;
 pub mod duration_text;
 pub mod error;
+pub mod fuzzing;
 pub mod migration;
 pub mod package_manifest;
 pub mod reader;

@@ -44,14 +44,12 @@ impl HostLock {
                 )));
             }
         }
-        let _ = std::fs::write(
-            &holder,
-            format!(
-                "pid {}, hop-install {what}, since {}",
-                std::process::id(),
-                now()
-            ),
+        let who = format!(
+            "pid {}, hop-install {what}, since {}",
+            std::process::id(),
+            now()
         );
+        let _ = crate::atomic::write(&holder, who.as_bytes(), 0o600);
         Ok(Self { _dir: dir, holder })
     }
 }

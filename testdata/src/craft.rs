@@ -231,6 +231,27 @@ pub fn hostile_packages(good: &[u8], untrusted: &[u8]) -> Result<Vec<Hostile>> {
             m.insert(2, long);
         }
     })?;
+    add("pax size override", "PAX extended header", &|m| {
+        // A PAX record claiming another size for the member that follows.
+        let record = b"14 size=99999\n";
+        if let Ok(mut pax) = RawMember::regular("PaxHeader/x", record, mtime) {
+            pax.header.set_entry_type(tar::EntryType::XHeader);
+            pax.header.set_cksum();
+            m.insert(3, pax);
+        }
+    })?;
+    add("gnu sparse member", "GNU sparse file", &|m| {
+        if let Ok(mut sparse) = RawMember::regular("rpms/sparse.rpm", b"", mtime) {
+            sparse.header.set_entry_type(tar::EntryType::GNUSparse);
+            sparse.header.set_cksum();
+            m.insert(2, sparse);
+        }
+    })?;
+    add("100 MB hop.yaml", "over the 1048576-byte limit", &|m| {
+        // Only the size field: the reader must refuse before reading it.
+        m[0].set_size_field(100 << 20);
+        m.truncate(1);
+    })?;
     add("oversized hop.yaml", "over the 1048576-byte limit", &|m| {
         m[0].data = vec![b'#'; 2 << 20];
         m[0].set_size_field(2 << 20);
@@ -290,4 +311,93 @@ pub fn flip_positions(good: &[u8], stride_count: usize) -> Vec<usize> {
     positions.sort_unstable();
     positions.dedup();
     positions
+}
+
+/// A package of exactly this `hop.yaml` and signature and nothing else
+/// (for a hostile manifest signed with a trusted key).
+pub fn head_only(manifest: &[u8], signature: &[u8], mtime: u64) -> Result<Vec<u8>> {
+    Ok(serialize(&[
+        RawMember::regular("hop.yaml", manifest, mtime)?,
+        RawMember::regular("hop.yaml.asc", signature, mtime)?,
+    ]))
+}
+
+/// How a campaign mutant was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mutation {
+    ByteFlips,
+    Truncation,
+    MemberSwap,
+    MemberSplice,
+}
+
+/// `count` damaged copies of `good`, reproducibly from `seed`: byte flips,
+/// truncations, swapped members, and spliced ones (a member removed,
+/// repeated, or its data replaced, or garbage blocks inserted).
+pub fn mutants(good: &[u8], seed: u64, count: usize) -> Result<Vec<(Mutation, Vec<u8>)>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let members = parse(good)?;
+    let payload = members.len() - 2;
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        let kind = match out.len() % 4 {
+            0 => Mutation::ByteFlips,
+            1 => Mutation::Truncation,
+            2 => Mutation::MemberSwap,
+            _ => Mutation::MemberSplice,
+        };
+        let bytes = match kind {
+            Mutation::ByteFlips => {
+                let mut b = good.to_vec();
+                for _ in 0..rng.gen_range(1..=3) {
+                    let at = rng.gen_range(0..b.len());
+                    b[at] ^= rng.gen_range(1..=255u8);
+                }
+                b
+            }
+            Mutation::Truncation => good[..rng.gen_range(0..good.len())].to_vec(),
+            Mutation::MemberSwap => {
+                let mut m = members.clone();
+                let i = 2 + rng.gen_range(0..payload);
+                let j = 2 + rng.gen_range(0..payload);
+                if i == j {
+                    continue;
+                }
+                m.swap(i, j);
+                serialize(&m)
+            }
+            Mutation::MemberSplice => {
+                let mut m = members.clone();
+                let i = 2 + rng.gen_range(0..payload);
+                match rng.gen_range(0..4) {
+                    0 => {
+                        m.remove(i);
+                    }
+                    1 => {
+                        let copy = m[i].clone();
+                        m.insert(i, copy);
+                    }
+                    2 => {
+                        let len = m[i].data.len();
+                        m[i].data = (0..len).map(|_| rng.r#gen::<u8>()).collect();
+                    }
+                    _ => {
+                        let mut b = serialize(&m);
+                        let blocks = b.len() / BLOCK;
+                        let at = rng.gen_range(0..blocks) * BLOCK;
+                        let garbage: Vec<u8> = (0..BLOCK).map(|_| rng.r#gen::<u8>()).collect();
+                        b.splice(at..at, garbage);
+                        out.push((kind, b));
+                        continue;
+                    }
+                }
+                serialize(&m)
+            }
+        };
+        if bytes != good {
+            out.push((kind, bytes));
+        }
+    }
+    Ok(out)
 }

@@ -45,6 +45,7 @@ pub struct TestDatabase {
     pub root: PathBuf,
     name: String,
     keep: bool,
+    role: Option<String>,
 }
 
 impl TestDatabase {
@@ -85,6 +86,7 @@ impl TestDatabase {
             root,
             name,
             keep: false,
+            role: None,
         })
     }
 
@@ -175,6 +177,34 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// A PostgreSQL database owned by a role of its own that logs in with
+    /// `password` (which the URL carries).
+    pub fn create_with_password(scratch: &Path, password: &str) -> Result<Self> {
+        let mut db = Self::create(Backend::Postgresql, scratch)?;
+        let role = format!("{}_owner", db.name);
+        admin_pg()?.batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD '{}'; ALTER DATABASE {} OWNER TO {role}",
+            password.replace('\'', "''"),
+            db.name
+        ))?;
+        let encoded: String = password
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        db.url = format!(
+            "postgresql://{role}:{encoded}@localhost/{}?host={PG_SOCKET_DIR}",
+            db.name
+        );
+        db.role = Some(role);
+        Ok(db)
+    }
+
     /// Keeps the database when this value is dropped (a demo host).
     pub fn keep(&mut self) {
         self.keep = true;
@@ -188,10 +218,14 @@ impl Drop for TestDatabase {
         }
         let _ = match self.backend {
             Backend::Postgresql => admin_pg().and_then(|mut c| {
-                Ok(c.batch_execute(&format!(
+                c.batch_execute(&format!(
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                     self.name
-                ))?)
+                ))?;
+                if let Some(role) = &self.role {
+                    c.batch_execute(&format!("DROP ROLE IF EXISTS {role}"))?;
+                }
+                Ok(())
             }),
             Backend::Mariadb => admin_mariadb().and_then(|mut c| {
                 Ok(c.query_drop(format!("DROP DATABASE IF EXISTS {}", self.name))?)

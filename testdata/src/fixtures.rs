@@ -156,6 +156,80 @@ impl Fixtures {
         Ok(output.to_path_buf())
     }
 
+    /// A key made by gpg that has been revoked (`revoked`) or has expired
+    /// (otherwise); the secret half can still sign.
+    pub fn gpg_key(&self, name: &str, revoked: bool) -> Result<KeyPair> {
+        require_tool("gpg", "gnupg")?;
+        let home = self.scratch(&format!("gnupg-{name}"))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))?;
+        let uid = format!("{name} <{name}@example.com>");
+        let gpg = |args: &[&str]| -> Result<Vec<u8>> {
+            let out = std::process::Command::new("gpg")
+                .env("GNUPGHOME", &home)
+                .args([
+                    "--batch",
+                    "--yes",
+                    "--pinentry-mode",
+                    "loopback",
+                    "--passphrase",
+                    "",
+                ])
+                .args(args)
+                .output()?;
+            if !out.status.success() {
+                bail!("gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            Ok(out.stdout)
+        };
+        if revoked {
+            gpg(&["--quick-gen-key", &uid, "ed25519", "sign", "1y"])?;
+        } else {
+            // Made in 2020, valid for two days.
+            gpg(&[
+                "--faked-system-time",
+                "20200101T000000!",
+                "--quick-gen-key",
+                &uid,
+                "ed25519",
+                "sign",
+                "2d",
+            ])?;
+        }
+        let secret = home.join(format!("{name}.sec.asc"));
+        std::fs::write(&secret, gpg(&["--armor", "--export-secret-keys", &uid])?)?;
+        let listing = String::from_utf8(gpg(&["--with-colons", "--list-keys", &uid])?)?;
+        let fingerprint = listing
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_owned())
+            })
+            .context("no fingerprint")?;
+        if revoked {
+            // gpg leaves a revocation certificate for every key it makes,
+            // its armour defused with a leading ':'.
+            let cert = home.join("revoke.asc");
+            let text = std::fs::read_to_string(
+                home.join("openpgp-revocs.d")
+                    .join(format!("{fingerprint}.rev")),
+            )?
+            .replace(
+                ":-----BEGIN PGP PUBLIC KEY BLOCK-----",
+                "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+            );
+            std::fs::write(&cert, text)?;
+            gpg(&["--import", &cert.display().to_string()])?;
+        }
+        let public = home.join(format!("{name}.pub.asc"));
+        std::fs::write(&public, gpg(&["--armor", "--export", &uid])?)?;
+        Ok(KeyPair {
+            secret,
+            public,
+            fingerprint,
+        })
+    }
+
     /// A fresh scratch directory for one test.
     pub fn scratch(&self, name: &str) -> Result<PathBuf> {
         let dir = self.dir.join("scratch").join(name);

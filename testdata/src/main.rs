@@ -64,6 +64,7 @@ fn main() -> Result<()> {
                 },
                 netns: false,
                 version: "4.0.1".into(),
+                database_password: None,
             };
             let sandbox = Sandbox::create(&root, &release, &trust, &opts)?;
             for (name, version) in sandbox.service_versions() {

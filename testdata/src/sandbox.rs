@@ -33,6 +33,8 @@ pub struct SandboxOptions {
     pub netns: bool,
     /// The product version to install.
     pub version: String,
+    /// PostgreSQL only: the database's owner logs in with this password.
+    pub database_password: Option<String>,
 }
 
 impl SandboxOptions {
@@ -41,6 +43,7 @@ impl SandboxOptions {
             backend: Backend::Sqlite,
             netns: true,
             version: "4.0.1".into(),
+            database_password: None,
         }
     }
 
@@ -106,7 +109,7 @@ impl Sandbox {
         };
         sandbox.install_rpms(release, &opts.version)?;
         sandbox.write_configs(release, &opts.version)?;
-        sandbox.create_database(release, &opts.version)?;
+        sandbox.create_database(release, &opts.version, opts.database_password.as_deref())?;
         sandbox.write_host_config(trusted_key)?;
         sandbox.write_supervisord_conf()?;
         sandbox.start()?;
@@ -161,9 +164,17 @@ impl Sandbox {
     }
 
     /// The product's installer: the schema of `version` and some rows.
-    fn create_database(&mut self, release: &Path, version: &str) -> Result<()> {
+    fn create_database(
+        &mut self,
+        release: &Path,
+        version: &str,
+        password: Option<&str>,
+    ) -> Result<()> {
         if self.backend == Backend::Postgresql {
-            self.database = Some(TestDatabase::create(Backend::Postgresql, &self.root)?);
+            self.database = Some(match password {
+                Some(p) => TestDatabase::create_with_password(&self.root, p)?,
+                None => TestDatabase::create(Backend::Postgresql, &self.root)?,
+            });
         } else {
             std::fs::create_dir_all(self.path("/var/lib/manager"))?;
         }
@@ -351,11 +362,13 @@ impl Sandbox {
     }
 
     /// SHA-256 and mode of every file under the root, hop's own logs
-    /// aside: equal digests mean a byte-identical host.
+    /// aside: equal digests mean a byte-identical host. SQLite's `-shm`
+    /// files (the shared-memory index of a WAL database, which every reader
+    /// of the RPM database rewrites, holding no data) are left out too.
     pub fn tree_digest(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         digest_tree(&self.root, &self.root, &mut out);
-        out.retain(|path, _| !path.starts_with("var/lib/hop/logs/"));
+        out.retain(|path, _| !path.starts_with("var/lib/hop/logs/") && !path.ends_with("-shm"));
         out
     }
 

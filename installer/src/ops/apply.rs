@@ -25,6 +25,7 @@ pub enum Applied {
 }
 
 pub fn apply(root: &Path, package: &Path, dry_run: bool, out: &Output) -> Result<Applied, Failure> {
+    super::check::require_privileges(root)?;
     let host = open_host(root)?;
     let _lock = HostLock::acquire(&StateDir::of(&host), "apply")?;
     crate::interrupt::install();

@@ -34,6 +34,21 @@ fn single(check: &'static str, details: String) -> Preflight {
     }
 }
 
+/// Refuses to change `/` without root privileges, before anything else.
+pub fn require_privileges(root: &Path) -> Result<(), Failure> {
+    let euid = nix::unistd::geteuid();
+    let is_slash = std::path::absolute(root)
+        .map(|r| r == Path::new("/"))
+        .unwrap_or(false);
+    if is_slash && !euid.is_root() {
+        return Err(Failure::refused(format!(
+            "hop-install changes the host's RPMs, configs, services and database, which needs root (running as uid {euid}); nothing was changed"
+        ))
+        .with_hint("run it with sudo, or as root"));
+    }
+    Ok(())
+}
+
 /// Reads host.yaml or refuses.
 pub fn open_host(root: &Path) -> Result<Host, Failure> {
     Host::open(root).map_err(|e| Failure::refused(format!("{e:#}")))

@@ -24,6 +24,7 @@ pub enum Resumed {
 }
 
 pub fn resume(root: &Path, out: &Output) -> Result<Resumed, Failure> {
+    super::check::require_privileges(root)?;
     let host = open_host(root)?;
     let sd = StateDir::of(&host);
     let _lock = HostLock::acquire(&sd, "resume")?;

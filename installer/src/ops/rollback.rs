@@ -14,6 +14,7 @@ use super::check::open_host;
 
 /// Rolls back; `Ok(title)` once the host is back where it started.
 pub fn rollback(root: &Path, confirmed: bool, out: &Output) -> Result<String, Failure> {
+    super::check::require_privileges(root)?;
     let host = open_host(root)?;
     let sd = StateDir::of(&host);
     let _lock = HostLock::acquire(&sd, "rollback")?;

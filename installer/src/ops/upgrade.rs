@@ -63,6 +63,7 @@ pub fn upgrade(
     dry_run: bool,
     out: &Output,
 ) -> Result<Upgraded, Failure> {
+    super::check::require_privileges(root)?;
     let target = hop_artifact::version::Version::parse(target)
         .map_err(|e| Failure::refused(e.to_string()))?;
     let (host, installed, hops, ignored) = gather(root, inputs)?;

@@ -154,9 +154,8 @@ fn collect_rpms(cx: &Context<'_>, dir: &Path) -> Result<Vec<RpmsBefore>> {
                 );
             };
             let target = dir.join(found.1.file_name().unwrap_or_default());
-            if !target.exists() && std::fs::hard_link(&found.1, &target).is_err() {
-                std::fs::copy(&found.1, &target)
-                    .with_context(|| format!("copying {}", found.1.display()))?;
+            if !target.exists() {
+                save_private(&found.1, &target, &cx.state_dir.dir)?;
             }
             files.push(target);
         }
@@ -167,6 +166,19 @@ fn collect_rpms(cx: &Context<'_>, dir: &Path) -> Result<Vec<RpmsBefore>> {
         });
     }
     Ok(out)
+}
+
+/// Keeps a copy of `source` at `target`, mode 0600: a hard link when the
+/// source is hop's own (already private) file, else a private copy.
+fn save_private(source: &Path, target: &Path, state_dir: &Path) -> Result<()> {
+    if source.starts_with(state_dir) && std::fs::hard_link(source, target).is_ok() {
+        return Ok(());
+    }
+    let mut from = File::open(source).with_context(|| format!("opening {}", source.display()))?;
+    let mut to = backup::create_private(target)?;
+    std::io::copy(&mut from, &mut to).with_context(|| format!("copying {}", source.display()))?;
+    to.sync_all()?;
+    Ok(())
 }
 
 /// RPM files that may hold the installed version: hop's cache, then the
