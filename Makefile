@@ -11,7 +11,7 @@ HOP_BUILD := target/debug/hop-build
 HOP_INSTALL := target/debug/hop-install
 HOP_TESTDATA := target/debug/hop-testdata
 
-.PHONY: all deps build release-tree demo test fuzz lint fmt clippy clean
+.PHONY: all deps build release-tree demo test fuzz completions man rpm bench lint fmt clippy clean
 
 all: build
 
@@ -63,6 +63,26 @@ test: deps
 	@rm -rf target/tmp/matrices
 	$(CARGO) test --workspace
 	@./scripts/matrices.sh
+
+# Shell completions (bash, zsh, fish) and man pages, from the real CLIs.
+completions:
+	$(CARGO) run -q -p xtask -- completions --out target/completions
+
+man:
+	$(CARGO) run -q -p xtask -- man --out target/man
+
+# hop-installer and hop-builder RPMs (release binaries, man pages,
+# completions, an example host.yaml): rpm -i installs them.
+rpm:
+	$(CARGO) build --release -p hop-installer -p hop-builder
+	$(CARGO) run -q -p xtask -- rpm --out target/rpm --binaries target/release
+	rpm -qpl target/rpm/hop-installer-*.rpm
+
+# Benchmarks against baselines measured in the same run (not part of
+# `make test`); writes docs/benchmarks.md. BENCH_FLAGS=--quick skips 4 GiB.
+bench: deps
+	$(CARGO) build --release -p hop-builder -p hop-installer -p hop-bench
+	target/release/hop-bench --out docs/benchmarks.md $(BENCH_FLAGS)
 
 # Fuzz the manifest parsers and the archive reader, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

@@ -28,6 +28,8 @@ pub mod error;
 pub mod fuzzing;
 pub mod migration;
 pub mod package_manifest;
+#[cfg(feature = "progress")]
+pub mod progress;
 pub mod reader;
 pub mod signature;
 pub mod source_manifest;

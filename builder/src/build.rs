@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
@@ -17,9 +17,9 @@ use hop_artifact::yaml;
 use serde::Serialize;
 
 use crate::Refused;
-use crate::progress;
 use crate::sign::Signing;
 use crate::validate::{self, MemberSource};
+use hop_artifact::progress;
 
 /// The builder's name and version, recorded in every package.
 pub const BUILDER: &str = concat!("hop-build ", env!("CARGO_PKG_VERSION"));
@@ -105,11 +105,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         writer.finish()?.flush()?;
     }
     bar.finish_and_clear();
-    temp.as_file().sync_all()?;
+    // Renamed into place whole, but not fsynced: a build interrupted by a
+    // power cut is simply run again, and release CI pays no disk flush.
     let bytes = temp.as_file().metadata()?.len();
     temp.persist(&options.output)
         .with_context(|| format!("cannot write {}", options.output.display()))?;
-    sync_dir(&out_dir);
 
     Ok(BuildReport {
         output: options.output.clone(),
@@ -180,13 +180,6 @@ fn hash_one(source: &MemberSource, progress: &dyn Fn(u64)) -> Result<Hashed> {
         file: source.file.clone(),
         modified,
     })
-}
-
-/// Makes a rename durable; best effort (some filesystems refuse).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 /// Reads `SOURCE_DATE_EPOCH` from the environment; 0 when unset.

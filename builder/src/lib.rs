@@ -19,10 +19,10 @@
 //! ```
 
 pub mod build;
+pub mod cli;
 pub mod inspect;
 pub mod keygen;
 pub mod lint;
-pub mod progress;
 pub mod sign;
 pub mod validate;
 pub mod verify;

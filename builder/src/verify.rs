@@ -15,7 +15,8 @@ use crate::Refused;
 pub fn verify(package: &Path, keys: &[PathBuf]) -> Result<Verified> {
     let trusted = TrustedKeys::from_files(keys).map_err(|e| Refused::new(e.to_string()))?;
     let file = File::open(package).with_context(|| format!("cannot open {}", package.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     PackageReader::open(file, &trusted)
-        .and_then(PackageReader::verify)
+        .and_then(|reader| hop_artifact::progress::verify(reader, total))
         .map_err(|e| Refused::new(format!("{} is refused: {e}", package.display())).into())
 }

@@ -9,6 +9,9 @@
 //!   during a known step);
 //! * `kill@install_rpms.mid:4.2.0` — only in the hop to 4.2.0 (a chain).
 //!
+//! `HOP_FAULT_DELAY_MS` sets how long after the rpm transaction starts
+//! `kill@install_rpms.mid` strikes (default 40).
+//!
 //! Points are `<step>.begin` (journaled as started, nothing done yet),
 //! `<step>.mid` (part done) and `<step>.end` (done, not yet journaled),
 //! for every step name in the journal, plus `rollback.<part>` during a
@@ -62,6 +65,11 @@ pub fn armed(point: &str) -> Option<Action> {
             _ => None,
         }
     })
+}
+
+/// `HOP_FAULT_DELAY_MS`, if set.
+pub fn delay_ms() -> Option<u64> {
+    std::env::var("HOP_FAULT_DELAY_MS").ok()?.parse().ok()
 }
 
 /// Acts on `point`: dies, fails, or (usually) does nothing.

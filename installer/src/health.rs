@@ -10,7 +10,7 @@ use hop_artifact::package_manifest::{HealthCheck, Probe};
 use crate::runner::{Cmd, Runner};
 
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
-const INTERVAL: Duration = Duration::from_millis(100);
+const INTERVAL: Duration = Duration::from_millis(20);
 
 /// One attempt: `Ok(())` when healthy, else why not.
 pub fn probe_once(probe: &Probe, runner: &Runner) -> Result<(), String> {

@@ -34,9 +34,11 @@ pub fn verify(path: &Path, trusted: &TrustedKeys) -> Result<Verified, Failure> {
             .with_hint("do not install it; fetch the package again from the vendor")
     };
     let file = File::open(path).map_err(|e| refuse(format!("cannot open it: {e}")))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let reader = PackageReader::open(file, trusted).map_err(|e| refuse(e.to_string()))?;
     let manifest_bytes = reader.manifest_bytes().to_vec();
-    let verified = reader.verify().map_err(|e| refuse(e.to_string()))?;
+    let verified =
+        hop_artifact::progress::verify(reader, total).map_err(|e| refuse(e.to_string()))?;
     let signer = verified
         .signer
         .ok_or_else(|| refuse("it carries no trusted signature".into()))?;
@@ -66,6 +68,8 @@ pub fn extract(
     let reader = PackageReader::open(file, trusted)
         .with_context(|| format!("{} is refused", path.display()))?;
     let manifest_bytes = reader.manifest_bytes().to_vec();
+    let total = reader.manifest().members.iter().map(|m| m.size).sum();
+    let bar = hop_artifact::progress::bytes(total, "staging");
     let mut written = 0;
     let verified = reader
         .for_each_member(|member, data| {
@@ -85,7 +89,7 @@ pub fn extract(
                 .create_new(true)
                 .mode(mode)
                 .open(&target)?;
-            std::io::copy(data, &mut out)?;
+            bar.inc(std::io::copy(data, &mut out)?);
             out.flush()?;
             written += 1;
             if written == 1 {
@@ -94,6 +98,7 @@ pub fn extract(
             Ok(())
         })
         .with_context(|| format!("{} is refused", path.display()))?;
+    bar.finish_and_clear();
     Ok(Verified {
         path: path.to_path_buf(),
         manifest: verified.manifest,

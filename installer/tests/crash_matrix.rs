@@ -111,3 +111,30 @@ crash_matrix!(
     cleanup_begin = 16,
     rollback_mid = 17,
 );
+
+/// The rpm transaction killed at ten different moments, each rolled back.
+#[test]
+fn kills_anywhere_inside_the_rpm_transaction_roll_back_cleanly() {
+    for delay in [5, 15, 25, 35, 50, 65, 80, 100, 130, 170] {
+        let host = sandbox(&format!("rpm-kill-{delay}"), Backend::Sqlite);
+        let initial = host.snapshot();
+        let delay_ms = delay.to_string();
+        let killed = hop_env(
+            &host,
+            &["apply", &package("4.0.1", "4.1.1")],
+            &[
+                ("HOP_FAULT", "kill@install_rpms.mid"),
+                ("HOP_FAULT_DELAY_MS", delay_ms.as_str()),
+            ],
+        );
+        assert_eq!(killed.code, -1, "{}", killed.stderr);
+        hop(&host, &["rollback"]).assert_code(0);
+        assert_eq!(assert_consistent(&host, &initial), "4.0.1");
+        record(
+            "crash",
+            &format!(
+                "sqlite     kill@install_rpms.mid after {delay:>3}ms          rollback → 4.0.1 (exit 0)"
+            ),
+        );
+    }
+}

@@ -354,6 +354,21 @@ impl Sandbox {
         list
     }
 
+    /// `rpm -Va`: every installed package's files match the RPM database
+    /// (digests, sizes, modes); the output when they do not.
+    pub fn rpm_verify(&self) -> Result<(), String> {
+        let out = Command::new("rpm")
+            .args(["--root", &self.root.display().to_string(), "-Va"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() && text.trim().is_empty() {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    }
+
     /// SHA-256 of every file under `etc/` (configs, host.yaml, keys).
     pub fn configs(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();

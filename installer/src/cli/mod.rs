@@ -43,6 +43,9 @@ Without --key, the host's trusted keys (host.yaml trusted_keys) are used. Exit 0
         key: Vec<PathBuf>,
         #[command(flatten)]
         root: RootArg,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Run the preflight checks for a package and print them as a table
     #[command(
@@ -144,6 +147,9 @@ it asks for --yes."
         /// Confirm rolling back a completed hop (its later database changes are lost)
         #[arg(long)]
         yes: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Show the installed version, the last operation and any unfinished one
     #[command(after_help = "Example:\n  hop-install status --json")]
@@ -187,8 +193,24 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
 /// Runs a parsed command; `Ok(code)` is the exit status on success paths.
 pub fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
-        Command::Verify { package, key, root } => {
+        Command::Verify {
+            package,
+            key,
+            root,
+            json,
+        } => {
             let v = ops::verify::verify(&root.root, &package, &key)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "package": package,
+                    "product": v.manifest.product,
+                    "from": v.manifest.from,
+                    "to": v.manifest.to,
+                    "members": v.manifest.members.len(),
+                    "signer": {"fingerprint": v.signer.fingerprint, "user_id": v.signer.user_id, "key": v.signer.key_source},
+                }))?;
+                return Ok(0);
+            }
             println!(
                 "OK {}: {} members intact, signed by {}{} (trusted via {})",
                 v.manifest.title(),
@@ -282,9 +304,14 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Rollback { root, yes } => {
-            let out = Output::new(false);
-            println!("{}", ops::rollback::rollback(&root.root, yes, &out)?);
+        Command::Rollback { root, yes, json } => {
+            let out = Output::new(json);
+            let done = ops::rollback::rollback(&root.root, yes, &out)?;
+            if json {
+                print_json(&serde_json::json!({ "outcome": "rolled back", "message": done }))?;
+            } else {
+                println!("{done}");
+            }
             Ok(0)
         }
         Command::Status { root, json } => {

@@ -64,10 +64,13 @@ pub fn stop_gracefully(
     stop_timeout: Duration,
 ) -> Result<&'static str> {
     if let Some((signal, timeout)) = drain
-        && manager.status(name)?.is_running()
+        && let ServiceState::Running { pid } = manager.status(name)?
     {
         manager.signal(name, signal)?;
-        if wait_until_down(manager, name, timeout)? {
+        if wait_until_gone(manager, name, pid, timeout)? {
+            // The drained process is gone; if the manager brought the
+            // service back on its own, that new instance is stopped too.
+            manager.stop(name, stop_timeout)?;
             return Ok("drained");
         }
     }
@@ -87,6 +90,28 @@ pub fn stop_gracefully(
     }
 }
 
+/// Polls until the process `pid` of the service is gone (the service is
+/// down, or runs as another process); false if `timeout` passed.
+fn wait_until_gone(
+    manager: &dyn ServiceManager,
+    name: &str,
+    pid: Option<u32>,
+    timeout: Duration,
+) -> Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match manager.status(name)? {
+            ServiceState::Running { pid: now } if pid.is_some() && now != pid => return Ok(true),
+            state if !state.is_running() => return Ok(true),
+            _ => {}
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Polls until the service is not running; false if `timeout` passed.
 pub fn wait_until_down(
     manager: &dyn ServiceManager,
@@ -101,6 +126,6 @@ pub fn wait_until_down(
         if Instant::now() >= deadline {
             return Ok(false);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -59,7 +59,11 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     atomic::private_dir(&dir)?;
 
     let url = cx.database_url()?;
-    let dump = backup::backup(&url, &dir.join("database.dump"), &cx.runner)?;
+    let spinner =
+        hop_artifact::progress::spinner(format!("dumping the {} database", url.backend()));
+    let dump = backup::backup(&url, &dir.join("database.dump"), &cx.runner);
+    spinner.finish_and_clear();
+    let dump = dump?;
     cx.out
         .step(&format!("    database dump: {} bytes", dump.bytes));
     cx.fault(Step::Backup, "mid")?;

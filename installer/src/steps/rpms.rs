@@ -2,7 +2,7 @@
 //! transaction (after the `pre_install` hook); undo puts the recorded
 //! previous set back with `rpm -U --oldpackage`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -27,7 +27,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     if fault::armed("install_rpms.mid") == Some(Action::Kill) {
         // A power cut in the middle of the rpm transaction.
         let handle = db.start_upgrade(&files)?;
-        std::thread::sleep(Duration::from_millis(40));
+        std::thread::sleep(Duration::from_millis(fault::delay_ms().unwrap_or(40)));
         fault::kill_self(handle.pids().first().copied());
     }
     db.upgrade(&files, false)
@@ -72,16 +72,14 @@ pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
     let mut erase = Vec::new();
     for name in names {
         let current = db.installed(&name)?;
-        let before = facts.rpms.iter().find(|r| r.name == name);
-        let desired: &[String] = before.map_or(&[], |r| r.nevras.as_slice());
-        if current.as_slice() == desired {
-            continue;
-        }
-        match before {
+        match facts.rpms.iter().find(|r| r.name == name) {
             Some(r) if !r.nevras.is_empty() => {
+                // Reinstalled even when the database already lists it: a
+                // crash inside the rpm transaction can leave the new files
+                // on disk while the database still names the old package.
                 reinstall.extend(r.files.iter().cloned());
-                // An interrupted transaction can leave both versions
-                // registered: drop the ones that do not belong.
+                // It can also leave both versions registered: drop the
+                // ones that do not belong.
                 erase.extend(current.into_iter().filter(|n| !r.nevras.contains(n)));
             }
             _ => erase.extend(current),
@@ -92,9 +90,48 @@ pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
             bail!("the saved RPM {} is missing", file.display());
         }
     }
+    let new_files: Vec<PathBuf> = cx
+        .manifest
+        .components
+        .iter()
+        .map(|c| cx.staging().join(&c.file))
+        .collect();
+    remove_rpm_leftovers(&cx.host.root, reinstall.iter().chain(&new_files))?;
     db.erase(&erase)?;
     db.upgrade(&reinstall, true)
         .context("putting the previous RPMs back")?;
+    Ok(())
+}
+
+/// Removes what a killed rpm transaction leaves beside the files it was
+/// writing: `path;<transaction id>` temporaries, which trip a new
+/// transaction that gets the same id (it is the time in seconds).
+fn remove_rpm_leftovers<'a>(
+    root: &Path,
+    packages: impl Iterator<Item = &'a PathBuf>,
+) -> Result<()> {
+    for package in packages.filter(|p| p.is_file()) {
+        let Ok(paths) = rpm::PackageMetadata::open(package).and_then(|m| m.get_file_paths()) else {
+            continue;
+        };
+        for path in paths {
+            let target = root.join(path.strip_prefix("/").unwrap_or(&path));
+            let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+                continue;
+            };
+            let prefix = format!("{};", name.to_string_lossy());
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let entry_name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(id) = entry_name.strip_prefix(&prefix)
+                    && id.len() == 8
+                    && id.bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    std::fs::remove_file(entry.path())
+                        .with_context(|| format!("removing {}", entry.path().display()))?;
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -23,7 +23,7 @@ pub fn stop(cx: &mut Context<'_>) -> Result<()> {
 /// Starts the new version's services in order.
 pub fn start(cx: &mut Context<'_>) -> Result<()> {
     for (i, s) in cx.manifest.services.iter().enumerate() {
-        cx.services.start(&s.name)?;
+        start_fresh(cx, s)?;
         cx.out.step(&format!("    started {}", s.name));
         if i == 0 {
             cx.fault(Step::StartServices, "mid")?;
@@ -43,9 +43,20 @@ pub fn stop_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
 /// Starts every one of `services` (rollback: the old version).
 pub fn start_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
     for s in services {
-        cx.services.start(&s.name)?;
+        start_fresh(cx, s)?;
     }
     Ok(())
+}
+
+/// Starts a service so that it runs the code now on disk: one the service
+/// manager brought back on its own meanwhile (supervisord restarts a
+/// process that died unexpectedly, say from a drain signal that came before
+/// its handler was installed) is stopped first.
+fn start_fresh(cx: &Context<'_>, s: &Service) -> Result<()> {
+    if cx.services.status(&s.name)?.is_running() {
+        cx.services.stop(&s.name, s.stop_timeout)?;
+    }
+    cx.services.start(&s.name)
 }
 
 fn stop_one(cx: &Context<'_>, s: &Service) -> Result<()> {

@@ -162,6 +162,9 @@ pub fn assert_consistent(host: &Sandbox, initial: &hop_testdata::sandbox::HostSn
     let version = versions[0]
         .clone()
         .unwrap_or_else(|| panic!("services are not answering: {:?}", now.services));
+    if let Err(mismatch) = host.rpm_verify() {
+        panic!("installed files do not match the RPM database:\n{mismatch}");
+    }
     assert!(
         versions
             .iter()

@@ -1,0 +1,128 @@
+//! The downtime window of `apply` against a bare restart of the same
+//! services, on a sandbox host.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use hop_testdata::sandbox::{Sandbox, SandboxOptions};
+
+use crate::measure::{Downtime, duration_s, median};
+
+const RUNS: usize = 5;
+
+fn ready(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    use std::io::{Read, Write};
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    if s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf).is_ok() && buf.ends_with(b"200")
+}
+
+/// supervisorctl stop (reverse order), start (order), then both healthy.
+fn bare_restart(conf: &Path) -> Result<f64> {
+    let ctl = |args: &[&str]| -> Result<()> {
+        let ok = Command::new("supervisorctl")
+            .arg("-c")
+            .arg(conf)
+            .args(args)
+            .output()?
+            .status
+            .success();
+        if ok {
+            Ok(())
+        } else {
+            bail!("supervisorctl {args:?} failed")
+        }
+    };
+    let start = Instant::now();
+    ctl(&["stop", "mgmtworker", "rest-service"])?;
+    ctl(&["start", "rest-service", "mgmtworker"])?;
+    while !(ready(8101) && ready(8102)) {
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!("the services did not come back");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(duration_s(start.elapsed()))
+}
+
+fn apply_once(root: &Path, package: &Path) -> Result<f64> {
+    let out = Command::new("target/release/hop-install")
+        .args([
+            "apply",
+            &package.display().to_string(),
+            "--root",
+            &root.display().to_string(),
+            "--json",
+        ])
+        .output()?;
+    if !out.status.success() {
+        bail!("apply failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let ms = report["downtime_ms"]
+        .as_u64()
+        .context("no downtime in the report")?;
+    let back = Command::new("target/release/hop-install")
+        .args(["rollback", "--yes", "--root", &root.display().to_string()])
+        .output()?;
+    if !back.status.success() {
+        bail!("rollback failed: {}", String::from_utf8_lossy(&back.stderr));
+    }
+    Ok(ms as f64 / 1000.0)
+}
+
+pub fn run(work: &Path) -> Result<Downtime> {
+    let release = work.join("release");
+    hop_testdata::product::write_release_tree(&release)?;
+    let keys = work.join("keys");
+    let manifests = work.join("manifests");
+    std::fs::create_dir_all(&manifests)?;
+    let manifest = manifests.join("manager-4.0.1-to-4.1.1.yaml");
+    std::fs::copy("manifests/manager-4.0.1-to-4.1.1.yaml", &manifest)?;
+    if !manifests.join("release").exists() {
+        std::os::unix::fs::symlink(std::path::absolute(&release)?, manifests.join("release"))?;
+    }
+    let package = work.join("manager-4.0.1-to-4.1.1.hop");
+    let built = Command::new("target/release/hop-build")
+        .args([
+            "build",
+            &manifest.display().to_string(),
+            "--key",
+            &keys.join("bench.sec.asc").display().to_string(),
+            "-o",
+            &package.display().to_string(),
+        ])
+        .output()?;
+    if !built.status.success() {
+        bail!("build failed: {}", String::from_utf8_lossy(&built.stderr));
+    }
+    let root = PathBuf::from("/tmp/hop-bench-host");
+    let opts = SandboxOptions {
+        netns: false,
+        ..SandboxOptions::sqlite()
+    };
+    let sandbox = Sandbox::create(&root, &release, &keys.join("bench.pub.asc"), &opts)?;
+    let conf = root.join("etc/supervisord.conf");
+    bare_restart(&conf)?;
+    let bare = median(RUNS, || bare_restart(&conf), |s| *s)?;
+    let apply = median(RUNS, || apply_once(&root, &package), |s| *s)?;
+    drop(sandbox);
+    println!(
+        "downtime: apply {apply:.3}s vs bare restart {bare:.3}s ({:.2}×)",
+        apply / bare
+    );
+    Ok(Downtime {
+        apply_seconds: apply,
+        bare_seconds: bare,
+        runs: RUNS,
+    })
+}
