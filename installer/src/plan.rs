@@ -5,7 +5,7 @@ use hop_artifact::PackageManifest;
 use hop_artifact::digest::Sha256Digest;
 use hop_artifact::duration_text;
 use hop_artifact::migration::Phase;
-use hop_migrate::engine::Status;
+use hop_migrate::status::Status;
 
 use crate::host::Host;
 use crate::journal::Step;

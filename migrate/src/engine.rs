@@ -18,9 +18,11 @@ use hop_artifact::migration::{Backend, Phase, Statement};
 use crate::compat::{self, ServerFacts};
 use crate::connection::{self, Connection};
 use crate::error::MigrateError;
-use crate::history::{HistoryRow, RowState, create_table_sql, now_text};
+use crate::history::{HistoryRow, create_table_sql, now_text};
 use crate::script::Script;
+use crate::status::{Status, status_of};
 use crate::url::DatabaseUrl;
+use crate::validate::validate;
 
 /// How the migrator waits.
 #[derive(Clone, Debug)]
@@ -89,62 +91,6 @@ pub struct PhaseReport {
     pub applied: Vec<Applied>,
     /// Migrations of the phase still pending after the run.
     pub remaining: usize,
-}
-
-/// Where one migration of the package stands on this database.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum State {
-    Pending,
-    Applied {
-        hop: String,
-        applied_at: String,
-        duration_ms: u64,
-    },
-    InProgress {
-        batches: u64,
-        rows: u64,
-    },
-    Failed {
-        error: String,
-    },
-}
-
-/// One line of the status.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Entry {
-    pub version: u32,
-    pub file: String,
-    pub phase: Phase,
-    #[serde(flatten)]
-    pub state: State,
-}
-
-/// Every migration the package or the history knows of.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct Status {
-    pub entries: Vec<Entry>,
-}
-
-impl Status {
-    /// (pending, applied) counts of a phase.
-    pub fn counts(&self, phase: Phase) -> (usize, usize) {
-        let of_phase = self.entries.iter().filter(|e| e.phase == phase);
-        let pending = of_phase
-            .clone()
-            .filter(|e| matches!(e.state, State::Pending | State::InProgress { .. }))
-            .count();
-        let applied = of_phase
-            .filter(|e| matches!(e.state, State::Applied { .. }))
-            .count();
-        (pending, applied)
-    }
-
-    pub fn pending(&self) -> impl Iterator<Item = &Entry> {
-        self.entries
-            .iter()
-            .filter(|e| matches!(e.state, State::Pending | State::InProgress { .. }))
-    }
 }
 
 /// The migration engine on one database.
@@ -504,102 +450,5 @@ impl Migrator {
 impl Drop for Migrator {
     fn drop(&mut self) {
         let _ = self.unlock();
-    }
-}
-
-/// Refuses a history that does not fit the package: a failed (dirty) row;
-/// an applied migration the package lacks or whose file changed; a pending
-/// migration older than one an earlier hop applied (post migrations of an
-/// unfinished earlier hop excepted: they may still run).
-pub fn validate(history: &[HistoryRow], scripts: &[Script], hop: &str) -> Result<(), MigrateError> {
-    if let Some(dirty) = history.iter().find(|r| r.state() == RowState::Failed) {
-        return Err(MigrateError::Dirty {
-            file: dirty.file_name(),
-            applied_at: dirty.applied_at.clone(),
-            error: dirty.error.clone().unwrap_or_default(),
-        });
-    }
-    for row in history {
-        let Some(script) = scripts
-            .iter()
-            .find(|s| s.version == row.version && s.description == row.description)
-        else {
-            return Err(MigrateError::MissingFromPackage {
-                file: row.file_name(),
-                hop: row.hop.clone(),
-            });
-        };
-        if script.checksum.to_hex() != row.checksum {
-            return Err(MigrateError::ChecksumMismatch {
-                file: script.file_name(),
-                applied: row.checksum.clone(),
-                package: script.checksum.to_hex(),
-            });
-        }
-    }
-    let newest_earlier = history
-        .iter()
-        .filter(|r| r.hop != hop)
-        .max_by_key(|r| r.version);
-    if let Some(newer) = newest_earlier {
-        let applied = |s: &Script| history.iter().any(|r| r.version == s.version);
-        if let Some(old) = scripts
-            .iter()
-            .find(|s| s.version < newer.version && s.phase != Phase::Post && !applied(s))
-        {
-            return Err(MigrateError::OutOfOrder {
-                file: old.file_name(),
-                newer: newer.file_name(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Where each script stands given the history.
-pub fn status_of(history: &[HistoryRow], scripts: &[Script]) -> Status {
-    let mut entries: Vec<Entry> = scripts
-        .iter()
-        .map(|s| {
-            let state = match history.iter().find(|r| r.version == s.version) {
-                None => State::Pending,
-                Some(r) => row_state(r),
-            };
-            Entry {
-                version: s.version,
-                file: s.file_name(),
-                phase: s.phase,
-                state,
-            }
-        })
-        .collect();
-    for r in history {
-        if !scripts.iter().any(|s| s.version == r.version) {
-            entries.push(Entry {
-                version: r.version,
-                file: r.file_name(),
-                phase: r.phase,
-                state: row_state(r),
-            });
-        }
-    }
-    entries.sort_by_key(|e| e.version);
-    Status { entries }
-}
-
-fn row_state(r: &HistoryRow) -> State {
-    match r.state() {
-        RowState::Applied => State::Applied {
-            hop: r.hop.clone(),
-            applied_at: r.applied_at.clone(),
-            duration_ms: r.duration_ms,
-        },
-        RowState::InProgress => State::InProgress {
-            batches: r.batches,
-            rows: r.rows_affected,
-        },
-        RowState::Failed => State::Failed {
-            error: r.error.clone().unwrap_or_default(),
-        },
     }
 }

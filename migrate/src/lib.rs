@@ -26,10 +26,13 @@ pub mod engine;
 pub mod error;
 pub mod history;
 pub mod script;
+pub mod status;
 pub mod tools;
 pub mod url;
+pub mod validate;
 
-pub use engine::{Migrator, Observer, Options, PhaseReport, Quiet, Status};
+pub use engine::{Migrator, Observer, Options, PhaseReport, Quiet};
 pub use error::MigrateError;
 pub use script::Script;
+pub use status::Status;
 pub use url::DatabaseUrl;

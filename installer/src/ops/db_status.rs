@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use hop_migrate::engine::{State, Status, status_of};
+use hop_migrate::status::{State, Status, status_of};
 use hop_migrate::{DatabaseUrl, Migrator, Options};
 use serde::Serialize;
 

@@ -1,0 +1,136 @@
+//! Checks of the database: reachable, supported, its history consistent
+//! with the package, the previous hop's post migrations finished.
+
+use std::path::Path;
+
+use hop_artifact::PackageManifest;
+use hop_artifact::migration::Phase;
+use hop_migrate::status::State;
+use hop_migrate::{DatabaseUrl, Migrator, Options};
+
+use super::{Installed, Level, Preflight};
+use crate::package;
+
+pub(super) fn database(
+    p: &mut Preflight,
+    m: &PackageManifest,
+    url: &DatabaseUrl,
+    i: &Installed,
+    payload: &Path,
+) {
+    let backend = url.backend();
+    let min = m
+        .database
+        .as_ref()
+        .and_then(|d| d.min_server_version.get(&backend));
+    if !m.migrations.is_empty() && min.is_none() {
+        p.add(
+            "database",
+            Level::Failure,
+            format!(
+                "this package does not support {backend} (it supports: {})",
+                supported(m)
+            ),
+        );
+        return;
+    }
+    let mut migrator = match Migrator::connect(url, Options::default()) {
+        Ok(mg) => mg,
+        Err(e) => {
+            p.add("database", Level::Failure, e.to_string());
+            return;
+        }
+    };
+    match migrator.check_compatibility(min.map(String::as_str)) {
+        Ok(facts) => p.add(
+            "database",
+            Level::Ok,
+            format!("{backend} {} at {url}", facts.version),
+        ),
+        Err(e) => {
+            p.add("database", Level::Failure, e.to_string());
+            return;
+        }
+    }
+    let scripts = match package::scripts(m, payload, backend) {
+        Ok(s) => s,
+        Err(e) => {
+            p.add("schema history", Level::Failure, format!("{e:#}"));
+            return;
+        }
+    };
+    let hop = format!("{}→{}", m.from, m.to);
+    if let Err(e) = migrator.validate(&scripts, &hop) {
+        p.add("schema history", Level::Failure, e.to_string());
+        return;
+    }
+    let status = match migrator.status(&scripts) {
+        Ok(s) => s,
+        Err(e) => {
+            p.add("schema history", Level::Failure, e.to_string());
+            return;
+        }
+    };
+    if let Some(state) = &i.state
+        && let Some(beyond) = status
+            .entries
+            .iter()
+            .find(|e| e.version > state.last_migration && !matches!(e.state, State::Pending))
+    {
+        p.add(
+            "schema history",
+            Level::Failure,
+            format!(
+                "{} is applied, but hop recorded {} as ending at migration {:04}; the database was changed outside hop",
+                beyond.file, state.version, state.last_migration
+            ),
+        );
+        return;
+    }
+    let last_applied = status
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.state, State::Pending))
+        .map(|e| e.version)
+        .max()
+        .unwrap_or(0);
+    let previous_end = i.state.as_ref().map_or(last_applied, |s| s.last_migration);
+    let unfinished: Vec<&str> = status
+        .pending()
+        .filter(|e| e.phase == Phase::Post && e.version <= previous_end)
+        .map(|e| e.file.as_str())
+        .collect();
+    if !unfinished.is_empty() {
+        p.add(
+            "previous post migrations",
+            Level::Failure,
+            format!(
+                "{} of the previous hop did not finish; run `hop-install resume` to finish it before the next hop",
+                unfinished.join(", ")
+            ),
+        );
+    } else {
+        p.add("previous post migrations", Level::Ok, "complete");
+    }
+    let (online, _) = status.counts(Phase::Online);
+    let (offline, _) = status.counts(Phase::Offline);
+    let (post, _) = status.counts(Phase::Post);
+    p.add(
+        "schema history",
+        Level::Ok,
+        format!("consistent; pending: {online} online, {offline} offline, {post} post"),
+    );
+}
+
+pub(super) fn supported(m: &PackageManifest) -> String {
+    m.database
+        .as_ref()
+        .map(|d| {
+            d.min_server_version
+                .keys()
+                .map(|b| b.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,127 @@
+//! Checks of the host itself: privileges, an unfinished operation, free
+//! disk, and the running services.
+
+use std::path::Path;
+
+use hop_artifact::PackageManifest;
+use hop_migrate::{DatabaseUrl, Migrator, Options};
+
+use super::{Level, Preflight};
+use crate::host::Host;
+use crate::journal;
+use crate::runner::Runner;
+use crate::services::ServiceState;
+use crate::state::StateDir;
+
+pub(super) fn privileges(p: &mut Preflight, host: &Host) {
+    let euid = nix::unistd::geteuid();
+    if host.root == Path::new("/") && !euid.is_root() {
+        p.add(
+            "privileges",
+            Level::Failure,
+            format!(
+                "hop-install changes /, which needs root (running as uid {euid}); run it with sudo"
+            ),
+        );
+    }
+}
+
+pub(super) fn unfinished(p: &mut Preflight, host: &Host) {
+    match journal::find_open(&StateDir::of(host)) {
+        Ok(None) => p.add("unfinished operation", Level::Ok, "none"),
+        Ok(Some(j)) if j.touched(journal::Step::PostMigrations) => p.add(
+            "unfinished operation",
+            Level::Failure,
+            format!(
+                "the post migrations of {} did not finish; run `hop-install resume` to finish them before the next hop",
+                j.title()
+            ),
+        ),
+        Ok(Some(j)) => p.add(
+            "unfinished operation",
+            Level::Failure,
+            format!(
+                "{} (started {}) did not finish; run `hop-install resume` or `hop-install rollback` first",
+                j.title(),
+                j.started_at
+            ),
+        ),
+        Err(e) => p.add("unfinished operation", Level::Failure, format!("{e:#}")),
+    }
+}
+
+pub(super) fn disk_space(p: &mut Preflight, host: &Host, m: &PackageManifest, url: &DatabaseUrl) {
+    let payload: u64 = m.members.iter().map(|mb| mb.size).sum();
+    let database = Migrator::connect(url, Options::default())
+        .and_then(|mut mg| mg.database_size())
+        .unwrap_or(0);
+    // Staging + the database dump + the old RPMs (about as big as the new).
+    let needed = (payload + database + payload) / 10 * 11;
+    let sd = StateDir::of(host);
+    let mut probe = sd.dir.clone();
+    while !probe.exists() {
+        if !probe.pop() {
+            break;
+        }
+    }
+    match nix::sys::statvfs::statvfs(&probe) {
+        Ok(fs) => {
+            let free = fs.blocks_available() * fs.fragment_size();
+            let mib = |b: u64| b as f64 / (1 << 20) as f64;
+            if free >= needed {
+                p.add(
+                    "disk space",
+                    Level::Ok,
+                    format!(
+                        "{:.1} MiB free, {:.1} MiB needed for staging and backups",
+                        mib(free),
+                        mib(needed)
+                    ),
+                );
+            } else {
+                p.add(
+                    "disk space",
+                    Level::Failure,
+                    format!("{:.1} MiB free under {}, {:.1} MiB needed for staging and backups; free some space", mib(free), probe.display(), mib(needed)),
+                );
+            }
+        }
+        Err(e) => p.add(
+            "disk space",
+            Level::Warning,
+            format!("cannot measure free space: {e}"),
+        ),
+    }
+}
+
+pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &PackageManifest) {
+    let manager = crate::services::for_host(host, runner);
+    let current = crate::package::load_manifest(&StateDir::of(host).installed().join("hop.yaml"))
+        .map(|i| i.services)
+        .unwrap_or_else(|_| m.services.clone());
+    let mut bad = Vec::new();
+    for s in &current {
+        match manager.status(&s.name) {
+            Ok(ServiceState::Running { .. }) => {
+                if let Err(e) = crate::health::probe_once(&s.health.probe, runner) {
+                    bad.push(format!("{} runs but is not healthy ({e})", s.name));
+                }
+            }
+            Ok(other) => bad.push(format!(
+                "{} is not running ({other:?}); start it, then check again",
+                s.name
+            )),
+            Err(e) => bad.push(format!("{}: {e:#}", s.name)),
+        }
+    }
+    if bad.is_empty() {
+        let names: Vec<&str> = current.iter().map(|s| s.name.as_str()).collect();
+        p.add(
+            "services",
+            Level::Ok,
+            format!("{} running and healthy", names.join(", ")),
+        );
+    } else {
+        p.add("services", Level::Failure, bad.join("; "));
+    }
+}

@@ -1,0 +1,170 @@
+//! The preflight: every check that can fail an upgrade, run before anything
+//! changes. `check` prints it as a table; `apply` refuses on any FAILURE.
+//! The checks live by subject in `host`, `software` and `database`.
+
+mod database;
+mod host;
+mod software;
+
+use std::path::Path;
+
+use hop_artifact::version::Version;
+use hop_migrate::DatabaseUrl;
+use serde::Serialize;
+
+use crate::host::Host;
+use crate::package::Verified;
+use crate::rpmdb::RpmDb;
+use crate::runner::Runner;
+use crate::state::{HostState, StateDir};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    Ok,
+    Warning,
+    Failure,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub check: &'static str,
+    pub result: Level,
+    pub details: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Preflight {
+    pub checks: Vec<Check>,
+}
+
+impl Preflight {
+    fn add(&mut self, check: &'static str, result: Level, details: impl Into<String>) {
+        self.checks.push(Check {
+            check,
+            result,
+            details: details.into(),
+        });
+    }
+
+    pub fn worst(&self) -> Level {
+        self.checks
+            .iter()
+            .map(|c| c.result)
+            .max()
+            .unwrap_or(Level::Ok)
+    }
+
+    pub fn failures(&self) -> Vec<&Check> {
+        self.checks
+            .iter()
+            .filter(|c| c.result == Level::Failure)
+            .collect()
+    }
+
+    /// The table `check` prints.
+    pub fn render(&self) -> String {
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.check.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let mut out = format!("{:<width$}  {:<8}  DETAILS\n", "CHECK", "RESULT");
+        for c in &self.checks {
+            let result = match c.result {
+                Level::Ok => "OK",
+                Level::Warning => "WARNING",
+                Level::Failure => "FAILURE",
+            };
+            out += &format!("{:<width$}  {result:<8}  {}\n", c.check, c.details);
+        }
+        out
+    }
+}
+
+/// What version the host runs, and where that came from.
+#[derive(Clone, Debug)]
+pub struct Installed {
+    pub version: Option<Version>,
+    pub state: Option<HostState>,
+    pub rpm_version: Option<String>,
+}
+
+/// Reads the installed version: hop's state, else the RPM database.
+pub fn installed(host: &Host, runner: &Runner) -> anyhow::Result<Installed> {
+    let state = HostState::load(&StateDir::of(host))?;
+    let rpm_version = RpmDb::new(runner, &host.root).version_of(&host.config.version_from_rpm)?;
+    let version = match &state {
+        Some(s) => Some(s.version.clone()),
+        None => rpm_version.as_deref().and_then(|v| Version::parse(v).ok()),
+    };
+    Ok(Installed {
+        version,
+        state,
+        rpm_version,
+    })
+}
+
+/// Runs every check for `verified` on `host`; `payload` holds the
+/// package's extracted payload (for `rpm --test` and the migrations).
+pub fn run(host: &Host, verified: &Verified, runner: &Runner, payload: &Path) -> Preflight {
+    let mut p = Preflight::default();
+    let m = &verified.manifest;
+    p.add(
+        "signature",
+        Level::Ok,
+        format!(
+            "signed by {}{}",
+            verified.signer.fingerprint,
+            verified
+                .signer
+                .user_id
+                .as_ref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default()
+        ),
+    );
+    host::privileges(&mut p, host);
+    host::unfinished(&mut p, host);
+    if p.worst() == Level::Failure {
+        // Until it is resumed or rolled back, the host is between versions
+        // and every other check would only describe that.
+        return p;
+    }
+    if m.product == host.config.product {
+        p.add("product", Level::Ok, m.product.clone());
+    } else {
+        p.add(
+            "product",
+            Level::Failure,
+            format!(
+                "this package is for {}, this host runs {}; use a {} package",
+                m.product, host.config.product, host.config.product
+            ),
+        );
+        return p;
+    }
+    let installed = match installed(host, runner) {
+        Ok(i) => i,
+        Err(e) => {
+            p.add("installed version", Level::Failure, format!("{e:#}"));
+            return p;
+        }
+    };
+    software::installed_version(&mut p, host, m, &installed);
+    software::components(&mut p, host, runner, m, &installed);
+    software::rpm_transaction(&mut p, host, runner, m, payload);
+    let url = DatabaseUrl::parse(&host.config.database.url, &host.root);
+    match url {
+        Ok(url) => {
+            runner.log.add_secret(&url.password().unwrap_or_default());
+            database::database(&mut p, m, &url, &installed, payload);
+            host::disk_space(&mut p, host, m, &url);
+        }
+        Err(e) => p.add("database", Level::Failure, e.to_string()),
+    }
+    host::services(&mut p, host, runner, m);
+    p
+}

@@ -1,0 +1,108 @@
+//! The migration engine against real databases: PostgreSQL and MariaDB on
+//! this machine, SQLite files. Each behaviour runs on all three; each test
+//! makes its own database and drops it. One test binary, a module per
+//! behaviour group.
+
+mod applying;
+mod backups;
+mod batches;
+mod compatibility;
+mod locking;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hop_artifact::migration::Backend;
+use hop_migrate::{Migrator, Options, Script};
+use hop_testdata::db::TestDatabase;
+
+pub const HOP: &str = "4.0.1→4.1.1";
+
+pub fn scratch() -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("engine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn database(backend: Backend) -> TestDatabase {
+    TestDatabase::create(backend, &scratch()).unwrap()
+}
+
+pub fn options() -> Options {
+    Options {
+        lock_timeout: Duration::from_secs(1),
+        lock_wait: Duration::from_secs(1),
+        create_sqlite: false,
+    }
+}
+
+pub fn migrator(db: &TestDatabase) -> Migrator {
+    Migrator::connect(&db.database_url(), options()).unwrap()
+}
+
+pub fn script(version: u32, name: &str, phase: &str, sql: &str) -> Script {
+    Script::parse(
+        &format!("{version:04}_{name}.sql"),
+        &format!("-- hop: phase={phase}\n{sql}\n"),
+    )
+    .unwrap()
+}
+
+/// Five offline migrations; the third can be made to fail after its first
+/// statement took effect.
+pub fn five(third_fails: bool) -> Vec<Script> {
+    let third = if third_fails {
+        "CREATE TABLE c (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);"
+    } else {
+        "CREATE TABLE c (id INTEGER PRIMARY KEY);\nINSERT INTO c VALUES (1);"
+    };
+    vec![
+        script(
+            1,
+            "create_a",
+            "offline",
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, name VARCHAR(50));",
+        ),
+        script(
+            2,
+            "fill_a",
+            "offline",
+            "INSERT INTO a VALUES (1, 'one');\nINSERT INTO a VALUES (2, 'two');",
+        ),
+        script(3, "create_c", "offline", third),
+        script(
+            4,
+            "create_d",
+            "offline",
+            "CREATE TABLE d (id INTEGER PRIMARY KEY);",
+        ),
+        script(
+            5,
+            "add_a_note",
+            "offline",
+            "ALTER TABLE a ADD COLUMN note VARCHAR(20);",
+        ),
+    ]
+}
+
+pub fn history_len(db: &TestDatabase) -> i64 {
+    db.query_i64("SELECT COUNT(*) FROM hop_schema_history")
+        .unwrap()
+}
+
+/// Generates one test per database for each named behaviour.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[test]
+            fn postgresql() { super::$name(Backend::Postgresql) }
+            #[test]
+            fn mariadb() { super::$name(Backend::Mariadb) }
+            #[test]
+            fn sqlite() { super::$name(Backend::Sqlite) }
+        }
+    )*};
+}
