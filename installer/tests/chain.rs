@@ -332,11 +332,25 @@ fn apply_refuses_the_next_hop_while_the_previous_post_migrations_are_unfinished(
         &[("HOP_FAULT", "kill@post_migrations.mid")],
     );
     assert_eq!(killed.code, -1);
+    let db = hop(&host, &["db", "status"]);
+    db.assert_code(0);
+    let backfill = db
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("0007_backfill_deployments_status.sql"))
+        .unwrap_or_else(|| panic!("db status lists the post backfill:\n{}", db.stdout));
+    assert!(
+        backfill.contains("in progress") || backfill.contains("pending"),
+        "the killed post migration is unfinished: {backfill}"
+    );
     let before = host.snapshot();
     hop(&host, &["apply", &package("4.1.1", "4.2.0")])
         .assert_code(2)
         .assert_stderr("the post migrations of manager 4.0.1 → 4.1.1 did not finish; run `hop-install resume` to finish them");
     assert_eq!(host.snapshot(), before);
     hop(&host, &["resume"]).assert_code(0);
+    hop(&host, &["db", "status"])
+        .assert_code(0)
+        .assert_stdout("0 pending");
     hop(&host, &["apply", &package("4.1.1", "4.2.0")]).assert_code(0);
 }
