@@ -34,30 +34,7 @@ fn applies_4_0_1_to_4_1_1(backend: Backend) {
         .assert_stdout("manager 4.0.1 → 4.1.1: upgraded")
         .assert_stdout("downtime: ");
 
-    assert_eq!(
-        host.service_versions(),
-        [
-            ("rest-service".into(), Some("4.1.1".into())),
-            ("mgmtworker".into(), Some("4.1.1".into()))
-        ]
-    );
-    assert_eq!(
-        host.rpms(),
-        [
-            "cli-4.1.1-1.noarch",
-            "mgmtworker-4.1.1-1.noarch",
-            "rest-service-4.1.1-1.noarch"
-        ]
-    );
-    let release = fixtures().release().join("4.1.1/configs");
-    for name in ["rest.yaml", "mgmtworker.yaml"] {
-        let deployed = std::fs::read(host.root.join("etc/manager").join(name)).unwrap();
-        assert_eq!(
-            deployed,
-            std::fs::read(release.join(name)).unwrap(),
-            "{name} is not the 4.1.1 file"
-        );
-    }
+    assert_runs_release(&host, "4.1.1");
     let by_hop = |phase: &str| {
         host.query_i64(&format!(
             "SELECT COUNT(*) FROM hop_schema_history WHERE hop = '4.0.1→4.1.1' AND phase = '{phase}' AND success"
@@ -121,28 +98,10 @@ fn assert_rolled_back(
 
 fn a_failing_online_migration_rolls_back(backend: Backend) {
     let host = sandbox("online-fails", backend);
-    let pkg = variant(
+    let pkg = variant_with_migration(
         &format!("online-fails-{backend}"),
-        |dir| {
-            migrations_with(
-                dir,
-                "0005_index_deployments_name.sql",
-                "-- hop: phase=online\nALTER TABLE no_such_table ADD COLUMN note VARCHAR(20);\n",
-            );
-        },
-        |m| {
-            replace(
-                m,
-                "migrations: release/4.1.1/migrations/",
-                &format!(
-                    "migrations: {}/migrations",
-                    fixtures()
-                        .dir()
-                        .join(format!("scratch/variant-online-fails-{backend}"))
-                        .display()
-                ),
-            )
-        },
+        "0005_index_deployments_name.sql",
+        "-- hop: phase=online\nALTER TABLE no_such_table ADD COLUMN note VARCHAR(20);\n",
     );
     let before = host.snapshot();
     let run = hop(&host, &["apply", &pkg]);
@@ -152,24 +111,10 @@ fn a_failing_online_migration_rolls_back(backend: Backend) {
 
 fn a_failing_offline_migration_rolls_back(backend: Backend) {
     let host = sandbox("offline-fails", backend);
-    let name = format!("offline-fails-{backend}");
-    let dir = fixtures().dir().join(format!("scratch/variant-{name}"));
-    let pkg = variant(
-        &name,
-        |d| {
-            migrations_with(
-                d,
-                "0006_rename_events_message.sql",
-                "-- hop: phase=offline\nALTER TABLE events RENAME COLUMN message TO text;\nUPDATE no_such_table SET x = 1;\n",
-            );
-        },
-        |m| {
-            replace(
-                m,
-                "migrations: release/4.1.1/migrations/",
-                &format!("migrations: {}/migrations", dir.display()),
-            )
-        },
+    let pkg = variant_with_migration(
+        &format!("offline-fails-{backend}"),
+        "0006_rename_events_message.sql",
+        "-- hop: phase=offline\nALTER TABLE events RENAME COLUMN message TO text;\nUPDATE no_such_table SET x = 1;\n",
     );
     let before = host.snapshot();
     let run = hop(&host, &["apply", &pkg]);

@@ -57,26 +57,7 @@ fn a_three_hop_chain_ends_at_the_final_version(backend: Backend) {
     ] {
         run.assert_stdout(hop_title);
     }
-    assert_eq!(
-        host.service_versions(),
-        [
-            ("rest-service".into(), Some("4.3.0".into())),
-            ("mgmtworker".into(), Some("4.3.0".into()))
-        ]
-    );
-    assert_eq!(
-        host.rpms(),
-        [
-            "cli-4.3.0-1.noarch",
-            "mgmtworker-4.3.0-1.noarch",
-            "rest-service-4.3.0-1.noarch"
-        ]
-    );
-    let release = fixtures().release().join("4.3.0/configs");
-    for name in ["rest.yaml", "mgmtworker.yaml"] {
-        let deployed = std::fs::read(host.root.join("etc/manager").join(name)).unwrap();
-        assert_eq!(deployed, std::fs::read(release.join(name)).unwrap());
-    }
+    assert_runs_release(&host, "4.3.0");
     let q = |sql: &str| host.query_i64(sql).unwrap();
     assert_eq!(
         q("SELECT COUNT(*) FROM hop_schema_history WHERE success"),

@@ -274,19 +274,8 @@ impl Migrator {
             return self.apply_batches(script, &statements, hop, prior, observer);
         }
         let start = Instant::now();
-        let mut row = HistoryRow {
-            version: script.version,
-            description: script.description.clone(),
-            phase: script.phase,
-            checksum: script.checksum.to_hex(),
-            hop: hop.to_owned(),
-            applied_at: now_text(),
-            duration_ms: 0,
-            success: true,
-            batches: 0,
-            rows_affected: 0,
-            error: None,
-        };
+        let mut row = started_row(script, hop);
+        row.success = true;
         let fail = |line: usize, error: String, dirty: bool| MigrateError::Failed {
             file: script.file_name(),
             line,
@@ -306,17 +295,7 @@ impl Migrator {
                 }
             }
             row.duration_ms = start.elapsed().as_millis() as u64;
-            if let Err(e) = self
-                .conn
-                .write_history(&row)
-                .and_then(|()| self.conn.commit())
-            {
-                let _ = self.conn.rollback();
-                return Err(MigrateError::db(
-                    format!("recording {}", script.file_name()),
-                    e,
-                ));
-            }
+            self.commit_with_history(&row, || format!("recording {}", script.file_name()))?;
         } else {
             row.success = false;
             row.error = Some(format!("started at {} and did not finish", row.applied_at));
@@ -351,6 +330,24 @@ impl Migrator {
         })
     }
 
+    /// Writes `row` into the open transaction and commits both together;
+    /// on failure the transaction is rolled back and `what` names the step.
+    fn commit_with_history(
+        &mut self,
+        row: &HistoryRow,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), MigrateError> {
+        if let Err(e) = self
+            .conn
+            .write_history(row)
+            .and_then(|()| self.conn.commit())
+        {
+            let _ = self.conn.rollback();
+            return Err(MigrateError::db(what(), e));
+        }
+        Ok(())
+    }
+
     /// Runs a batch statement until it changes no row; each batch commits
     /// with its progress.
     fn apply_batches(
@@ -367,19 +364,7 @@ impl Migrator {
                 reason: "a batch migration must be a single statement".into(),
             });
         };
-        let mut row = prior.unwrap_or_else(|| HistoryRow {
-            version: script.version,
-            description: script.description.clone(),
-            phase: script.phase,
-            checksum: script.checksum.to_hex(),
-            hop: hop.to_owned(),
-            applied_at: now_text(),
-            duration_ms: 0,
-            success: false,
-            batches: 0,
-            rows_affected: 0,
-            error: None,
-        });
+        let mut row = prior.unwrap_or_else(|| started_row(script, hop));
         loop {
             let start = Instant::now();
             let fail = |e: String| MigrateError::Failed {
@@ -401,17 +386,9 @@ impl Migrator {
             row.duration_ms += start.elapsed().as_millis() as u64;
             row.applied_at = now_text();
             row.success = changed == 0;
-            if let Err(e) = self
-                .conn
-                .write_history(&row)
-                .and_then(|()| self.conn.commit())
-            {
-                let _ = self.conn.rollback();
-                return Err(MigrateError::db(
-                    format!("recording progress of {}", script.file_name()),
-                    e,
-                ));
-            }
+            self.commit_with_history(&row, || {
+                format!("recording progress of {}", script.file_name())
+            })?;
             if changed == 0 {
                 break;
             }
@@ -450,5 +427,23 @@ impl Migrator {
 impl Drop for Migrator {
     fn drop(&mut self) {
         let _ = self.unlock();
+    }
+}
+
+/// The history row of `script` as it starts: not yet successful, no
+/// batches, stamped now.
+fn started_row(script: &Script, hop: &str) -> HistoryRow {
+    HistoryRow {
+        version: script.version,
+        description: script.description.clone(),
+        phase: script.phase,
+        checksum: script.checksum.to_hex(),
+        hop: hop.to_owned(),
+        applied_at: now_text(),
+        duration_ms: 0,
+        success: false,
+        batches: 0,
+        rows_affected: 0,
+        error: None,
     }
 }

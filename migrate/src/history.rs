@@ -60,39 +60,31 @@ impl HistoryRow {
     }
 }
 
+/// The history table's definition, the same on every backend.
+macro_rules! create_table {
+    () => {
+        "CREATE TABLE IF NOT EXISTS hop_schema_history (
+            version INTEGER PRIMARY KEY,
+            description VARCHAR(200) NOT NULL,
+            phase VARCHAR(10) NOT NULL,
+            checksum CHAR(64) NOT NULL,
+            hop VARCHAR(100) NOT NULL,
+            applied_at VARCHAR(40) NOT NULL,
+            duration_ms BIGINT NOT NULL,
+            success BOOLEAN NOT NULL,
+            batches BIGINT NOT NULL DEFAULT 0,
+            rows_affected BIGINT NOT NULL DEFAULT 0,
+            error TEXT
+        )"
+    };
+}
+
 /// `CREATE TABLE IF NOT EXISTS` for the history on `backend`.
 pub fn create_table_sql(backend: Backend) -> &'static str {
     match backend {
-        Backend::Postgresql | Backend::Sqlite => {
-            "CREATE TABLE IF NOT EXISTS hop_schema_history (
-                version INTEGER PRIMARY KEY,
-                description VARCHAR(200) NOT NULL,
-                phase VARCHAR(10) NOT NULL,
-                checksum CHAR(64) NOT NULL,
-                hop VARCHAR(100) NOT NULL,
-                applied_at VARCHAR(40) NOT NULL,
-                duration_ms BIGINT NOT NULL,
-                success BOOLEAN NOT NULL,
-                batches BIGINT NOT NULL DEFAULT 0,
-                rows_affected BIGINT NOT NULL DEFAULT 0,
-                error TEXT
-            )"
-        }
-        Backend::Mariadb => {
-            "CREATE TABLE IF NOT EXISTS hop_schema_history (
-                version INTEGER PRIMARY KEY,
-                description VARCHAR(200) NOT NULL,
-                phase VARCHAR(10) NOT NULL,
-                checksum CHAR(64) NOT NULL,
-                hop VARCHAR(100) NOT NULL,
-                applied_at VARCHAR(40) NOT NULL,
-                duration_ms BIGINT NOT NULL,
-                success BOOLEAN NOT NULL,
-                batches BIGINT NOT NULL DEFAULT 0,
-                rows_affected BIGINT NOT NULL DEFAULT 0,
-                error TEXT
-            ) ENGINE=InnoDB"
-        }
+        Backend::Postgresql | Backend::Sqlite => create_table!(),
+        // InnoDB for row locks and transactions, whatever the server's default.
+        Backend::Mariadb => concat!(create_table!(), " ENGINE=InnoDB"),
     }
 }
 

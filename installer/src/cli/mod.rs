@@ -190,6 +190,20 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Prints a command's result: `value` as JSON under `--json`, else `text`.
+fn emit<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> Result<(), Failure> {
+    if json {
+        print_json(value)
+    } else {
+        print!("{}", text(value));
+        Ok(())
+    }
+}
+
 /// Runs a parsed command; `Ok(code)` is the exit status on success paths.
 pub fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
@@ -231,13 +245,11 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             json,
         } => {
             let checks = ops::check::check(&root.root, &package)?;
-            if json {
-                print_json(
-                    &serde_json::json!({ "result": checks.worst(), "checks": checks.checks }),
-                )?;
-            } else {
-                print!("{}", checks.render());
-            }
+            emit(
+                json,
+                &serde_json::json!({ "result": checks.worst(), "checks": checks.checks }),
+                |_| checks.render(),
+            )?;
             Ok(match checks.worst() {
                 Level::Ok => 0,
                 Level::Warning => 1,
@@ -253,8 +265,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             let out = Output::new(json);
             match ops::apply::apply(&root.root, &package, dry_run, &out)? {
                 ops::apply::Applied::Plan(plan) => print!("{plan}"),
-                ops::apply::Applied::Upgraded(report) if json => print_json(&report)?,
-                ops::apply::Applied::Upgraded(report) => print!("{}", report.render()),
+                ops::apply::Applied::Upgraded(report) => emit(json, &report, |r| r.render())?,
             }
             Ok(0)
         }
@@ -268,10 +279,8 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             let report = ops::path::path(&root.root, &to, &packages)?;
             if dot {
                 print!("{}", report.dot);
-            } else if json {
-                print_json(&report)?;
             } else {
-                print!("{}", ops::path::render(&report));
+                emit(json, &report, ops::path::render)?;
             }
             Ok(0)
         }
@@ -285,8 +294,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
             let out = Output::new(json);
             match ops::upgrade::upgrade(&root.root, &to, &packages, dry_run, &out)? {
                 ops::upgrade::Upgraded::Plan(plan) => print!("{plan}"),
-                ops::upgrade::Upgraded::Done(chain) if json => print_json(&chain)?,
-                ops::upgrade::Upgraded::Done(chain) => print!("{}", chain.render()),
+                ops::upgrade::Upgraded::Done(chain) => emit(json, &chain, |r| r.render())?,
             }
             Ok(0)
         }
@@ -297,48 +305,34 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
                     "nothing to resume: no unfinished operation on {}",
                     display(&root.root)
                 ),
-                ops::resume::Resumed::Finished(report) if json => print_json(&report)?,
-                ops::resume::Resumed::Finished(report) => print!("{}", report.render()),
-                ops::resume::Resumed::Chain(chain) if json => print_json(&chain)?,
-                ops::resume::Resumed::Chain(chain) => print!("{}", chain.render()),
+                ops::resume::Resumed::Finished(report) => emit(json, &report, |r| r.render())?,
+                ops::resume::Resumed::Chain(chain) => emit(json, &chain, |r| r.render())?,
             }
             Ok(0)
         }
         Command::Rollback { root, yes, json } => {
             let out = Output::new(json);
             let done = ops::rollback::rollback(&root.root, yes, &out)?;
-            if json {
-                print_json(&serde_json::json!({ "outcome": "rolled back", "message": done }))?;
-            } else {
-                println!("{done}");
-            }
+            emit(
+                json,
+                &serde_json::json!({ "outcome": "rolled back", "message": done }),
+                |_| format!("{done}\n"),
+            )?;
             Ok(0)
         }
         Command::Status { root, json } => {
             let status = ops::status::status(&root.root)?;
-            if json {
-                print_json(&status)?;
-            } else {
-                print!("{}", ops::status::render(&status));
-            }
+            emit(json, &status, ops::status::render)?;
             Ok(0)
         }
         Command::History { root, json } => {
             let lines = ops::history::history(&root.root)?;
-            if json {
-                print_json(&lines)?;
-            } else {
-                print!("{}", ops::history::render(&lines));
-            }
+            emit(json, &lines, |l| ops::history::render(l))?;
             Ok(0)
         }
         Command::Db(DbCommand::Status { root, json }) => {
             let status = ops::db_status::db_status(&root.root)?;
-            if json {
-                print_json(&status)?;
-            } else {
-                print!("{}", ops::db_status::render(&status));
-            }
+            emit(json, &status, ops::db_status::render)?;
             Ok(0)
         }
     }

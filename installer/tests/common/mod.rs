@@ -136,18 +136,61 @@ pub fn replace(text: String, from: &str, to: &str) -> String {
     text.replacen(from, to, 1)
 }
 
-/// A copy of the 4.1.1 migrations with `file` rewritten, in `dir`.
-pub fn migrations_with(dir: &Path, file: &str, sql: &str) -> String {
-    let migrations = dir.join("migrations");
-    hop_testdata::product::write_migrations("4.1.1", &migrations).unwrap();
-    std::fs::write(migrations.join(file), sql).unwrap();
-    // A portable file that changed must not be shadowed by an old variant.
-    let _ = std::fs::remove_file(migrations.join("postgresql").join(file));
-    let _ = std::fs::remove_file(migrations.join("mariadb").join(file));
-    migrations.display().to_string()
+/// The 4.0.1 → 4.1.1 package with one migration, `file`, rewritten to
+/// `sql`; the other migrations stay as released.
+pub fn variant_with_migration(name: &str, file: &str, sql: &str) -> String {
+    let migrations = fixtures()
+        .dir()
+        .join(format!("scratch/variant-{name}/migrations"));
+    variant(
+        name,
+        |dir| {
+            let migrations = dir.join("migrations");
+            hop_testdata::product::write_migrations("4.1.1", &migrations).unwrap();
+            std::fs::write(migrations.join(file), sql).unwrap();
+            // A portable file that changed must not be shadowed by an old variant.
+            let _ = std::fs::remove_file(migrations.join("postgresql").join(file));
+            let _ = std::fs::remove_file(migrations.join("mariadb").join(file));
+        },
+        |m| {
+            replace(
+                m,
+                "migrations: release/4.1.1/migrations/",
+                &format!("migrations: {}", migrations.display()),
+            )
+        },
+    )
 }
 
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgresql];
+
+/// Asserts the host runs `version`'s release: both services answer with
+/// it, the RPM set is its three components, and the deployed configs are
+/// byte-for-byte its files.
+pub fn assert_runs_release(host: &Sandbox, version: &str) {
+    assert_eq!(
+        host.service_versions(),
+        [
+            ("rest-service".into(), Some(version.to_owned())),
+            ("mgmtworker".into(), Some(version.to_owned()))
+        ]
+    );
+    let components = ["cli", "mgmtworker", "rest-service"];
+    let expected: Vec<String> = components
+        .iter()
+        .map(|c| format!("{c}-{version}-1.noarch"))
+        .collect();
+    assert_eq!(host.rpms(), expected);
+    let release = fixtures().release().join(version).join("configs");
+    for name in ["rest.yaml", "mgmtworker.yaml"] {
+        let deployed = std::fs::read(host.root.join("etc/manager").join(name)).unwrap();
+        assert_eq!(
+            deployed,
+            std::fs::read(release.join(name)).unwrap(),
+            "{name} is not {version}'s"
+        );
+    }
+}
 
 /// Checks that the host is wholly at one version and returns it: services,
 /// RPMs, configs, schema history, pre-existing rows, no unfinished
@@ -177,23 +220,7 @@ pub fn assert_consistent(host: &Sandbox, initial: &hop_testdata::sandbox::HostSn
             assert_eq!(&now, initial, "the host says 4.0.1 but is not as it was");
         }
         "4.1.1" => {
-            assert_eq!(
-                now.rpms,
-                [
-                    "cli-4.1.1-1.noarch",
-                    "mgmtworker-4.1.1-1.noarch",
-                    "rest-service-4.1.1-1.noarch"
-                ]
-            );
-            let release = fixtures().release().join("4.1.1/configs");
-            for name in ["rest.yaml", "mgmtworker.yaml"] {
-                let deployed = std::fs::read(host.root.join("etc/manager").join(name)).unwrap();
-                assert_eq!(
-                    deployed,
-                    std::fs::read(release.join(name)).unwrap(),
-                    "{name} is not 4.1.1's"
-                );
-            }
+            assert_runs_release(host, "4.1.1");
             let history = |sql: &str| host.query_i64(sql).unwrap();
             assert_eq!(
                 history("SELECT COUNT(*) FROM hop_schema_history WHERE success"),
