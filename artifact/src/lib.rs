@@ -22,6 +22,8 @@
 //! ```
 
 pub mod archive;
+#[cfg(any(test, feature = "testing"))]
+pub mod crafted_signatures;
 pub mod digest;
 pub mod duration_text;
 pub mod error;

@@ -43,6 +43,14 @@ pub struct PackageManifest {
     pub services: Vec<Service>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scripts: BTreeMap<Hook, String>,
+    /// How long each hook may run before hop kills it (default
+    /// [`DEFAULT_HOOK_TIMEOUT`]).
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "timeouts_text"
+    )]
+    pub script_timeouts: BTreeMap<Hook, Duration>,
     /// Every payload member, in archive order.
     pub members: Vec<Member>,
 }
@@ -182,6 +190,42 @@ pub enum Probe {
     Command(String),
 }
 
+/// How long a hook may run unless its package says otherwise.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A map of durations written as text, such as `post_install: 5m`.
+mod timeouts_text {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Hook;
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<Hook, Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            map.iter()
+                .map(|(k, v)| (k, crate::duration_text::format(v))),
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Hook, Duration>, D::Error> {
+        BTreeMap::<Hook, String>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| {
+                crate::duration_text::parse(&v)
+                    .map(|d| (k, d))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect()
+    }
+}
+
 /// The hook scripts a package may carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -213,6 +257,14 @@ pub struct Member {
 }
 
 impl PackageManifest {
+    /// How long `hook` may run.
+    pub fn hook_timeout(&self, hook: Hook) -> Duration {
+        self.script_timeouts
+            .get(&hook)
+            .copied()
+            .unwrap_or(DEFAULT_HOOK_TIMEOUT)
+    }
+
     /// `manager 4.0.1 → 4.1.1`.
     pub fn title(&self) -> String {
         format!("{} {} → {}", self.product, self.from, self.to)

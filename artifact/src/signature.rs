@@ -26,7 +26,8 @@ use pgp::composed::{
     ArmorOptions, Deserializable, DetachedSignature, KeyType, SecretKeyParamsBuilder,
     SignedPublicKey, SignedPublicSubKey, SignedSecretKey,
 };
-use pgp::packet::{Signature, SignatureType};
+use pgp::crypto::hash::HashAlgorithm;
+use pgp::packet::{Signature, SignatureType, SubpacketData};
 use pgp::types::KeyDetails;
 use rpm::signature::Signing;
 
@@ -66,6 +67,20 @@ pub enum SignatureError {
     },
     #[error("bad signature: hop.yaml does not match the signature of key {fingerprint} ({reason})")]
     Bad { fingerprint: String, reason: String },
+    #[error(
+        "the signature uses the {algorithm} digest, which can be forged; hop accepts SHA-256 or \
+         stronger only (as gpg does); ask the vendor to sign with SHA-256"
+    )]
+    WeakDigest { algorithm: String },
+    #[error(
+        "the signature was made by {key}, a key of {fingerprint} ({source_name}) that is not \
+         certified for signing; ask the vendor to sign with a signing key"
+    )]
+    NotForSigning {
+        key: String,
+        fingerprint: String,
+        source_name: String,
+    },
     #[error("cannot sign: {0}")]
     Sign(String),
 }
@@ -270,6 +285,7 @@ impl TrustedKeys {
         if sig.signature.typ() != Some(SignatureType::Binary) {
             return Err(SignatureError::WrongType);
         }
+        check_digest(&sig.signature)?;
         let issuer_fps: Vec<String> = sig
             .signature
             .issuer_fingerprint()
@@ -293,6 +309,7 @@ impl TrustedKeys {
                 key.legacy_key_id().to_string().to_uppercase(),
             ) {
                 check_primary_usable(key, now, &refusal_base)?;
+                check_primary_signs(key, &refusal_base)?;
                 return finish(&sig, data, &key.primary_key, key, source_name);
             }
             for sub in &key.public_subkeys {
@@ -302,6 +319,7 @@ impl TrustedKeys {
                 ) {
                     check_primary_usable(key, now, &refusal_base)?;
                     check_subkey_usable(sub, now, &refusal_base)?;
+                    check_subkey_signs(sub, &refusal_base)?;
                     return finish(&sig, data, &sub.key, key, source_name);
                 }
             }
@@ -371,6 +389,78 @@ fn finish(
             .signature
             .created()
             .map_or(0, |t| u64::from(t.as_secs())),
+    })
+}
+
+/// Refuses digests that can be forged (MD5, SHA-1, RIPEMD-160, SHA-224).
+fn check_digest(sig: &Signature) -> Result<(), SignatureError> {
+    match sig.hash_alg() {
+        Some(
+            HashAlgorithm::Sha256
+            | HashAlgorithm::Sha384
+            | HashAlgorithm::Sha512
+            | HashAlgorithm::Sha3_256
+            | HashAlgorithm::Sha3_512,
+        ) => Ok(()),
+        other => Err(SignatureError::WeakDigest {
+            algorithm: other.map_or_else(|| "unknown".into(), |a| a.to_string()),
+        }),
+    }
+}
+
+/// The key flags `sig` states, if it states any.
+fn stated_flags(sig: &Signature) -> Option<pgp::packet::KeyFlags> {
+    let states = sig.config().is_some_and(|c| {
+        c.hashed_subpackets()
+            .any(|p| matches!(p.data, SubpacketData::KeyFlags(_)))
+    });
+    states.then(|| sig.key_flags())
+}
+
+/// A primary key may sign unless its newest self-signature that states key
+/// flags leaves out signing (a key with no flags at all may, as in gpg).
+fn check_primary_signs(
+    key: &SignedPublicKey,
+    (fingerprint, source_name): &(String, String),
+) -> Result<(), SignatureError> {
+    let newest = key
+        .details
+        .users
+        .iter()
+        .flat_map(|u| u.signatures.iter())
+        .chain(key.details.direct_signatures.iter())
+        .filter_map(|s| stated_flags(s).map(|f| (s.created().map_or(0, |t| t.as_secs()), f)))
+        .max_by_key(|(t, _)| *t);
+    match newest {
+        Some((_, flags)) if !flags.sign() => Err(SignatureError::NotForSigning {
+            key: "its primary key".into(),
+            fingerprint: fingerprint.clone(),
+            source_name: source_name.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A subkey signs only if its newest binding signature says it may.
+fn check_subkey_signs(
+    sub: &SignedPublicSubKey,
+    (fingerprint, source_name): &(String, String),
+) -> Result<(), SignatureError> {
+    let newest = sub
+        .signatures
+        .iter()
+        .filter(|s| s.typ() == Some(SignatureType::SubkeyBinding))
+        .max_by_key(|s| s.created().map_or(0, |t| t.as_secs()));
+    if newest.and_then(stated_flags).is_some_and(|f| f.sign()) {
+        return Ok(());
+    }
+    Err(SignatureError::NotForSigning {
+        key: format!(
+            "subkey {}",
+            sub.key.fingerprint().to_string().to_uppercase()
+        ),
+        fingerprint: fingerprint.clone(),
+        source_name: source_name.clone(),
     })
 }
 
@@ -470,6 +560,20 @@ mod tests {
             .verify(b"data", a.as_bytes(), SystemTime::now())
             .unwrap();
         assert_eq!(who.fingerprint, key.fingerprint);
+    }
+
+    #[test]
+    fn refuses_weak_digests_and_signatures_by_non_signing_subkeys() {
+        for case in crate::crafted_signatures::weak_signatures(b"hop.yaml").unwrap() {
+            let err = trusted(&case.public)
+                .verify(b"hop.yaml", case.signature.as_bytes(), SystemTime::now())
+                .unwrap_err();
+            assert!(
+                err.to_string().contains(case.expect),
+                "{}: {err}",
+                case.name
+            );
+        }
     }
 
     #[test]

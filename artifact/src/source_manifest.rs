@@ -42,9 +42,37 @@ pub struct SourceManifest {
     pub migrations: Option<String>,
     #[serde(default)]
     pub services: Vec<SourceService>,
-    /// Hook name (`pre_install`, `post_install`) → script path.
+    /// Hook name (`pre_install`, `post_install`) → script path, or
+    /// `{path, timeout}`.
     #[serde(default)]
-    pub scripts: BTreeMap<String, String>,
+    pub scripts: BTreeMap<String, SourceScript>,
+}
+
+/// A hook script: its path, or its path and how long it may run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SourceScript {
+    Path(String),
+    Spec {
+        path: String,
+        #[serde(default)]
+        timeout: Option<String>,
+    },
+}
+
+impl SourceScript {
+    pub fn path(&self) -> &str {
+        match self {
+            SourceScript::Path(p) | SourceScript::Spec { path: p, .. } => p,
+        }
+    }
+
+    pub fn timeout(&self) -> Option<&str> {
+        match self {
+            SourceScript::Path(_) => None,
+            SourceScript::Spec { timeout, .. } => timeout.as_deref(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

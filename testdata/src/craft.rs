@@ -313,6 +313,20 @@ pub fn flip_positions(good: &[u8], stride_count: usize) -> Vec<usize> {
     positions
 }
 
+/// `good` with its `hop.yaml` and signature replaced (the payload as it
+/// was): a package signed anew, for a hostile manifest or a weak signature.
+pub fn resigned(good: &[u8], manifest: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
+    let mut members = parse(good)?;
+    if members.len() < 2 {
+        bail!("the package has no head to replace");
+    }
+    for (member, data) in members.iter_mut().zip([manifest, signature]) {
+        member.data = data.to_vec();
+        member.set_size_field(data.len() as u64);
+    }
+    Ok(serialize(&members))
+}
+
 /// A package of exactly this `hop.yaml` and signature and nothing else
 /// (for a hostile manifest signed with a trusted key).
 pub fn head_only(manifest: &[u8], signature: &[u8], mtime: u64) -> Result<Vec<u8>> {

@@ -159,29 +159,9 @@ impl Fixtures {
     /// A key made by gpg that has been revoked (`revoked`) or has expired
     /// (otherwise); the secret half can still sign.
     pub fn gpg_key(&self, name: &str, revoked: bool) -> Result<KeyPair> {
-        require_tool("gpg", "gnupg")?;
-        let home = self.scratch(&format!("gnupg-{name}"))?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))?;
+        let home = self.gpg_home(name)?;
+        let gpg = |args: &[&str]| gpg_in(&home, args);
         let uid = format!("{name} <{name}@example.com>");
-        let gpg = |args: &[&str]| -> Result<Vec<u8>> {
-            let out = std::process::Command::new("gpg")
-                .env("GNUPGHOME", &home)
-                .args([
-                    "--batch",
-                    "--yes",
-                    "--pinentry-mode",
-                    "loopback",
-                    "--passphrase",
-                    "",
-                ])
-                .args(args)
-                .output()?;
-            if !out.status.success() {
-                bail!("gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            Ok(out.stdout)
-        };
         if revoked {
             gpg(&["--quick-gen-key", &uid, "ed25519", "sign", "1y"])?;
         } else {
@@ -230,6 +210,69 @@ impl Fixtures {
         })
     }
 
+    /// A private GnuPG home for one key.
+    fn gpg_home(&self, name: &str) -> Result<PathBuf> {
+        require_tool("gpg", "gnupg")?;
+        let home = self.scratch(&format!("gnupg-{name}"))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700))?;
+        Ok(home)
+    }
+
+    /// A signature over `data` by a signing subkey that has expired (made
+    /// in 2020, valid for two days, by a primary key valid for ten years),
+    /// with the public key: (public key, armoured signature).
+    pub fn expired_subkey_signature(&self, data: &[u8]) -> Result<(String, String)> {
+        let home = self.gpg_home("expired-subkey")?;
+        let gpg = |args: &[&str]| gpg_in(&home, args);
+        let uid = "expired-subkey <expired-subkey@example.com>";
+        let in_2020 = ["--faked-system-time", "20200101T000000!"];
+        gpg(&[
+            &in_2020[..],
+            &["--quick-gen-key", uid, "ed25519", "cert", "10y"],
+        ]
+        .concat())?;
+        let listing = String::from_utf8(gpg(&["--with-colons", "--list-keys", uid])?)?;
+        let primary = listing
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_owned())
+            })
+            .context("no fingerprint")?;
+        gpg(&[
+            &in_2020[..],
+            &["--quick-add-key", &primary, "ed25519", "sign", "2d"],
+        ]
+        .concat())?;
+        let listing = String::from_utf8(gpg(&["--with-colons", "--list-keys", uid])?)?;
+        let subkey = listing
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_owned())
+            })
+            .nth(1)
+            .context("no subkey")?;
+        let file = home.join("data");
+        std::fs::write(&file, data)?;
+        let signature = gpg(&[
+            "--faked-system-time",
+            "20200101T120000!",
+            "--armor",
+            "--digest-algo",
+            "SHA256",
+            "--local-user",
+            &format!("{subkey}!"),
+            "--output",
+            "-",
+            "--detach-sign",
+            &file.display().to_string(),
+        ])?;
+        let public = gpg(&["--armor", "--export", uid])?;
+        Ok((String::from_utf8(public)?, String::from_utf8(signature)?))
+    }
+
     /// A fresh scratch directory for one test.
     pub fn scratch(&self, name: &str) -> Result<PathBuf> {
         let dir = self.dir.join("scratch").join(name);
@@ -239,6 +282,26 @@ impl Fixtures {
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }
+}
+
+/// Runs gpg non-interactively in `home`.
+fn gpg_in(home: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let out = std::process::Command::new("gpg")
+        .env("GNUPGHOME", home)
+        .args([
+            "--batch",
+            "--yes",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+        ])
+        .args(args)
+        .output()?;
+    if !out.status.success() {
+        bail!("gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(out.stdout)
 }
 
 /// Removes fixture directories of test processes that have exited.

@@ -160,7 +160,7 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
     let configs = configs::check(&mut cx, &source.configs);
     let migrations = migrations::check(&mut cx, source.migrations.as_deref(), &backends);
     let services = services::check(&mut cx, &source.services);
-    let scripts = scripts::check(&mut cx, &source.scripts);
+    let (scripts, script_timeouts) = scripts::check(&mut cx, &source.scripts);
 
     if !problems.is_empty() {
         return Err(problems);
@@ -183,6 +183,7 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
             migrations,
             services,
             scripts,
+            script_timeouts,
             members: Vec::new(),
         },
         sources,
