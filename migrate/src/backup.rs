@@ -35,15 +35,69 @@ fn fail(what: impl std::fmt::Display) -> MigrateError {
     MigrateError::Backup(what.to_string())
 }
 
-/// Creates (or truncates) `path` with mode 0600.
+/// Creates (or truncates) `path` with mode 0600, never following a link
+/// at its name.
 pub fn create_private(path: &Path) -> Result<File, MigrateError> {
     OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| fail(format!("cannot create {}: {e}", path.display())))
+}
+
+/// Flushes `path` and its directory entry to disk: a dump the rollback
+/// relies on must survive a power cut that comes right after it.
+fn make_durable(path: &Path) -> Result<(), MigrateError> {
+    let sync = |p: &Path| File::open(p).and_then(|f| f.sync_all());
+    sync(path).map_err(|e| fail(format!("cannot flush {}: {e}", path.display())))?;
+    if let Some(dir) = path.parent() {
+        sync(dir).map_err(|e| fail(format!("cannot flush {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+/// Checks that `dump` is a complete, readable dump for `url`'s backend:
+/// right after it is taken, and again before anything is restored from it.
+pub fn check_dump(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(), MigrateError> {
+    if !dump.is_file() {
+        return Err(fail(format!("the backup {} is missing", dump.display())));
+    }
+    let unreadable =
+        |e: MigrateError| fail(format!("the dump {} is not readable: {e}", dump.display()));
+    match url.backend() {
+        Backend::Postgresql => {
+            run(
+                tools,
+                &ToolCommand::new("pg_restore")
+                    .arg("--list")
+                    .arg(dump.display().to_string()),
+            )
+            .map_err(unreadable)?;
+        }
+        Backend::Mariadb => {
+            if !ends_with(dump, b"-- Dump completed")? {
+                return Err(fail(format!("the dump {} is incomplete", dump.display())));
+            }
+        }
+        Backend::Sqlite => {
+            let copy =
+                rusqlite::Connection::open_with_flags(dump, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .map_err(|e| fail(format!("{}: {e}", dump.display())))?;
+            let check: String = copy
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| fail(format!("checking {}: {e}", dump.display())))?;
+            if check != "ok" {
+                return Err(fail(format!(
+                    "the backup {} is damaged: {check}",
+                    dump.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn run(tools: &dyn Tools, command: &ToolCommand) -> Result<String, MigrateError> {
@@ -75,11 +129,6 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump,
                 .secret_env("PGPASSWORD", url.password());
             dump.stdout = Some(dest.to_path_buf());
             run(tools, &dump)?;
-            let list = ToolCommand::new("pg_restore")
-                .arg("--list")
-                .arg(dest.display().to_string());
-            run(tools, &list)
-                .map_err(|e| fail(format!("the dump {} is not readable: {e}", dest.display())))?;
         }
         Backend::Mariadb => {
             let mut dump = ToolCommand::new("mariadb-dump")
@@ -98,9 +147,6 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump,
                 .secret_env("MYSQL_PWD", url.password());
             dump.stdout = Some(dest.to_path_buf());
             run(tools, &dump)?;
-            if !ends_with(dest, b"-- Dump completed")? {
-                return Err(fail(format!("the dump {} is incomplete", dest.display())));
-            }
         }
         Backend::Sqlite => {
             let source = sqlite_path(url)?;
@@ -109,20 +155,10 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump,
                     .map_err(|e| fail(format!("{}: {e}", source.display())))?;
             conn.backup(MAIN_DB, dest, None::<fn(rusqlite::backup::Progress)>)
                 .map_err(|e| fail(format!("backing up {}: {e}", source.display())))?;
-            let copy =
-                rusqlite::Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                    .map_err(|e| fail(format!("{}: {e}", dest.display())))?;
-            let check: String = copy
-                .query_row("PRAGMA quick_check", [], |r| r.get(0))
-                .map_err(|e| fail(format!("checking {}: {e}", dest.display())))?;
-            if check != "ok" {
-                return Err(fail(format!(
-                    "the backup {} is damaged: {check}",
-                    dest.display()
-                )));
-            }
         }
     }
+    check_dump(url, dest, tools)?;
+    make_durable(dest)?;
     let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
     Ok(Dump {
         path: dest.to_path_buf(),
@@ -133,9 +169,7 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump,
 /// Puts the database back exactly as `dump` has it. Safe to run again if
 /// interrupted.
 pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(), MigrateError> {
-    if !dump.is_file() {
-        return Err(fail(format!("the backup {} is missing", dump.display())));
-    }
+    check_dump(url, dump, tools)?;
     match url.backend() {
         Backend::Postgresql => {
             let toc = run(

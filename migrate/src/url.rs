@@ -35,6 +35,12 @@ pub enum UrlError {
         "database URL {0}: name the database in the path, as in postgresql://user@host/manager"
     )]
     NoDatabase(String),
+    #[error(
+        "database URL {0}: a password in the query (?password=…) would reach the command line of \
+         pg_dump and psql, where every user sees it; put it in the user part instead, \
+         percent-encoded, as in postgresql://manager:s3cr%40t@host/manager"
+    )]
+    PasswordInQuery(String),
 }
 
 impl DatabaseUrl {
@@ -48,6 +54,12 @@ impl DatabaseUrl {
             "sqlite" => Backend::Sqlite,
             _ => return Err(UrlError::Scheme(shown())),
         };
+        if url
+            .query_pairs()
+            .any(|(k, _)| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("passfile"))
+        {
+            return Err(UrlError::PasswordInQuery(shown()));
+        }
         let sqlite_path = if backend == Backend::Sqlite {
             let path = url.path();
             if !path.starts_with('/')
@@ -84,14 +96,23 @@ impl DatabaseUrl {
         redact(&self.url)
     }
 
-    /// The password, if the URL has one (percent-decoded).
+    /// The password, if the URL has one (percent-decoded; a `+` stays a
+    /// `+`: the user part of a URL is not form data).
     pub fn password(&self) -> Option<String> {
         self.url.password().map(|p| {
-            url::form_urlencoded::parse(format!("p={p}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
         })
+    }
+
+    /// The same URL with its SQLite file at `path` (the installer resolves
+    /// the file inside the host's root first).
+    pub fn with_sqlite_path(mut self, path: PathBuf) -> Self {
+        if self.backend == Backend::Sqlite {
+            self.sqlite_path = Some(path);
+        }
+        self
     }
 
     /// The URL without its password, for tools that take the password from
@@ -154,6 +175,21 @@ fn redact(url: &Url) -> String {
     if shown.password().is_some() {
         let _ = shown.set_password(Some("***"));
     }
+    if shown.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret = ["password", "passfile", "sslpassword"]
+                    .iter()
+                    .any(|s| k.eq_ignore_ascii_case(s));
+                (
+                    k.into_owned(),
+                    if secret { "***".into() } else { v.into_owned() },
+                )
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
     shown.to_string()
 }
 
@@ -189,6 +225,24 @@ mod tests {
         let bad = DatabaseUrl::parse("oracle://u:hunter2@h/db", Path::new("/")).unwrap_err();
         assert!(!bad.to_string().contains("hunter2"), "{bad}");
         assert_eq!(redact_text("x://u:hunter2@h"), "x://u:***@h");
+    }
+
+    #[test]
+    fn a_plus_in_a_password_is_a_plus() {
+        let u = DatabaseUrl::parse("postgresql://m:a+b%2Bc@h/db", Path::new("/")).unwrap();
+        assert_eq!(u.password().as_deref(), Some("a+b+c"));
+    }
+
+    #[test]
+    fn refuses_a_password_in_the_query_without_showing_it() {
+        let err = DatabaseUrl::parse(
+            "postgresql://m@h/db?password=hunter2&sslmode=disable",
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, UrlError::PasswordInQuery(_)));
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(err.to_string().contains("password=***"), "{err}");
     }
 
     #[test]

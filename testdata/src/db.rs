@@ -187,10 +187,11 @@ impl TestDatabase {
             password.replace('\'', "''"),
             db.name
         ))?;
+        // As people write them: `+` (allowed in a URL's user part) stays.
         let encoded: String = password
             .bytes()
             .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                if b.is_ascii_alphanumeric() || b"-._~+".contains(&b) {
                     (b as char).to_string()
                 } else {
                     format!("%{b:02X}")

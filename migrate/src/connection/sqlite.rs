@@ -50,6 +50,29 @@ impl Lite {
     }
 }
 
+/// Opens (creating, mode 0600) the lock file beside the database. The
+/// database's directory may belong to the product's user, so a link or a
+/// hard link planted at the lock's name is refused, never followed: hop
+/// runs as root and must not create or lock files where someone points it.
+fn open_lock_file(path: &std::path::Path) -> std::io::Result<File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.nlink() != 1 {
+        return Err(std::io::Error::other(
+            "it is not a plain file (a link or a hard link was put there); remove it",
+        ));
+    }
+    Ok(file)
+}
+
 impl Connection for Lite {
     fn facts(&mut self) -> Result<ServerFacts, MigrateError> {
         let version = rusqlite::version().to_owned();
@@ -67,11 +90,7 @@ impl Connection for Lite {
     }
 
     fn try_lock(&mut self) -> Result<bool, MigrateError> {
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock_path)
+        let file = open_lock_file(&self.lock_path)
             .map_err(|e| MigrateError::db(format!("opening {}", self.lock_path.display()), e))?;
         match file.try_lock() {
             Ok(()) => {

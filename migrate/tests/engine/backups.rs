@@ -41,3 +41,29 @@ fn backup_then_damage_then_restore_gives_the_same_database(backend: Backend) {
     backup::restore(&db.database_url(), &dump, &Direct).unwrap();
     assert_eq!(db.snapshot().unwrap(), before);
 }
+
+on_every_backend!(a_damaged_dump_is_refused_before_anything_is_restored,);
+
+/// A dump is checked again right before a restore: a truncated one (the
+/// disk filled, a crash while copying) is refused and the database is
+/// left as it is, rather than half-replayed.
+fn a_damaged_dump_is_refused_before_anything_is_restored(backend: Backend) {
+    let db = database(backend);
+    migrator(&db)
+        .apply(&five(false), Phase::Offline, HOP, &mut Quiet)
+        .unwrap();
+    let dump = scratch().join(format!("damaged-{backend}.dump"));
+    backup::backup(&db.database_url(), &dump, &Direct).unwrap();
+    let bytes = std::fs::read(&dump).unwrap();
+    std::fs::write(&dump, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    db.execute("INSERT INTO a VALUES (7, 'after the dump', 'x')")
+        .unwrap();
+    let now = db.snapshot().unwrap();
+    let err = backup::restore(&db.database_url(), &dump, &Direct).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("incomplete") || text.contains("not readable") || text.contains("damaged"),
+        "{text}"
+    );
+    assert_eq!(db.snapshot().unwrap(), now, "a damaged dump was restored");
+}

@@ -125,3 +125,26 @@ fn hold_lock_on_a(db: &TestDatabase) -> Box<dyn std::any::Any> {
         }
     }
 }
+
+/// The SQLite lock file lives beside the database, in a directory the
+/// product's user may write: a link planted at its name is refused, never
+/// followed (hop runs as root).
+#[test]
+fn a_link_at_the_sqlite_lock_is_refused_not_followed() {
+    let db = database(Backend::Sqlite);
+    let file = db.sqlite_file();
+    let mut lock = file.clone().into_os_string();
+    lock.push(".hop-lock");
+    let victim = scratch().join("victim-of-the-lock");
+    let _ = std::fs::remove_file(&victim);
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    let err = migrator(&db)
+        .apply(&five(false), Phase::Offline, HOP, &mut Quiet)
+        .unwrap_err();
+    assert!(err.to_string().contains("hop-lock"), "{err}");
+    assert!(
+        !victim.exists(),
+        "root created a file where the link pointed"
+    );
+    std::fs::remove_file(&lock).unwrap();
+}
