@@ -70,7 +70,7 @@ fn bare_restart(conf: &Path) -> Result<f64> {
 /// the floor any restart of these services can reach.
 fn floor_restart(root: &Path) -> Result<f64> {
     let host = Host::open(root)?;
-    let manager = services::for_host(&host, &Runner::new(Log::new()));
+    let manager = services::for_host(&host, &Runner::new(Log::new()))?;
     let start = Instant::now();
     for name in ["mgmtworker", "rest-service"] {
         manager.stop(name, Duration::from_secs(10))?;

@@ -39,9 +39,16 @@ pub fn probe_once(probe: &Probe, runner: &Runner) -> Result<(), String> {
             Err(format!("nothing accepts connections on {addr}"))
         }
         Probe::Command(command) => {
-            let cmd = Cmd::new("/bin/sh")
-                .args(["-c", command.as_str()])
-                .timeout(ATTEMPT_TIMEOUT * 5);
+            // The package's command gets PATH only, not hop's environment
+            // (which may hold a database password).
+            let cmd = Cmd {
+                clear_env: true,
+                cwd: Some("/".into()),
+                ..Cmd::new("/bin/sh")
+                    .args(["-c", command.as_str()])
+                    .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+                    .timeout(ATTEMPT_TIMEOUT * 5)
+            };
             match runner.run(&cmd) {
                 Ok(o) if o.success() => Ok(()),
                 Ok(o) => Err(format!(

@@ -3,14 +3,21 @@
 //!
 //! Every absolute path hop reads from host.yaml or a package (config
 //! destinations, the SQLite file, the supervisord conf, the key directory)
-//! is taken inside the root: with `--root /srv/h1`,
-//! `/etc/manager/rest.yaml` is `/srv/h1/etc/manager/rest.yaml`.
+//! is resolved inside the root, as the host itself would resolve it (see
+//! [`crate::hostfs`]): with `--root /srv/h1`, `/etc/manager/rest.yaml` is
+//! `/srv/h1/etc/manager/rest.yaml`, and a link in that path cannot lead
+//! out of `/srv/h1`. Defaults (`/etc/supervisord.conf`) go through the
+//! root too.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use hop_artifact::yaml;
+use hop_migrate::DatabaseUrl;
 use serde::{Deserialize, Serialize};
+
+use crate::hostfs::HostFs;
 
 /// Where host.yaml lives, relative to the root.
 pub const HOST_CONFIG: &str = "etc/hop/host.yaml";
@@ -56,11 +63,27 @@ pub enum ServiceManagerKind {
     Systemd,
 }
 
+/// The supervisord config hop uses when host.yaml names none.
+pub const DEFAULT_SUPERVISORD_CONF: &str = "/etc/supervisord.conf";
+
 /// A host rooted at a directory.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Host {
     pub root: PathBuf,
     pub config: HostConfig,
+    /// The host's files, resolved inside `root`.
+    pub fs: Arc<HostFs>,
+    /// hop's state directory (`/var/lib/hop`), resolved inside `root`.
+    pub state_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("root", &self.root)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl Host {
@@ -101,15 +124,55 @@ impl Host {
                 bail!("{}: {field}: {e}", path.display());
             }
         }
+        let fs = HostFs::open(root)?;
+        let state = format!("/{}", crate::state::STATE_DIR);
+        let state_dir = fs
+            .real_path_for(&state)
+            .unwrap_or_else(|_| inside(fs.root_dir(), &state));
         Ok(Self {
-            root: root.to_path_buf(),
+            root: fs.root_dir().to_path_buf(),
             config,
+            fs: Arc::new(fs),
+            state_dir,
         })
     }
 
-    /// An absolute host path, taken inside the root.
+    /// An absolute host path joined under the root, for display and for
+    /// tools that take `--root` themselves. To open or write a host file,
+    /// go through [`Host::fs`], which resolves links inside the root.
     pub fn path(&self, absolute: &str) -> PathBuf {
         inside(&self.root, absolute)
+    }
+
+    /// The supervisord config, resolved inside the root.
+    pub fn supervisord_conf(&self) -> Result<PathBuf> {
+        let conf = self
+            .config
+            .services
+            .supervisord_conf
+            .as_deref()
+            .unwrap_or(DEFAULT_SUPERVISORD_CONF);
+        self.fs.real_path(conf).with_context(|| {
+            format!("the supervisord config {conf} (services.supervisord_conf in host.yaml)")
+        })
+    }
+
+    /// The product's database URL, a SQLite file resolved inside the root.
+    pub fn database_url(&self) -> Result<DatabaseUrl> {
+        let url = DatabaseUrl::parse(&self.config.database.url, &self.root)?;
+        match url.sqlite_path() {
+            Some(_) => {
+                let text = &self.config.database.url;
+                let path = text.trim_start_matches("sqlite://");
+                let path = path.split('?').next().unwrap_or(path);
+                let real = self
+                    .fs
+                    .real_path_for(path)
+                    .with_context(|| format!("the SQLite database {path}"))?;
+                Ok(url.with_sqlite_path(real))
+            }
+            None => Ok(url),
+        }
     }
 }
 

@@ -1,13 +1,20 @@
 //! The journal of one operation: which steps started, finished or were
 //! undone, written atomically before and after each step acts, so that
 //! after a crash `resume` and `rollback` know exactly where the host is.
+//!
+//! Every write is checked: a step never acts unless the journal says it
+//! started, and an undo never starts unless the journal says the operation
+//! is rolling back. A journal that does not parse, or whose steps are not
+//! the installer's steps in order, is refused with a message; it is never
+//! indexed blindly.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic;
+use crate::recovery::Undo;
 use crate::state::{StateDir, now, now_ms};
 
 /// The journaled steps of an upgrade, in order. (Verify and preflight run
@@ -80,14 +87,6 @@ impl Step {
             Step::Cleanup => "clean up",
         }
     }
-
-    /// Whether `resume` goes forward after a crash here (see
-    /// docs/recovery.md): once the offline migrations are done every change
-    /// is in place and only starting and checking the new version remain;
-    /// before that, rolling back is the shorter, safer way to a good host.
-    pub fn resume_goes_forward_after(self) -> bool {
-        self >= Step::OfflineMigrations
-    }
 }
 
 /// Where a step is.
@@ -99,7 +98,7 @@ pub enum StepStatus {
     Done,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub step: Step,
     pub status: StepStatus,
@@ -135,6 +134,22 @@ impl OpPhase {
     }
 }
 
+/// A rollback's plan and how far it got: `resume` after a crash during a
+/// rollback continues with the first undo not done.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackRecord {
+    pub plan: Vec<Undo>,
+    /// How many undos of the plan are done.
+    pub done: usize,
+}
+
+impl RollbackRecord {
+    /// The undos still to do.
+    pub fn remaining(&self) -> &[Undo] {
+        self.plan.get(self.done..).unwrap_or(&[])
+    }
+}
+
 /// One operation's journal.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Journal {
@@ -155,21 +170,17 @@ pub struct Journal {
     pub downtime_start_ms: Option<u64>,
     #[serde(default)]
     pub downtime_end_ms: Option<u64>,
+    /// Set once a rollback has begun.
+    #[serde(default)]
+    pub rollback: Option<RollbackRecord>,
     #[serde(skip)]
     path: PathBuf,
 }
 
 impl Journal {
-    /// A new journal for an operation in `dir` (written at once).
-    pub fn create(
-        dir: &Path,
-        id: &str,
-        package: &Path,
-        product: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<Self> {
-        let mut journal = Self {
+    /// A journal with every step pending (not yet written).
+    pub fn new(dir: &Path, id: &str, package: &Path, product: &str, from: &str, to: &str) -> Self {
+        Self {
             id: id.to_owned(),
             package: package.to_path_buf(),
             product: product.to_owned(),
@@ -190,18 +201,61 @@ impl Journal {
             cause: None,
             downtime_start_ms: None,
             downtime_end_ms: None,
+            rollback: None,
             path: dir.join("journal.json"),
-        };
+        }
+    }
+
+    /// A new journal for an operation in `dir`, written at once.
+    pub fn create(
+        dir: &Path,
+        id: &str,
+        package: &Path,
+        product: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Self> {
+        let mut journal = Self::new(dir, id, package, product, from, to);
         journal.save()?;
         Ok(journal)
     }
 
+    /// Reads and checks a journal.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let mut journal: Self = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is damaged", path.display()))?;
+        let mut journal = Self::parse(&bytes)
+            .with_context(|| format!("the journal {} is damaged", path.display()))?;
         journal.path = path.to_path_buf();
+        Ok(journal)
+    }
+
+    /// Parses a journal's bytes and checks its shape: every step of the
+    /// installer, once, in order; a rollback's progress within its plan.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let journal: Self = serde_json::from_slice(bytes).context("it is not a journal")?;
+        let steps: Vec<Step> = journal.steps.iter().map(|r| r.step).collect();
+        if steps != Step::ALL {
+            bail!(
+                "it lists {} step(s) ({}), not the installer's {} steps in order",
+                steps.len(),
+                steps
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Step::ALL.len()
+            );
+        }
+        if let Some(r) = &journal.rollback
+            && r.done > r.plan.len()
+        {
+            bail!(
+                "its rollback records {} undo(s) done of a plan of {}",
+                r.done,
+                r.plan.len()
+            );
+        }
         Ok(journal)
     }
 
@@ -220,12 +274,16 @@ impl Journal {
             .unwrap_or_default()
     }
 
-    pub fn record(&self, step: Step) -> &StepRecord {
-        &self.steps[step as usize]
+    fn position(step: Step) -> usize {
+        Step::ALL.iter().position(|s| *s == step).unwrap_or(0)
+    }
+
+    pub fn record(&self, step: Step) -> Option<&StepRecord> {
+        self.steps.get(Self::position(step))
     }
 
     pub fn status(&self, step: Step) -> StepStatus {
-        self.record(step).status
+        self.record(step).map_or(StepStatus::Pending, |r| r.status)
     }
 
     /// Whether the step has started (it may have changed the host).
@@ -233,18 +291,28 @@ impl Journal {
         self.status(step) != StepStatus::Pending
     }
 
+    /// Whether the hop has committed: from here on users write on the new
+    /// version, and nothing may silently restore the old data.
+    pub fn committed(&self) -> bool {
+        self.status(Step::Commit) == StepStatus::Done
+    }
+
+    /// Marks `step` started and writes the journal; the step must not act
+    /// if this fails.
     pub fn mark_started(&mut self, step: Step) -> Result<()> {
-        let r = &mut self.steps[step as usize];
-        r.status = StepStatus::Started;
-        r.started_at = Some(now());
-        r.started_ms = Some(now_ms());
+        if let Some(r) = self.steps.get_mut(Self::position(step)) {
+            r.status = StepStatus::Started;
+            r.started_at = Some(now());
+            r.started_ms = Some(now_ms());
+        }
         self.save()
     }
 
     pub fn mark_done(&mut self, step: Step) -> Result<()> {
-        let r = &mut self.steps[step as usize];
-        r.status = StepStatus::Done;
-        r.duration_ms = r.started_ms.map(|s| now_ms().saturating_sub(s));
+        if let Some(r) = self.steps.get_mut(Self::position(step)) {
+            r.status = StepStatus::Done;
+            r.duration_ms = r.started_ms.map(|s| now_ms().saturating_sub(s));
+        }
         self.save()
     }
 
@@ -252,6 +320,27 @@ impl Journal {
         self.phase = phase;
         if cause.is_some() {
             self.cause = cause;
+        }
+        self.save()
+    }
+
+    /// Starts a rollback with `plan`: phase, cause and plan in one write.
+    pub fn begin_rollback(&mut self, plan: Vec<Undo>, cause: String) -> Result<()> {
+        // A failed write here must stop the rollback before its first undo
+        // (the crash and failure suites inject one).
+        crate::fault::hit("journal.rolling_back").map_err(anyhow::Error::msg)?;
+        self.phase = OpPhase::RollingBack;
+        self.cause = Some(cause);
+        if self.rollback.is_none() {
+            self.rollback = Some(RollbackRecord { plan, done: 0 });
+        }
+        self.save()
+    }
+
+    /// Records one more undo of the plan as done.
+    pub fn undo_done(&mut self) -> Result<()> {
+        if let Some(r) = self.rollback.as_mut() {
+            r.done = (r.done + 1).min(r.plan.len());
         }
         self.save()
     }
@@ -265,6 +354,14 @@ impl Journal {
             .map(|r| r.step)
     }
 
+    /// The downtime window, when it closed.
+    pub fn downtime_ms(&self) -> Option<u64> {
+        match (self.downtime_start_ms, self.downtime_end_ms) {
+            (Some(a), Some(b)) if b >= a => Some(b - a),
+            _ => None,
+        }
+    }
+
     /// `manager 4.0.1 → 4.1.1`.
     pub fn title(&self) -> String {
         format!("{} {} → {}", self.product, self.from, self.to)
@@ -276,7 +373,8 @@ pub fn find_open(dir: &StateDir) -> Result<Option<Journal>> {
     Ok(all(dir)?.into_iter().rev().find(|j| j.phase.is_open()))
 }
 
-/// Every operation's journal, oldest first (ids sort by time).
+/// Every operation's journal, oldest first (ids sort by time). A damaged
+/// journal is an error naming it: hop does not guess where a host is.
 pub fn all(dir: &StateDir) -> Result<Vec<Journal>> {
     let ops = dir.operations();
     let mut journals = Vec::new();
@@ -304,4 +402,50 @@ pub fn new_id(from: &str, to: &str) -> String {
         .replace([':', '-'], "")
         .replace('.', "-");
     format!("{stamp}-{from}-to-{to}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal() -> Journal {
+        Journal::new(
+            Path::new("/nowhere"),
+            "id",
+            Path::new("p.hop"),
+            "manager",
+            "4.0.1",
+            "4.1.1",
+        )
+    }
+
+    #[test]
+    fn a_journal_round_trips() {
+        let j = journal();
+        let parsed = Journal::parse(&serde_json::to_vec(&j).unwrap()).unwrap();
+        assert_eq!(parsed.steps, j.steps);
+    }
+
+    #[test]
+    fn refuses_a_journal_with_missing_or_reordered_steps() {
+        let mut j = journal();
+        j.steps.pop();
+        let err = Journal::parse(&serde_json::to_vec(&j).unwrap()).unwrap_err();
+        assert!(format!("{err:#}").contains("11 step(s)"), "{err:#}");
+        let mut j = journal();
+        j.steps.swap(0, 1);
+        assert!(Journal::parse(&serde_json::to_vec(&j).unwrap()).is_err());
+        assert!(Journal::parse(b"{\"id\": 1}").is_err());
+        assert!(Journal::parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn refuses_rollback_progress_beyond_its_plan() {
+        let mut j = journal();
+        j.rollback = Some(RollbackRecord {
+            plan: vec![Undo::RemoveStaging],
+            done: 2,
+        });
+        assert!(Journal::parse(&serde_json::to_vec(&j).unwrap()).is_err());
+    }
 }

@@ -11,11 +11,14 @@
 
 pub mod atomic;
 pub mod chain;
+pub mod children;
 pub mod cli;
 pub mod error;
 pub mod fault;
 pub mod health;
+pub mod history;
 pub mod host;
+pub mod hostfs;
 pub mod interrupt;
 pub mod journal;
 pub mod lock;
@@ -26,11 +29,13 @@ pub mod output;
 pub mod package;
 pub mod plan;
 pub mod preflight;
+pub mod recovery;
 pub mod report;
 pub mod route;
 pub mod rpmdb;
 pub mod runner;
 pub mod services;
+pub mod session;
 pub mod state;
 pub mod steps;
 pub mod trust;

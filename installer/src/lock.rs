@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::path::PathBuf;
 
-use crate::error::Failure;
+use crate::error::Refusal;
 use crate::state::{StateDir, now};
 
 /// Held for the life of an operation.
@@ -17,17 +17,16 @@ pub struct HostLock {
 
 impl HostLock {
     /// Takes the lock or refuses, naming the operation that holds it.
-    pub fn acquire(sd: &StateDir, what: &str) -> Result<Self, Failure> {
-        sd.ensure()
-            .map_err(|e| Failure::refused(format!("{e:#}")))?;
+    pub fn acquire(sd: &StateDir, what: &str) -> Result<Self, Refusal> {
+        sd.ensure().map_err(|e| Refusal::new(format!("{e:#}")))?;
         let dir = File::open(&sd.dir)
-            .map_err(|e| Failure::refused(format!("cannot open {}: {e}", sd.dir.display())))?;
+            .map_err(|e| Refusal::new(format!("cannot open {}: {e}", sd.dir.display())))?;
         let holder = sd.dir.join("lock.holder");
         match dir.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 let who = std::fs::read_to_string(&holder).unwrap_or_default();
-                return Err(Failure::refused(format!(
+                return Err(Refusal::new(format!(
                     "another operation is running on this host ({}); nothing was changed",
                     if who.trim().is_empty() {
                         "starting"
@@ -38,7 +37,7 @@ impl HostLock {
                 .with_hint("wait for it to finish; `hop-install status` shows it"));
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Failure::refused(format!(
+                return Err(Refusal::new(format!(
                     "cannot lock {}: {e}",
                     sd.dir.display()
                 )));

@@ -4,7 +4,6 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -15,7 +14,7 @@ use hop_artifact::signature::{Signer, TrustedKeys};
 use hop_artifact::yaml;
 use hop_migrate::Script;
 
-use crate::error::Failure;
+use crate::error::Refusal;
 
 /// A package whose signature and every byte have been checked.
 #[derive(Clone, Debug)]
@@ -28,9 +27,9 @@ pub struct Verified {
 }
 
 /// Opens and fully verifies `path` against `trusted`.
-pub fn verify(path: &Path, trusted: &TrustedKeys) -> Result<Verified, Failure> {
+pub fn verify(path: &Path, trusted: &TrustedKeys) -> Result<Verified, Refusal> {
     let refuse = |e: String| {
-        Failure::refused(format!("{} is refused: {e}", path.display()))
+        Refusal::new(format!("{} is refused: {e}", path.display()))
             .with_hint("do not install it; fetch the package again from the vendor")
     };
     let file = File::open(path).map_err(|e| refuse(format!("cannot open it: {e}")))?;
@@ -84,11 +83,7 @@ pub fn extract(
             } else {
                 0o600
             };
-            let mut out = File::options()
-                .write(true)
-                .create_new(true)
-                .mode(mode)
-                .open(&target)?;
+            let mut out = crate::atomic::create_new(&target, mode)?;
             bar.inc(std::io::copy(data, &mut out)?);
             out.flush()?;
             written += 1;
@@ -113,10 +108,9 @@ pub fn extract_for_check(
     host: &crate::host::Host,
     path: &Path,
     trusted: &TrustedKeys,
-) -> Result<(Verified, Scratch), Failure> {
+) -> Result<(Verified, Scratch), Refusal> {
     let sd = crate::state::StateDir::of(host);
-    sd.ensure()
-        .map_err(|e| Failure::refused(format!("{e:#}")))?;
+    sd.ensure().map_err(|e| Refusal::new(format!("{e:#}")))?;
     if let Ok(entries) = std::fs::read_dir(&sd.dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -128,9 +122,11 @@ pub fn extract_for_check(
         }
     }
     let dir = sd.dir.join(format!("check-{}", std::process::id()));
+    crate::atomic::new_private_dir(&dir)
+        .map_err(|e| Refusal::new(format!("cannot create {}: {e}", dir.display())))?;
     let scratch = Scratch(dir.clone());
     let verified = extract(path, trusted, &dir, &mut || Ok(())).map_err(|e| {
-        Failure::refused(format!("{e:#}"))
+        Refusal::new(format!("{e:#}"))
             .with_hint("do not install it; fetch the package again from the vendor")
     })?;
     Ok((verified, scratch))

@@ -92,8 +92,11 @@ pub fn render(
                 .configs
                 .iter()
                 .map(|c| {
-                    let current = std::fs::read(host.path(&c.dest))
+                    let current = host
+                        .fs
+                        .read(&c.dest)
                         .ok()
+                        .flatten()
                         .map(|b| Sha256Digest::of(&b));
                     let new = m.member(&c.file).map(|x| x.sha256);
                     let pristine = |d: &Sha256Digest| {

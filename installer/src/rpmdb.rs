@@ -103,7 +103,7 @@ impl<'a> RpmDb<'a> {
             .rpm()
             .arg("-U")
             .args(files.iter().map(|f| f.display().to_string()));
-        Ok(self.runner.start(&cmd)?)
+        self.runner.start(&cmd)
     }
 
     /// Removes packages by NEVRA.

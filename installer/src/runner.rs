@@ -1,32 +1,51 @@
-//! Runs the host's tools (`rpm`, `supervisorctl`, `systemctl`, `pg_dump`…)
-//! with a timeout, in their own process group (a Ctrl-C at the terminal
+//! Runs the host's tools (`rpm`, `supervisorctl`, `systemctl`, `pg_dump`,
+//! hook scripts…) with a timeout, logging each command, its exit code and
+//! its output.
+//!
+//! Every tool runs in a process group of its own (a Ctrl-C at the terminal
 //! reaches hop, which stops at a safe point, not `rpm` mid-transaction),
-//! logging each command, its exit code and its output.
+//! gets SIGKILL if hop-install dies (so nothing hop started goes on
+//! changing the host behind a later `resume`), and — during an operation —
+//! is recorded in the operation's ledger of child processes until it has
+//! been waited for (`children`). A timeout kills the whole group.
 
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use hop_migrate::tools::{ToolCommand, ToolOutput, Tools};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 
+use crate::children::Ledger;
 use crate::log::Log;
 
 /// Output kept in the log and in errors.
 const MAX_OUTPUT: usize = 16 * 1024;
 
-/// A command line.
+/// A command line and how to run it.
 #[derive(Clone, Debug)]
 pub struct Cmd {
     pub program: String,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
-    /// Start from an empty environment (hook scripts).
+    /// Start from an empty environment (hooks, health commands).
     pub clear_env: bool,
     pub timeout: Duration,
     pub stdin: Option<PathBuf>,
+    /// Standard output into this file (standard error is captured).
     pub stdout: Option<PathBuf>,
+    /// Standard output and error into this file instead of a pipe: hop then
+    /// waits for the process to exit, not for the pipe to close, so a
+    /// background job the command leaves behind cannot hold hop up.
+    pub output_file: Option<PathBuf>,
+    /// Kill what is left of the process group once the command exited.
+    pub end_group: bool,
+    /// The working directory.
+    pub cwd: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -39,6 +58,9 @@ impl Cmd {
             timeout: Duration::from_secs(600),
             stdin: None,
             stdout: None,
+            output_file: None,
+            end_group: false,
+            cwd: None,
         }
     }
 
@@ -59,6 +81,19 @@ impl Cmd {
 
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
+        self
+    }
+
+    /// Runs a program hop did not write (a hook, a health command): an
+    /// empty environment but `PATH` and `env`, in `cwd`, its output in
+    /// `output`, and nothing of its process group left when it ends.
+    pub fn contained(mut self, cwd: &Path, output: PathBuf) -> Self {
+        self.clear_env = true;
+        self.env
+            .insert(0, ("PATH".into(), "/usr/sbin:/usr/bin:/sbin:/bin".into()));
+        self.cwd = Some(cwd.to_path_buf());
+        self.output_file = Some(output);
+        self.end_group = true;
         self
     }
 
@@ -88,14 +123,21 @@ impl Output {
 #[derive(Clone)]
 pub struct Runner {
     pub log: Log,
+    ledger: Option<Arc<Ledger>>,
 }
 
 impl Runner {
     pub fn new(log: Log) -> Self {
-        Self { log }
+        Self { log, ledger: None }
     }
 
-    fn expression(&self, cmd: &Cmd) -> duct::Expression {
+    /// Records every process group in `ledger` while it runs.
+    pub fn with_ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = Some(Arc::new(ledger));
+        self
+    }
+
+    fn expression(&self, cmd: &Cmd) -> Result<duct::Expression> {
         let mut expr = duct::cmd(&cmd.program, &cmd.args).unchecked();
         if cmd.clear_env {
             expr = expr.full_env(cmd.env.iter().cloned());
@@ -104,54 +146,101 @@ impl Runner {
                 expr = expr.env(k, v);
             }
         }
+        if let Some(dir) = &cmd.cwd {
+            expr = expr.dir(dir);
+        }
         if let Some(p) = &cmd.stdin {
             expr = expr.stdin_path(p);
         }
-        expr = match &cmd.stdout {
-            Some(p) => expr.stdout_path(p).stderr_capture(),
-            None => expr.stderr_to_stdout().stdout_capture(),
+        expr = match (&cmd.output_file, &cmd.stdout) {
+            (Some(path), _) => {
+                let file = crate::atomic::create_private(path)?;
+                // duct applies the outer redirection first: join stderr
+                // into stdout, then point stdout at the file.
+                expr.stdin_null().stderr_to_stdout().stdout_file(file)
+            }
+            (None, Some(p)) => expr.stdout_path(p).stderr_capture(),
+            (None, None) => expr.stderr_to_stdout().stdout_capture(),
         };
-        expr.before_spawn(|c| {
+        let parent = nix::unistd::getpid();
+        Ok(expr.before_spawn(move |c| {
             c.process_group(0);
+            // SAFETY: the closure runs in the forked child before exec,
+            // where only async-signal-safe calls are allowed: it makes two
+            // raw system calls (prctl, getppid) and builds an io::Error
+            // from an errno, none of which allocates or takes a lock.
+            unsafe {
+                c.pre_exec(move || {
+                    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                    // hop may have died between fork and prctl.
+                    if nix::unistd::getppid() != parent {
+                        return Err(io::Error::from_raw_os_error(libc_esrch()));
+                    }
+                    Ok(())
+                });
+            }
             Ok(())
-        })
+        }))
     }
 
     /// Starts a command without waiting (to observe or kill it).
-    pub fn start(&self, cmd: &Cmd) -> io::Result<duct::Handle> {
-        self.log.line(&format!("$ {}", cmd.line()));
-        self.expression(cmd).start()
+    pub fn start(&self, cmd: &Cmd) -> Result<duct::Handle> {
+        self.log
+            .line(&format!("$ {}", self.log.redact(&cmd.line())));
+        let handle = self
+            .expression(cmd)?
+            .start()
+            .map_err(|e| anyhow!("cannot run {}: {e}", cmd.program))?;
+        if let (Some(ledger), Some(pid)) = (&self.ledger, handle.pids().first()) {
+            ledger.started(*pid)?;
+        }
+        Ok(handle)
     }
 
     /// Runs a command to completion or its timeout; a non-zero exit is an
     /// `Ok` output (see [`Runner::check`]).
     pub fn run(&self, cmd: &Cmd) -> Result<Output> {
         let started = Instant::now();
-        let handle = self
-            .start(cmd)
-            .map_err(|e| anyhow!("cannot run {}: {e}", cmd.program))?;
-        let finished = handle.wait_timeout(cmd.timeout)?;
-        let Some(out) = finished else {
+        let handle = self.start(cmd)?;
+        let pid = handle.pids().first().copied().unwrap_or(0);
+        let finished = handle.wait_timeout(cmd.timeout);
+        let group = Pid::from_raw(i32::try_from(pid).unwrap_or(0));
+        let Ok(Some(out)) = finished else {
+            let _ = killpg(group, Signal::SIGKILL);
             let _ = handle.kill();
-            self.log.line(&format!(
-                "  timed out after {}s, killed",
-                cmd.timeout.as_secs()
-            ));
+            self.forget(pid)?;
+            let why = match finished {
+                Err(e) => format!("failed: {e}"),
+                _ => format!(
+                    "timed out after {}",
+                    humantime::format_duration(cmd.timeout)
+                ),
+            };
+            self.log
+                .line(&format!("  {why}; its process group was killed"));
             return Err(anyhow!(
-                "`{}` timed out after {}s",
+                "`{}` {why}{}",
                 self.log.redact(&cmd.line()),
-                cmd.timeout.as_secs()
+                cmd.output_file
+                    .as_ref()
+                    .map(|p| tail_of(p))
+                    .filter(|t| !t.is_empty())
+                    .map(|t| format!("; its last output:\n{}", indent(&t)))
+                    .unwrap_or_default()
             ));
         };
-        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&out.stderr));
-        if text.len() > MAX_OUTPUT {
-            let cut = text.len() - MAX_OUTPUT;
-            let cut = (cut..text.len())
-                .find(|i| text.is_char_boundary(*i))
-                .unwrap_or(cut);
-            text = format!("…{}", &text[cut..]);
+        if cmd.end_group && killpg(group, None).is_ok() {
+            let _ = killpg(group, Signal::SIGKILL);
+            self.log
+                .line("  it left processes behind in its group: killed them");
         }
+        self.forget(pid)?;
+        let mut text = match &cmd.output_file {
+            Some(p) => tail_of(p),
+            None => String::from_utf8_lossy(&out.stdout).into_owned(),
+        };
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        let text = keep_tail(text);
         let code = out.status.code();
         self.log.line(&format!(
             "  exit {} after {}ms{}",
@@ -164,6 +253,13 @@ impl Runner {
             }
         ));
         Ok(Output { code, text })
+    }
+
+    fn forget(&self, pid: u32) -> Result<()> {
+        match &self.ledger {
+            Some(l) => l.finished(pid),
+            None => Ok(()),
+        }
     }
 
     /// Runs a command that must succeed; returns its output.
@@ -181,6 +277,33 @@ impl Runner {
     }
 }
 
+fn libc_esrch() -> i32 {
+    nix::errno::Errno::ESRCH as i32
+}
+
+/// The last `MAX_OUTPUT` bytes of a command's output file.
+fn tail_of(path: &Path) -> String {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(MAX_OUTPUT as u64)));
+    let mut bytes = Vec::new();
+    let _ = f.read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn keep_tail(text: String) -> String {
+    if text.len() <= MAX_OUTPUT {
+        return text;
+    }
+    let cut = text.len() - MAX_OUTPUT;
+    let cut = (cut..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(cut);
+    format!("…{}", &text[cut..])
+}
+
 fn indent(text: &str) -> String {
     text.lines()
         .map(|l| format!("    {l}"))
@@ -195,18 +318,75 @@ impl Tools for Runner {
             self.log.add_secret(secret);
         }
         let cmd = Cmd {
-            program: command.program.clone(),
-            args: command.args.clone(),
             env: command.env.clone(),
-            clear_env: false,
             timeout: Duration::from_secs(6 * 3600),
             stdin: command.stdin.clone(),
             stdout: command.stdout.clone(),
+            ..Cmd::new(&command.program).args(command.args.iter().cloned())
         };
         let out = Runner::run(self, &cmd).map_err(|e| io::Error::other(e.to_string()))?;
         Ok(ToolOutput {
             code: out.code,
             output: out.text,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runner() -> Runner {
+        Runner::new(Log::new())
+    }
+
+    #[test]
+    fn a_contained_command_is_not_held_up_by_its_background_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = Cmd::new("/bin/sh")
+            .args(["-c", "sleep 30 & echo started"])
+            .timeout(Duration::from_secs(20))
+            .contained(dir.path(), dir.path().join("out"));
+        let begun = Instant::now();
+        let out = runner().run(&cmd).unwrap();
+        assert!(out.success());
+        assert_eq!(out.text.trim(), "started");
+        assert!(
+            begun.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            begun.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_timeout_kills_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("survived");
+        let script = format!("(sleep 2; touch {}) & sleep 30", marker.display());
+        let cmd = Cmd::new("/bin/sh")
+            .args(["-c", script.as_str()])
+            .timeout(Duration::from_millis(300))
+            .contained(dir.path(), dir.path().join("out"));
+        let err = runner().run(&cmd).unwrap_err();
+        assert!(err.to_string().contains("timed out after 300ms"), "{err}");
+        std::thread::sleep(Duration::from_secs(3));
+        assert!(
+            !marker.exists(),
+            "a process of the group outlived the timeout"
+        );
+    }
+
+    #[test]
+    fn a_contained_command_gets_a_clean_environment_and_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = Cmd::new("/bin/sh")
+            .args(["-c", "echo \"$HOME|$(pwd)|$PATH\""])
+            .contained(dir.path(), dir.path().join("out"));
+        let out = runner().run(&cmd).unwrap();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(
+            out.text.trim(),
+            format!("|{}|/usr/sbin:/usr/bin:/sbin:/bin", real.display())
+        );
     }
 }

@@ -14,7 +14,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use hop_artifact::digest::Sha256Digest;
@@ -36,14 +36,18 @@ pub struct StateDir {
 impl StateDir {
     pub fn of(host: &Host) -> Self {
         Self {
-            dir: host.root.join(STATE_DIR),
+            dir: host.state_dir.clone(),
         }
     }
 
     /// Creates the directory tree (mode 0700).
     pub fn ensure(&self) -> Result<()> {
+        let fresh = !self.dir.exists();
         for d in [self.dir.clone(), self.operations(), self.logs()] {
             atomic::private_dir(&d).with_context(|| format!("cannot create {}", d.display()))?;
+        }
+        if fresh && let Some(parent) = self.dir.parent() {
+            atomic::sync_dir(parent)?;
         }
         Ok(())
     }
@@ -118,9 +122,4 @@ pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// Whether `path` is inside the state directory `dir`.
-pub fn is_inside(dir: &Path, path: &Path) -> bool {
-    path.starts_with(dir)
 }

@@ -1,26 +1,42 @@
-//! Which keys the host trusts: `--key` files when given, else the
-//! `trusted_keys` directory of host.yaml. There is no way to skip the
-//! signature check.
+//! Which keys the host trusts: `--key` files when given, else the `*.asc`
+//! files of host.yaml's `trusted_keys` directory, read inside the host's
+//! root. There is no way to skip the signature check.
 
 use std::path::PathBuf;
 
 use hop_artifact::signature::TrustedKeys;
 
-use crate::error::Failure;
+use crate::error::Refusal;
 use crate::host::Host;
 
 /// The host's trusted keys.
-pub fn host_keys(host: &Host) -> Result<TrustedKeys, Failure> {
-    let dir = host.path(&host.config.trusted_keys);
-    TrustedKeys::from_dir(&dir).map_err(|e| {
-        Failure::refused(e.to_string()).with_hint(format!(
-            "put the vendor's public key (*.asc) into {}",
-            host.config.trusted_keys
-        ))
-    })
+pub fn host_keys(host: &Host) -> Result<TrustedKeys, Refusal> {
+    let dir = &host.config.trusted_keys;
+    let hint = || format!("put the vendor's public key (*.asc) into {dir}");
+    let refuse = |message: String| Refusal::new(message).with_hint(hint());
+    let names = host
+        .fs
+        .list(dir)
+        .map_err(|e| refuse(format!("no trusted keys: {e:#}")))?;
+    let mut keys = TrustedKeys::default();
+    for name in names.iter().filter(|n| n.ends_with(".asc")) {
+        let path = format!("{}/{name}", dir.trim_end_matches('/'));
+        let Some(bytes) = host.fs.read(&path).map_err(|e| refuse(format!("{e:#}")))? else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        keys.add_armored(&text, &path)
+            .map_err(|e| refuse(e.to_string()))?;
+    }
+    if keys.is_empty() {
+        return Err(refuse(format!(
+            "no trusted keys: {dir} holds no *.asc public key"
+        )));
+    }
+    Ok(keys)
 }
 
 /// `--key` files.
-pub fn key_files(keys: &[PathBuf]) -> Result<TrustedKeys, Failure> {
-    TrustedKeys::from_files(keys).map_err(|e| Failure::refused(e.to_string()))
+pub fn key_files(keys: &[PathBuf]) -> Result<TrustedKeys, Refusal> {
+    TrustedKeys::from_files(keys).map_err(|e| Refusal::new(e.to_string()))
 }

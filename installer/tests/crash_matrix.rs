@@ -1,9 +1,10 @@
 //! The crash matrix: at every step boundary of `apply` (and inside the rpm
 //! transaction, inside migrations, inside a rollback) the installer is
 //! SIGKILLed, as by a power cut; then `resume` — or `rollback` — must leave
-//! the host wholly at 4.1.1 or exactly at 4.0.1, services healthy. The
-//! outcomes are written to target/tmp/matrices/crash.txt, which `make test`
-//! prints.
+//! the host wholly at 4.1.1 or exactly at 4.0.1, services healthy. Once the
+//! hop has committed, `rollback` refuses without `--yes` (saying what would
+//! be lost) and changes nothing. The outcomes are written to
+//! target/tmp/matrices/crash.txt, which `make test` prints.
 
 mod common;
 
@@ -52,7 +53,22 @@ fn crash_then(index: usize, recover: &str, backend: Backend) {
         .assert_code(0)
         .assert_stdout("UNFINISHED");
 
-    let run = hop(&host, &[recover]);
+    let committed = fault.contains("@post_migrations.") || fault.contains("@cleanup.");
+    let run = if recover == "rollback" && committed {
+        let before = host.snapshot();
+        hop(&host, &["rollback"])
+            .assert_code(2)
+            .assert_stderr("every change made to the database since then is lost")
+            .assert_stderr("rollback --root");
+        assert_eq!(
+            host.snapshot(),
+            before,
+            "a refused rollback changed the host"
+        );
+        hop(&host, &["rollback", "--yes"])
+    } else {
+        hop(&host, &[recover])
+    };
     let ended_at = assert_consistent(&host, &initial);
     let expected = if recover == "rollback" {
         "4.0.1"

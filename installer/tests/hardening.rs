@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use hop_artifact::migration::Backend;
-use hop_artifact::signature::SigningKey;
+use hop_artifact::signature::{SigningKey, canonical_armor};
 use hop_testdata::craft::{self, Mutation};
 use hop_testdata::fixtures::SOURCE_DATE_EPOCH;
 use hop_testdata::sandbox::SandboxOptions;
@@ -105,6 +105,40 @@ fn crafted_packages_are_refused_before_any_change_each_with_its_own_message() {
         craft::head_only(&bomb, signature.as_bytes(), SOURCE_DATE_EPOCH).unwrap(),
         "hop.yaml cannot be read",
     ));
+    // Signatures gpg would refuse: forgeable digests, an encryption-only
+    // subkey, an expired signing subkey. Their keys are trusted.
+    let manifest = craft::parse(&good).unwrap()[0].data.clone();
+    let mut weak = hop_artifact::crafted_signatures::weak_signatures(&manifest).unwrap();
+    let (public, signature) = f.expired_subkey_signature(&manifest).unwrap();
+    weak.push(hop_artifact::crafted_signatures::Crafted {
+        name: "expired signing subkey",
+        public,
+        signature,
+        expect: "expired at",
+    });
+    for (i, c) in weak.iter().enumerate() {
+        std::fs::write(keys.join(format!("weak-{i}.asc")), &c.public).unwrap();
+        let armored = canonical_armor(c.signature.as_bytes()).unwrap();
+        cases.push((
+            c.name.into(),
+            craft::resigned(&good, &manifest, armored.as_bytes()).unwrap(),
+            c.expect,
+        ));
+    }
+    // A signed hop.yaml with a timeout no one could wait for: refused when
+    // read, so nothing can overflow with the services stopped.
+    let huge = String::from_utf8(manifest.clone()).unwrap().replacen(
+        "stop_timeout: 30s",
+        "stop_timeout: 500000000000years",
+        1,
+    );
+    assert!(huge.contains("500000000000years"));
+    let huge_signature = signer.sign(huge.as_bytes(), SOURCE_DATE_EPOCH).unwrap();
+    cases.push((
+        "huge duration".into(),
+        craft::resigned(&good, huge.as_bytes(), huge_signature.as_bytes()).unwrap(),
+        "longer than 1day",
+    ));
     cases.push((
         "revoked key".into(),
         std::fs::read(variant_of(
@@ -190,7 +224,9 @@ fn a_replayed_older_hop_is_refused() {
 
 #[test]
 fn database_passwords_never_appear_in_output_or_logs() {
-    let password = "S3cret-Pa55word!";
+    // A `+` in a URL's user part is a plus, not a space (hop once decoded
+    // it as form data, and pg_dump was refused).
+    let password = "S3cret+Pa55word!";
     let f = fixtures();
     let opts = SandboxOptions {
         database_password: Some(password.into()),
@@ -203,7 +239,7 @@ fn database_passwords_never_appear_in_output_or_logs() {
             .unwrap();
     let host_yaml = std::fs::read_to_string(host.root.join("etc/hop/host.yaml")).unwrap();
     assert!(
-        host_yaml.contains("S3cret-Pa55word%21"),
+        host_yaml.contains("S3cret+Pa55word%21"),
         "the sandbox does not use the password"
     );
 
@@ -233,7 +269,7 @@ fn database_passwords_never_appear_in_output_or_logs() {
     printed += &run.stderr;
     assert!(run.stdout.contains("no_such_db_"), "{}", run.stdout);
 
-    for secret in [password, "S3cret-Pa55word%21"] {
+    for secret in [password, "S3cret+Pa55word%21", "S3cret Pa55word!"] {
         assert!(
             !printed.contains(secret),
             "the password was printed:\n{printed}"

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
-use crate::error::Failure;
+use crate::error::{Error, Failure};
 use crate::ops;
 use crate::output::Output;
 use crate::preflight::Level;
@@ -67,8 +67,11 @@ Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any 
 hop-install apply manager-4.0.1-to-4.1.1.hop\n\n\
 Steps: verify, preflight, stage, backup, online migrations, stop services, install RPMs,\n\
 deploy configs, offline migrations, start services, health gate, commit, post migrations,\n\
-clean up. Any failure before commit rolls the host back (exit 1). Ctrl-C stops at the\n\
-next safe point and rolls back. If hop-install itself is killed, run `hop-install resume`."
+clean up. Any failure or Ctrl-C before commit rolls the host back (exit 1). After commit\n\
+users write on the new version, so hop only goes forward: a failure or Ctrl-C during the\n\
+post migrations stops at a batch boundary (exit 3) and `hop-install resume` finishes them;\n\
+a failure to clean up is a warning. If hop-install itself is killed, run\n\
+`hop-install resume`."
     )]
     Apply {
         package: PathBuf,
@@ -127,24 +130,27 @@ After a crash, `hop-install resume` finishes the hop and continues the chain."
     /// Finish an interrupted operation: forward if its changes were complete, else back
     #[command(after_help = "Example:\n  hop-install resume\n\n\
 Forward once the interrupted hop's offline migrations were done (exit 0), else it rolls\n\
-back (exit 1). Either way the services end healthy. A chain (upgrade --to) continues.")]
+back (exit 1); a rollback that was itself interrupted is continued. Either way the\n\
+services end healthy. Tools an interrupted run left running are ended first. A chain\n\
+(upgrade --to) continues.")]
     Resume {
         #[command(flatten)]
         root: RootArg,
         #[arg(long)]
         json: bool,
     },
-    /// Undo an interrupted operation, or the last completed hop (with --yes)
+    /// Undo an interrupted operation, or a committed hop (with --yes)
     #[command(
         after_help = "Examples:\n  hop-install rollback\n  hop-install rollback --yes\n\n\
-Without an unfinished operation, rolls back the last completed hop from its backups (only\n\
-until the next hop is applied); that restores the database as it was before the hop, so\n\
-it asks for --yes."
+Undoes an operation interrupted before it committed. A hop that committed (or completed,\n\
+until the next hop is applied) is rolled back only with --yes: users may have written on\n\
+the new version since, and the database goes back to the dump taken before the hop, so\n\
+those changes are lost; without --yes hop says what would be lost and changes nothing."
     )]
     Rollback {
         #[command(flatten)]
         root: RootArg,
-        /// Confirm rolling back a completed hop (its later database changes are lost)
+        /// Confirm rolling back a committed hop (database changes since its backup are lost)
         #[arg(long)]
         yes: bool,
         /// Print JSON
@@ -184,18 +190,19 @@ pub enum DbCommand {
     },
 }
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::refused(e.to_string()))?;
+fn print_json<T: Serialize>(value: &T) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| {
+        Failure::needs_attention(
+            format!("the result could not be printed as JSON: {e}"),
+            "hop-install status",
+        )
+    })?;
     println!("{text}");
     Ok(())
 }
 
 /// Prints a command's result: `value` as JSON under `--json`, else `text`.
-fn emit<T: Serialize>(
-    json: bool,
-    value: &T,
-    text: impl FnOnce(&T) -> String,
-) -> Result<(), Failure> {
+fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<(), Error> {
     if json {
         print_json(value)
     } else {
@@ -205,7 +212,7 @@ fn emit<T: Serialize>(
 }
 
 /// Runs a parsed command; `Ok(code)` is the exit status on success paths.
-pub fn run(cli: Cli) -> Result<u8, Failure> {
+pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Verify {
             package,

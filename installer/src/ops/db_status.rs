@@ -5,13 +5,11 @@
 use std::path::Path;
 
 use hop_migrate::status::{State, Status, status_of};
-use hop_migrate::{DatabaseUrl, Migrator, Options};
+use hop_migrate::{Migrator, Options};
 use serde::Serialize;
 
-use crate::error::Failure;
-use crate::state::StateDir;
-
-use super::check::open_host;
+use crate::error::Refusal;
+use crate::session::Session;
 
 #[derive(Serialize)]
 pub struct DbStatus {
@@ -21,20 +19,22 @@ pub struct DbStatus {
     pub migrations: Status,
 }
 
-pub fn db_status(root: &Path) -> Result<DbStatus, Failure> {
-    let host = open_host(root)?;
-    let url = DatabaseUrl::parse(&host.config.database.url, &host.root)
-        .map_err(|e| Failure::refused(e.to_string()))?;
+pub fn db_status(root: &Path) -> Result<DbStatus, Refusal> {
+    let session = Session::reading(root)?;
+    let url = session
+        .host
+        .database_url()
+        .map_err(|e| Refusal::from_error(&e))?;
     let mut migrator =
-        Migrator::connect(&url, Options::default()).map_err(|e| Failure::refused(e.to_string()))?;
+        Migrator::connect(&url, Options::default()).map_err(|e| Refusal::new(e.to_string()))?;
     let history = migrator
         .history()
-        .map_err(|e| Failure::refused(e.to_string()))?;
-    let installed = StateDir::of(&host).installed();
+        .map_err(|e| Refusal::new(e.to_string()))?;
+    let installed = session.state.installed();
     let (version, scripts) = match crate::package::load_manifest(&installed.join("hop.yaml")) {
         Ok(m) => {
             let scripts = crate::package::scripts(&m, &installed, url.backend())
-                .map_err(|e| Failure::refused(format!("{e:#}")))?;
+                .map_err(|e| Refusal::from_error(&e))?;
             (Some(m.to.to_string()), scripts)
         }
         Err(_) => (None, Vec::new()),

@@ -2,31 +2,13 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::Refusal;
+use crate::history::{self, HistoryLine};
+use crate::session::Session;
 
-use crate::error::Failure;
-use crate::operation::HistoryLine;
-use crate::state::StateDir;
-
-use super::check::open_host;
-
-pub fn history(root: &Path) -> Result<Vec<HistoryLine>, Failure> {
-    let host = open_host(root)?;
-    read_history(&StateDir::of(&host)).map_err(|e| Failure::refused(format!("{e:#}")))
-}
-
-pub fn read_history(sd: &StateDir) -> Result<Vec<HistoryLine>> {
-    let path = sd.history_file();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    // A line cut short by a crash is skipped, not fatal.
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
+pub fn history(root: &Path) -> Result<Vec<HistoryLine>, Refusal> {
+    let session = Session::reading(root)?;
+    history::read(&session.state).map_err(|e| Refusal::from_error(&e))
 }
 
 pub fn render(lines: &[HistoryLine]) -> String {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod db_status;
 pub mod history;
 pub mod path;
+pub mod prepare;
 pub mod resume;
 pub mod rollback;
 pub mod status;

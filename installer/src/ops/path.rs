@@ -7,11 +7,10 @@ use std::path::{Path, PathBuf};
 use hop_artifact::version::Version;
 use serde::Serialize;
 
-use crate::error::Failure;
+use crate::error::Refusal;
 use crate::preflight;
 use crate::route::{self, Hop, Ignored};
-
-use super::check::{logging_runner, open_host};
+use crate::session::Session;
 
 #[derive(Serialize)]
 pub struct RouteStep {
@@ -33,28 +32,29 @@ pub struct PathReport {
 
 /// Reads the packages and the host's version.
 pub fn gather(
-    root: &Path,
+    session: &Session,
     inputs: &[PathBuf],
-) -> Result<(crate::host::Host, Version, Vec<Hop>, Vec<Ignored>), Failure> {
-    let host = open_host(root)?;
-    let runner = logging_runner(&host, "path");
-    let installed = preflight::installed(&host, &runner)
-        .map_err(|e| Failure::refused(format!("{e:#}")))?
+) -> Result<(Version, Vec<Hop>, Vec<Ignored>), Refusal> {
+    let host = &session.host;
+    let runner = session.runner("path");
+    let installed = preflight::installed(host, &runner)
+        .map_err(|e| Refusal::from_error(&e))?
         .version
         .ok_or_else(|| {
-            Failure::refused(format!(
+            Refusal::new(format!(
                 "cannot tell which version runs on {}",
                 host.root.display()
             ))
         })?;
-    let trusted = crate::trust::host_keys(&host)?;
+    let trusted = crate::trust::host_keys(host)?;
     let (hops, ignored) = route::collect(inputs, &trusted, &host.config.product);
-    Ok((host, installed, hops, ignored))
+    Ok((installed, hops, ignored))
 }
 
-pub fn path(root: &Path, target: &str, inputs: &[PathBuf]) -> Result<PathReport, Failure> {
-    let target = Version::parse(target).map_err(|e| Failure::refused(e.to_string()))?;
-    let (_, installed, hops, ignored) = gather(root, inputs)?;
+pub fn path(root: &Path, target: &str, inputs: &[PathBuf]) -> Result<PathReport, Refusal> {
+    let target = Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
+    let session = Session::reading(root)?;
+    let (installed, hops, ignored) = gather(&session, inputs)?;
     let route = route::find(&hops, &installed, &target)
         .map_err(|why| refusal(&installed, &target, &why, &ignored))?;
     Ok(PathReport {
@@ -74,12 +74,12 @@ pub fn path(root: &Path, target: &str, inputs: &[PathBuf]) -> Result<PathReport,
 }
 
 /// The refusal when there is no route.
-pub fn refusal(installed: &Version, target: &Version, why: &str, ignored: &[Ignored]) -> Failure {
+pub fn refusal(installed: &Version, target: &Version, why: &str, ignored: &[Ignored]) -> Refusal {
     let mut message = format!("no route from {installed} to {target}: {why}");
     for i in ignored {
         message += &format!("\n  ignored {}: {}", i.path.display(), i.reason);
     }
-    Failure::refused(message)
+    Refusal::new(message)
         .with_hint("get the missing package from the vendor and add it to the packages given")
 }
 

@@ -1,19 +1,20 @@
-//! `hop-install resume`: finish an interrupted operation — forward when it
-//! had passed the point where forward is safe (its offline migrations were
-//! done), else back — and then the rest of an interrupted upgrade chain.
+//! `hop-install resume`: finish an interrupted operation the way
+//! [`crate::recovery::resume_direction`] decides — forward once its
+//! changes were complete, else back — and then the rest of an interrupted
+//! upgrade chain.
 
 use std::path::Path;
 
 use crate::chain::Chain;
-use crate::error::Failure;
-use crate::journal::{self, OpPhase, Step, StepStatus};
-use crate::lock::HostLock;
+use crate::error::{Error, Failure, FailureKind, Refusal};
+use crate::host::Host;
+use crate::journal::{self, Journal};
 use crate::operation::Operation;
 use crate::output::Output;
+use crate::recovery::{Direction, resume_direction};
 use crate::report::Report;
-use crate::state::StateDir;
+use crate::session::Session;
 
-use super::check::open_host;
 use super::upgrade::{ChainReport, continue_chain};
 
 /// How a resume ended.
@@ -23,29 +24,41 @@ pub enum Resumed {
     Chain(Box<ChainReport>),
 }
 
-pub fn resume(root: &Path, out: &Output) -> Result<Resumed, Failure> {
-    super::check::require_privileges(root)?;
-    let host = open_host(root)?;
-    let sd = StateDir::of(&host);
-    let _lock = HostLock::acquire(&sd, "resume")?;
-    crate::interrupt::install();
-    let in_chain = Chain::load(&sd).ok().flatten().is_some();
-    let open = journal::find_open(&sd).map_err(|e| Failure::refused(format!("{e:#}")))?;
-    let resumed = match open.map(|j| resume_journal(&host, j, out)) {
+pub fn resume(root: &Path, out: &Output) -> Result<Resumed, Error> {
+    let session = Session::changing(root, "resume")?;
+    let (host, sd) = (&session.host, &session.state);
+    let in_chain = Chain::load(sd)
+        .map_err(|e| Refusal::from_error(&e))?
+        .is_some();
+    let open = journal::find_open(sd).map_err(|e| {
+        Refusal::from_error(&e).with_hint(
+            "hop does not guess where a host is: restore the journal from a backup, or ask support",
+        )
+    })?;
+    let resumed = match open.map(|j| resume_journal(host, j, out)) {
         None => None,
         Some(Ending::Forward(report)) => Some(*report),
         // Crashed before its changes were complete and put back: a chain
         // carries on and applies that hop again.
         Some(Ending::Back(_)) if in_chain => None,
         Some(Ending::Back(f)) | Some(Ending::Failed(f)) => {
-            Chain::remove(&sd);
-            return Err(f);
+            // A committed hop that could not finish stays in its chain, so
+            // the next `resume` finishes both.
+            if f.kind == FailureKind::RolledBack || !still_forward(sd) {
+                Chain::remove(sd);
+            }
+            return Err(f.into());
         }
     };
-    match continue_chain(&host, resumed.clone(), out)? {
+    match continue_chain(host, resumed.clone(), out)? {
         Some(chain) => Ok(Resumed::Chain(Box::new(chain))),
         None => Ok(resumed.map_or(Resumed::Nothing, |r| Resumed::Finished(Box::new(r)))),
     }
+}
+
+/// Whether the open operation is committed and waiting to go forward.
+fn still_forward(sd: &crate::state::StateDir) -> bool {
+    matches!(journal::find_open(sd), Ok(Some(j)) if j.committed() && j.phase == crate::journal::OpPhase::Forward)
 }
 
 /// How resuming one operation ended.
@@ -60,15 +73,16 @@ pub enum Ending {
 }
 
 /// Resumes one operation: forward to the end, or back.
-pub fn resume_journal(host: &crate::host::Host, journal: journal::Journal, out: &Output) -> Ending {
+pub fn resume_journal(host: &Host, journal: Journal, out: &Output) -> Ending {
     let title = journal.title();
     let stopped_at = journal.last_touched().map_or("the start", |s| s.title());
+    let direction = resume_direction(&journal);
     let mut op = match Operation::reopen(host, journal, out) {
         Ok(op) => op,
         Err(f) => return Ending::Failed(f),
     };
-    match op.journal.phase {
-        OpPhase::Forward if op.journal.status(Step::OfflineMigrations) == StepStatus::Done => {
+    match direction {
+        Direction::Forward | Direction::Nothing => {
             out.step(&format!(
                 "resuming {title} forward (it stopped during \"{stopped_at}\"; every change was in place)"
             ));
@@ -77,17 +91,16 @@ pub fn resume_journal(host: &crate::host::Host, journal: journal::Journal, out: 
                 Err(f) => Ending::Failed(f),
             }
         }
-        OpPhase::Forward => {
+        Direction::Back => {
             let f = op.roll_back_after(format!(
                 "{title} stopped during \"{stopped_at}\", before its changes were complete; resume rolled it back"
             ));
-            if f.status == crate::error::ExitStatus::RolledBack {
-                Ending::Back(f)
-            } else {
-                Ending::Failed(f)
+            match f.kind {
+                FailureKind::RolledBack => Ending::Back(f),
+                FailureKind::NeedsAttention => Ending::Failed(f),
             }
         }
-        _ => {
+        Direction::ContinueRollback => {
             let cause = op
                 .journal
                 .cause

@@ -5,14 +5,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::Failure;
+use crate::error::Refusal;
+use crate::history::{self, HistoryLine};
 use crate::journal::{self, OpPhase};
 use crate::preflight;
 use crate::services::ServiceState;
-use crate::state::StateDir;
-
-use super::check::{logging_runner, open_host};
-use super::history::read_history;
+use crate::session::Session;
 
 #[derive(Serialize)]
 pub struct Unfinished {
@@ -31,21 +29,20 @@ pub struct HostStatus {
     pub version: Option<String>,
     /// `hop` (hop's record) or `rpm` (before hop's first run).
     pub version_source: &'static str,
-    pub last_operation: Option<crate::operation::HistoryLine>,
+    pub last_operation: Option<HistoryLine>,
     pub unfinished: Option<Unfinished>,
     /// An `upgrade --to` in progress.
     pub chain: Option<crate::chain::Chain>,
     pub services: Vec<(String, String)>,
 }
 
-pub fn status(root: &Path) -> Result<HostStatus, Failure> {
-    let host = open_host(root)?;
-    let runner = logging_runner(&host, "status");
-    let installed =
-        preflight::installed(&host, &runner).map_err(|e| Failure::refused(format!("{e:#}")))?;
-    let sd = StateDir::of(&host);
-    let unfinished = journal::find_open(&sd)
-        .map_err(|e| Failure::refused(format!("{e:#}")))?
+pub fn status(root: &Path) -> Result<HostStatus, Refusal> {
+    let session = Session::reading(root)?;
+    let (host, sd) = (&session.host, &session.state);
+    let runner = session.runner("status");
+    let installed = preflight::installed(host, &runner).map_err(|e| Refusal::from_error(&e))?;
+    let unfinished = journal::find_open(sd)
+        .map_err(|e| Refusal::from_error(&e))?
         .map(|j| Unfinished {
             operation: j.id.clone(),
             title: j.title(),
@@ -56,6 +53,10 @@ pub fn status(root: &Path) -> Result<HostStatus, Failure> {
                 OpPhase::RollbackFailed => {
                     format!("hop-install rollback --root {}", host.root.display())
                 }
+                _ if j.committed() => format!(
+                    "hop-install resume --root {} (the hop is committed: resume finishes it)",
+                    host.root.display()
+                ),
                 _ => format!(
                     "hop-install resume --root {} (or hop-install rollback --root {})",
                     host.root.display(),
@@ -63,14 +64,18 @@ pub fn status(root: &Path) -> Result<HostStatus, Failure> {
                 ),
             },
         });
-    let manager = crate::services::for_host(&host, &runner);
+    let manager = crate::services::for_host(host, &runner);
     let names: Vec<String> = crate::package::load_manifest(&sd.installed().join("hop.yaml"))
         .map(|m| m.services.into_iter().map(|s| s.name).collect())
         .unwrap_or_default();
     let services = names
         .into_iter()
         .map(|n| {
-            let state = match manager.status(&n) {
+            let state = match manager
+                .as_ref()
+                .map_err(|e| anyhow::anyhow!("{e:#}"))
+                .and_then(|m| m.status(&n))
+            {
                 Ok(ServiceState::Running { pid }) => format!(
                     "running{}",
                     pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
@@ -90,9 +95,9 @@ pub fn status(root: &Path) -> Result<HostStatus, Failure> {
         } else {
             "rpm"
         },
-        last_operation: read_history(&sd).ok().and_then(|h| h.into_iter().last()),
+        last_operation: history::read(sd).ok().and_then(|h| h.into_iter().last()),
         unfinished,
-        chain: crate::chain::Chain::load(&sd).ok().flatten(),
+        chain: crate::chain::Chain::load(sd).ok().flatten(),
         services,
     })
 }

@@ -9,18 +9,17 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::chain::Chain;
-use crate::error::{ExitStatus, Failure};
+use crate::error::{Error, Failure, FailureKind, Refusal};
 use crate::host::Host;
-use crate::lock::HostLock;
 use crate::output::Output;
 use crate::preflight;
 use crate::report::Report;
 use crate::route;
+use crate::session::Session;
 use crate::state::{StateDir, now};
 
-use super::apply::{refuse_on_failure, run_operation};
-use super::check::logging_runner;
 use super::path::{gather, refusal};
+use super::prepare::prepare;
 
 /// What a chain did.
 #[derive(Serialize)]
@@ -62,36 +61,33 @@ pub fn upgrade(
     inputs: &[PathBuf],
     dry_run: bool,
     out: &Output,
-) -> Result<Upgraded, Failure> {
-    super::check::require_privileges(root)?;
-    let target = hop_artifact::version::Version::parse(target)
-        .map_err(|e| Failure::refused(e.to_string()))?;
-    let (host, installed, hops, ignored) = gather(root, inputs)?;
-    let sd = StateDir::of(&host);
-    let _lock = HostLock::acquire(&sd, "upgrade")?;
-    crate::interrupt::install();
-    if let Some(open) =
-        crate::journal::find_open(&sd).map_err(|e| Failure::refused(format!("{e:#}")))?
-    {
-        return Err(Failure::refused(format!(
+) -> Result<Upgraded, Error> {
+    let target =
+        hop_artifact::version::Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
+    let session = Session::changing(root, "upgrade")?;
+    let (installed, hops, ignored) = gather(&session, inputs)?;
+    let (host, sd) = (&session.host, &session.state);
+    if let Some(open) = crate::journal::find_open(sd).map_err(|e| Refusal::from_error(&e))? {
+        return Err(Refusal::new(format!(
             "{} did not finish; run `hop-install resume` first",
             open.title()
-        )));
+        ))
+        .into());
     }
     let route = route::find(&hops, &installed, &target)
         .map_err(|why| refusal(&installed, &target, &why, &ignored))?;
     if route.is_empty() {
-        return Err(Failure::refused(format!("this host already runs {target}")));
+        return Err(Refusal::new(format!("this host already runs {target}")).into());
     }
-    let trusted = crate::trust::host_keys(&host)?;
+    let trusted = crate::trust::host_keys(host)?;
     for hop in &route {
-        crate::package::verify(&hop.path, &trusted).map_err(|f| {
-            Failure::refused(format!(
+        crate::package::verify(&hop.path, &trusted).map_err(|r| {
+            Refusal::new(format!(
                 "{} (the hop {} → {}) is refused before anything changed: {}",
                 hop.path.display(),
                 hop.from,
                 hop.to,
-                f.message
+                r.message
             ))
             .with_hint("fetch that package again from the vendor")
         })?;
@@ -101,11 +97,8 @@ pub fn upgrade(
         route::describe(&route, &installed)
     ));
     if dry_run {
-        let runner = logging_runner(&host, "dry-run");
-        let (verified, scratch) =
-            crate::package::extract_for_check(&host, &route[0].path, &trusted)?;
-        let checks = preflight::run(&host, &verified, &runner, &scratch.0);
-        refuse_on_failure(&checks)?;
+        let runner = session.runner("dry-run");
+        let prepared = prepare(host, &runner, &route[0].path, out)?;
         let mut plan = format!(
             "route {} (dry run: nothing was changed)\n",
             route::describe(&route, &installed)
@@ -119,7 +112,7 @@ pub fn upgrade(
                 h.path.display()
             );
         }
-        plan += &crate::plan::render(&host, &verified.manifest, &runner, None);
+        plan += &prepared.plan(host, &runner);
         return Ok(Upgraded::Plan(plan));
     }
     let chain = Chain {
@@ -130,33 +123,45 @@ pub fn upgrade(
             .collect(),
         started_at: now(),
     };
-    chain
-        .save(&sd)
-        .map_err(|e| Failure::refused(format!("{e:#}")))?;
-    run_chain(&host, &chain, Vec::new(), out).map(|r| Upgraded::Done(Box::new(r)))
+    chain.save(sd).map_err(|e| Refusal::from_error(&e))?;
+    run_chain(host, &chain, Vec::new(), out).map(|r| Upgraded::Done(Box::new(r)))
 }
 
 /// Runs the chain's hops from the host's current version to its target.
+/// A refusal before the chain changed anything is a refusal (exit 2);
+/// after that, the chain stopped at a good version (exit 1) or needs
+/// attention (exit 3).
 pub fn run_chain(
     host: &Host,
     chain: &Chain,
     mut done: Vec<Report>,
     out: &Output,
-) -> Result<ChainReport, Failure> {
+) -> Result<ChainReport, Error> {
     let sd = StateDir::of(host);
-    let runner = logging_runner(host, "upgrade");
-    let trusted = crate::trust::host_keys(host)?;
-    let start = preflight::installed(host, &runner)
+    let runner = &crate::session::logging_runner(&sd, "upgrade");
+    let changed = |done: &Vec<Report>| !done.is_empty();
+    let start = preflight::installed(host, runner)
         .ok()
         .and_then(|i| i.version)
         .map_or_else(|| "?".to_owned(), |v| v.to_string());
+    let trusted = crate::trust::host_keys(host)?;
     let (hops, _) = route::collect(&chain.packages, &trusted, &host.config.product);
     loop {
-        let current =
-            preflight::installed(host, &runner).map_err(|e| Failure::refused(format!("{e:#}")))?;
-        let Some(version) = current.version else {
-            Chain::remove(&sd);
-            return Err(Failure::refused("cannot tell which version runs here"));
+        let version = match preflight::installed(host, runner).map(|i| i.version) {
+            Ok(Some(v)) => v,
+            other => {
+                Chain::remove(&sd);
+                let why = match other {
+                    Err(e) => format!("{e:#}"),
+                    _ => "hop has no record and the RPM database names no version".into(),
+                };
+                let message = format!("cannot tell which version runs here: {why}");
+                return Err(if changed(&done) {
+                    Failure::needs_attention(message, "hop-install status").into()
+                } else {
+                    Refusal::new(message).into()
+                });
+            }
         };
         if version == chain.target {
             Chain::remove(&sd);
@@ -169,56 +174,64 @@ pub fn run_chain(
                 hops: done,
             });
         }
-        let position = hops.iter().position(|h| h.from == version);
-        let remaining = |from: usize| -> String {
-            hops[from..]
-                .iter()
-                .map(|h| route::file_name(&h.path))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let Some(index) = position else {
+        let Some(index) = hops.iter().position(|h| h.from == version) else {
             Chain::remove(&sd);
-            return Err(Failure::needs_attention(
-                format!(
-                    "the upgrade to {} stopped: the host runs {version}, and no package of the chain starts there",
-                    chain.target
-                ),
-                "hop-install status",
-            ));
+            let message = format!(
+                "the upgrade to {} stopped: the host runs {version}, and no package of the chain starts there",
+                chain.target
+            );
+            return Err(if changed(&done) {
+                Failure::needs_attention(message, "hop-install status").into()
+            } else {
+                Refusal::new(message).into()
+            });
         };
         let hop = &hops[index];
+        let left = hops[index..]
+            .iter()
+            .map(|h| route::file_name(&h.path))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let stopped = format!(
+            "the upgrade to {} stopped: the host runs {version}, the last good version; packages not applied: {left}",
+            chain.target
+        );
         out.step(&format!(
             "== hop {} → {} ({})",
             hop.from,
             hop.to,
             route::file_name(&hop.path)
         ));
-        let stop = |f: Failure| {
-            Chain::remove(&sd);
-            let status = if f.status == ExitStatus::Refused {
-                ExitStatus::RolledBack
-            } else {
-                f.status
-            };
-            Failure {
-                status,
-                message: format!(
-                    "{}\nthe upgrade to {} stopped: the host runs {version}, the last good version; packages not applied: {}",
-                    f.message,
-                    chain.target,
-                    remaining(index)
-                ),
-                hint: f.hint,
+        let prepared = match prepare(host, runner, &hop.path, out) {
+            Ok(p) => p,
+            Err(r) => {
+                Chain::remove(&sd);
+                if !changed(&done) {
+                    return Err(r.into());
+                }
+                let r = Refusal {
+                    message: format!("{}\n{stopped}", r.message),
+                    hint: r.hint,
+                };
+                return Err(Failure::after_change(r, FailureKind::RolledBack).into());
             }
         };
-        let (verified, scratch) =
-            crate::package::extract_for_check(host, &hop.path, &trusted).map_err(stop)?;
-        let checks = preflight::run(host, &verified, &runner, &scratch.0);
-        refuse_on_failure(&checks).map_err(stop)?;
-        drop(scratch);
-        let report = run_operation(host, &verified, out).map_err(stop)?;
-        done.push(report);
+        match prepared.run(host, out) {
+            Ok(report) => done.push(report),
+            Err(f) => {
+                // A committed hop that stopped going forward stays in the
+                // chain: `resume` finishes it and carries on.
+                if f.kind == FailureKind::RolledBack {
+                    Chain::remove(&sd);
+                    return Err(Failure {
+                        message: format!("{}\n{stopped}", f.message),
+                        ..f
+                    }
+                    .into());
+                }
+                return Err(f.into());
+            }
+        }
     }
 }
 
@@ -228,16 +241,17 @@ pub fn continue_chain(
     host: &Host,
     resumed: Option<Report>,
     out: &Output,
-) -> Result<Option<ChainReport>, Failure> {
+) -> Result<Option<ChainReport>, Error> {
     let sd = StateDir::of(host);
-    let Some(chain) = Chain::load(&sd).map_err(|e| Failure::refused(format!("{e:#}")))? else {
+    let Some(chain) = Chain::load(&sd).map_err(|e| Refusal::from_error(&e))? else {
         return Ok(None);
     };
     out.step(&format!("continuing the upgrade to {}", chain.target));
-    run_chain(host, &chain, resumed.into_iter().collect(), out).map(Some)
-}
-
-/// Holds the host lock for a chain continued by `resume`.
-pub fn lock(host: &Host) -> Result<HostLock, Failure> {
-    HostLock::acquire(&StateDir::of(host), "upgrade")
+    match run_chain(host, &chain, resumed.into_iter().collect(), out) {
+        Ok(r) => Ok(Some(r)),
+        // The chain began before this `resume`, which finished or undid its
+        // interrupted hop: the host stays at a good version (exit 1).
+        Err(Error::Refused(r)) => Err(Failure::after_change(r, FailureKind::RolledBack).into()),
+        Err(e) => Err(e),
+    }
 }

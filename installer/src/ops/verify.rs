@@ -3,17 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Failure;
-use crate::host::Host;
+use crate::error::Refusal;
 use crate::package::{self, Verified};
+use crate::session::Session;
 
-pub fn verify(root: &Path, package: &Path, keys: &[PathBuf]) -> Result<Verified, Failure> {
+pub fn verify(root: &Path, package: &Path, keys: &[PathBuf]) -> Result<Verified, Refusal> {
     let trusted = if keys.is_empty() {
-        let host = Host::open(root).map_err(|e| {
-            Failure::refused(format!("{e:#}"))
-                .with_hint("pass --key PUB.asc to verify with a given public key")
-        })?;
-        crate::trust::host_keys(&host)?
+        let session = Session::reading(root)
+            .map_err(|r| r.with_hint("pass --key PUB.asc to verify with a given public key"))?;
+        crate::trust::host_keys(&session.host)?
     } else {
         crate::trust::key_files(keys)?
     };

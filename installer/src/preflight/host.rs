@@ -95,7 +95,13 @@ pub(super) fn disk_space(p: &mut Preflight, host: &Host, m: &PackageManifest, ur
 }
 
 pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &PackageManifest) {
-    let manager = crate::services::for_host(host, runner);
+    let manager = match crate::services::for_host(host, runner) {
+        Ok(m) => m,
+        Err(e) => {
+            p.add("services", Level::Failure, format!("{e:#}"));
+            return;
+        }
+    };
     let current = crate::package::load_manifest(&StateDir::of(host).installed().join("hop.yaml"))
         .map(|i| i.services)
         .unwrap_or_else(|_| m.services.clone());

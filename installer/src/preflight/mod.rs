@@ -2,6 +2,7 @@
 //! changes. `check` prints it as a table; `apply` refuses on any FAILURE.
 //! The checks live by subject in `host`, `software` and `database`.
 
+mod configs;
 mod database;
 mod host;
 mod software;
@@ -9,7 +10,6 @@ mod software;
 use std::path::Path;
 
 use hop_artifact::version::Version;
-use hop_migrate::DatabaseUrl;
 use serde::Serialize;
 
 use crate::host::Host;
@@ -156,14 +156,14 @@ pub fn run(host: &Host, verified: &Verified, runner: &Runner, payload: &Path) ->
     software::installed_version(&mut p, host, m, &installed);
     software::components(&mut p, host, runner, m, &installed);
     software::rpm_transaction(&mut p, host, runner, m, payload);
-    let url = DatabaseUrl::parse(&host.config.database.url, &host.root);
-    match url {
+    configs::configs(&mut p, host, m);
+    match host.database_url() {
         Ok(url) => {
             runner.log.add_secret(&url.password().unwrap_or_default());
             database::database(&mut p, m, &url, &installed, payload);
             host::disk_space(&mut p, host, m, &url);
         }
-        Err(e) => p.add("database", Level::Failure, e.to_string()),
+        Err(e) => p.add("database", Level::Failure, format!("{e:#}")),
     }
     host::services(&mut p, host, runner, m);
     p

@@ -48,11 +48,11 @@ pub trait ServiceManager {
 }
 
 /// The host's service manager.
-pub fn for_host(host: &Host, runner: &Runner) -> Box<dyn ServiceManager> {
-    match host.config.services.manager {
-        ServiceManagerKind::Supervisord => Box::new(Supervisord::new(host, runner.clone())),
+pub fn for_host(host: &Host, runner: &Runner) -> Result<Box<dyn ServiceManager>> {
+    Ok(match host.config.services.manager {
+        ServiceManagerKind::Supervisord => Box::new(Supervisord::new(host, runner.clone())?),
         ServiceManagerKind::Systemd => Box::new(Systemd::new(runner.clone())),
-    }
+    })
 }
 
 /// Drains (optional), stops gracefully within `stop_timeout`, then kills:
@@ -98,7 +98,7 @@ fn wait_until_gone(
     pid: Option<u32>,
     timeout: Duration,
 ) -> Result<bool> {
-    let deadline = Instant::now() + timeout;
+    let deadline = deadline_after(timeout);
     loop {
         match manager.status(name)? {
             ServiceState::Running { pid: now } if pid.is_some() && now != pid => return Ok(true),
@@ -118,7 +118,7 @@ pub fn wait_until_down(
     name: &str,
     timeout: Duration,
 ) -> Result<bool> {
-    let deadline = Instant::now() + timeout;
+    let deadline = deadline_after(timeout);
     loop {
         if !manager.status(name)?.is_running() {
             return Ok(true);
@@ -128,4 +128,12 @@ pub fn wait_until_down(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `now + timeout`, saturating far in the future instead of overflowing.
+pub fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(hop_artifact::duration_text::MAX))
+        .unwrap_or(now)
 }

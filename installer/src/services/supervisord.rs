@@ -26,24 +26,18 @@ const FAULT_ALREADY_STARTED: i32 = 60;
 const FAULT_NOT_RUNNING: i32 = 70;
 
 impl Supervisord {
-    pub fn new(host: &Host, runner: Runner) -> Self {
-        let conf = host
-            .config
-            .services
-            .supervisord_conf
-            .as_deref()
-            .map_or_else(
-                || "/etc/supervisord.conf".into(),
-                |c| host.path(c).display().to_string(),
-            );
+    /// supervisord as host.yaml names its config (default
+    /// `/etc/supervisord.conf`), resolved inside the host's root.
+    pub fn new(host: &Host, runner: Runner) -> Result<Self> {
+        let conf = host.supervisord_conf()?;
         let socket = std::fs::read_to_string(&conf)
             .ok()
-            .and_then(|text| socket_of(&text, Path::new(&conf)));
-        Self {
-            conf,
+            .and_then(|text| socket_of(&text, &conf));
+        Ok(Self {
+            conf: conf.display().to_string(),
             socket,
             runner,
-        }
+        })
     }
 
     fn ctl(&self, args: &[&str]) -> Cmd {

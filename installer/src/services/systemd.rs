@@ -66,7 +66,7 @@ impl ServiceManager for Systemd {
         match self.runner.run(
             &self
                 .ctl(&["stop", name])
-                .timeout(timeout + Duration::from_secs(5)),
+                .timeout(timeout.saturating_add(Duration::from_secs(5))),
         ) {
             Ok(o) if o.success() => Ok(()),
             Ok(o) => bail!("systemctl stop {name}: {}", o.text.trim()),

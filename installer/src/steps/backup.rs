@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Context;
 use crate::atomic;
+use crate::hostfs::Kind;
 use crate::journal::Step;
 use crate::rpmdb::{RpmDb, nevra_of_file};
 use crate::state::HostState;
@@ -56,7 +57,7 @@ impl Facts {
 
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let dir = cx.backup_dir();
-    atomic::private_dir(&dir)?;
+    atomic::new_private_dir(&dir)?;
 
     let url = cx.database_url()?;
     let spinner =
@@ -76,6 +77,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         Ok(m) => m.services,
         Err(_) => cx.manifest.services.clone(),
     };
+    atomic::sync_dir(&dir.join("rpms"))?;
     let facts = Facts {
         database_dump: dump.path,
         configs_archive: archive,
@@ -103,22 +105,38 @@ pub fn config_paths(cx: &Context<'_>) -> Vec<String> {
         .collect()
 }
 
+/// Archives every config the hop may write: regular files only (the
+/// preflight refuses anything else at a config's place), each with its
+/// content, mode, owner and group, read inside the host's root.
 fn archive_configs(cx: &Context<'_>, archive: &Path) -> Result<Vec<(String, bool)>> {
     let file = backup::create_private(archive)?;
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
         file,
         flate2::Compression::default(),
     ));
-    tar.follow_symlinks(false);
     let mut seen = Vec::new();
     for dest in config_paths(cx) {
-        let path = cx.host.path(&dest);
-        let exists = path.symlink_metadata().is_ok();
-        if exists {
-            tar.append_path_with_name(&path, dest.trim_start_matches('/'))
-                .with_context(|| format!("backing up {}", path.display()))?;
+        if let Some((kind, _)) = cx.host.fs.stat(&dest)?
+            && kind != Kind::File
+        {
+            bail!(
+                "{dest} is {}; hop backs up and writes configs as regular files only",
+                kind.describe()
+            );
         }
-        seen.push((dest, exists));
+        let saved = cx.host.fs.read_file(&dest)?;
+        if let Some(f) = &saved {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_size(f.data.len() as u64);
+            header.set_mode(f.mode);
+            header.set_uid(u64::from(f.uid));
+            header.set_gid(u64::from(f.gid));
+            header.set_cksum();
+            tar.append_data(&mut header, dest.trim_start_matches('/'), f.data.as_slice())
+                .with_context(|| format!("backing up {dest}"))?;
+        }
+        seen.push((dest, saved.is_some()));
     }
     tar.into_inner()?.finish()?.sync_all()?;
     Ok(seen)
@@ -242,6 +260,9 @@ pub fn read_archive(archive: &Path) -> Result<Vec<Archived>> {
         let mut entry = entry?;
         let path = format!("/{}", String::from_utf8_lossy(&entry.path_bytes()));
         let header = entry.header().clone();
+        if header.entry_type() != tar::EntryType::Regular {
+            bail!("{path} in the config backup is not a regular file");
+        }
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut data)?;
         out.push(Archived {

@@ -1,12 +1,10 @@
-//! Deploy configs: write each config atomically with its mode. A file the
-//! user edited (its digest is neither the `from` version's nor what hop
-//! deployed last) is kept when the package says so, and the new one lands
-//! beside it as `.hopnew`. Undo puts back the archived files exactly.
+//! Deploy configs: write each config atomically with its mode, inside the
+//! host's root (see `hostfs`). A file the user edited (its digest is
+//! neither the `from` version's nor what hop deployed last) is kept when
+//! the package says so, and the new one lands beside it as `.hopnew`. Undo
+//! puts back the archived files exactly: content, mode, owner and group.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use hop_artifact::digest::Sha256Digest;
 use hop_artifact::package_manifest::Hook;
 use serde::{Deserialize, Serialize};
@@ -26,8 +24,45 @@ pub struct Deployed {
     pub hopnew: Option<String>,
 }
 
+/// What deploying one config will do, from its current and new digests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigAction {
+    Install,
+    Unchanged,
+    /// The user's edits are kept; the new file goes to `<dest>.hopnew`.
+    KeepLocalEdits,
+    Replace,
+}
+
+impl ConfigAction {
+    /// The decision for one config.
+    pub fn decide(
+        current: Option<Sha256Digest>,
+        new: Sha256Digest,
+        preserve_local_edits: bool,
+        pristine: impl Fn(&Sha256Digest) -> bool,
+    ) -> Self {
+        match current {
+            None => ConfigAction::Install,
+            Some(d) if d == new => ConfigAction::Unchanged,
+            Some(d) if preserve_local_edits && !pristine(&d) => ConfigAction::KeepLocalEdits,
+            Some(_) => ConfigAction::Replace,
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            ConfigAction::Install => "installed",
+            ConfigAction::Unchanged => "unchanged",
+            ConfigAction::KeepLocalEdits => "kept local edits",
+            ConfigAction::Replace => "replaced",
+        }
+    }
+}
+
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let state = HostState::load(&cx.state_dir)?;
+    let fs = &cx.host.fs;
     let mut results = Vec::new();
     for (i, config) in cx.manifest.configs.iter().enumerate() {
         let new_digest = cx
@@ -36,39 +71,38 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             .map(|m| m.sha256)
             .context("config member missing from hop.yaml")?;
         let data = std::fs::read(cx.staging().join(&config.file))?;
-        let target = cx.host.path(&config.dest);
-        let current = match std::fs::read(&target) {
-            Ok(bytes) => Some(Sha256Digest::of(&bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", target.display())),
-        };
+        let current = fs.read_file(&config.dest)?;
         let pristine = |d: &Sha256Digest| {
             Some(*d) == config.from_sha256
                 || state.as_ref().and_then(|s| s.configs.get(&config.dest)) == Some(d)
         };
-        let (action, hopnew) = match current {
-            None => {
-                write_config(&target, &data, config.mode, None)?;
-                ("installed".to_owned(), None)
+        let action = ConfigAction::decide(
+            current.as_ref().map(|c| Sha256Digest::of(&c.data)),
+            new_digest,
+            config.preserve_local_edits,
+            pristine,
+        );
+        // A replaced file keeps its owner and group.
+        let owner = current.as_ref().map(|c| (c.uid, c.gid));
+        let mut hopnew = None;
+        match action {
+            ConfigAction::Unchanged => {}
+            ConfigAction::Install | ConfigAction::Replace => {
+                fs.write(&config.dest, &data, config.mode, owner)?;
             }
-            Some(d) if d == new_digest => ("unchanged".to_owned(), None),
-            Some(d) if config.preserve_local_edits && !pristine(&d) => {
+            ConfigAction::KeepLocalEdits => {
                 let beside = format!("{}.hopnew", config.dest);
-                write_config(&cx.host.path(&beside), &data, config.mode, Some(&target))?;
+                fs.write(&beside, &data, config.mode, owner)?;
                 cx.out.warn(&format!(
                     "{} has local edits: kept it; the new version is {beside} — merge them by hand",
                     config.dest
                 ));
-                ("kept local edits".to_owned(), Some(beside))
+                hopnew = Some(beside);
             }
-            Some(_) => {
-                write_config(&target, &data, config.mode, Some(&target))?;
-                ("replaced".to_owned(), None)
-            }
-        };
+        }
         results.push(Deployed {
             dest: config.dest.clone(),
-            action,
+            action: action.describe().to_owned(),
             hopnew,
         });
         if i == 0 {
@@ -83,41 +117,51 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     super::rpms::run_hook(cx, Hook::PostInstall)
 }
 
-/// Writes `data` atomically with `mode`, keeping the owner of `like`.
-fn write_config(target: &Path, data: &[u8], mode: u32, like: Option<&Path>) -> Result<()> {
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let owner = like
-        .and_then(|p| std::fs::metadata(p).ok())
-        .map(|m| (m.uid(), m.gid()));
-    atomic::write(target, data, mode).with_context(|| format!("writing {}", target.display()))?;
-    if let Some((uid, gid)) = owner {
-        std::os::unix::fs::chown(target, Some(uid), Some(gid))?;
-    }
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(target, std::fs::Permissions::from_mode(mode))?;
-    Ok(())
-}
-
 /// Puts every config (and `.hopnew`) back as archived; removes those that
 /// did not exist.
 pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
     let archived = read_archive(&facts.configs_archive)?;
     for (dest, existed) in &facts.configs {
-        let target = cx.host.path(dest);
         if *existed {
             let Some(saved) = archived.iter().find(|a| a.path == *dest) else {
-                anyhow::bail!("{dest} is missing from the config backup");
+                bail!("{dest} is missing from the config backup");
             };
-            atomic::write(&target, &saved.data, saved.mode)?;
-            std::os::unix::fs::chown(&target, Some(saved.uid), Some(saved.gid))?;
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(saved.mode))?;
-        } else if target.exists() {
-            std::fs::remove_file(&target)
-                .with_context(|| format!("removing {}", target.display()))?;
+            cx.host
+                .fs
+                .write(dest, &saved.data, saved.mode, Some((saved.uid, saved.gid)))?;
+        } else {
+            cx.host.fs.remove(dest)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decides_what_to_do_with_each_config() {
+        let d = |b: &[u8]| Sha256Digest::of(b);
+        let (old, new, edited) = (d(b"old"), d(b"new"), d(b"edited"));
+        let pristine = |x: &Sha256Digest| *x == old;
+        use ConfigAction::*;
+        assert_eq!(ConfigAction::decide(None, new, true, pristine), Install);
+        assert_eq!(
+            ConfigAction::decide(Some(new), new, true, pristine),
+            Unchanged
+        );
+        assert_eq!(
+            ConfigAction::decide(Some(old), new, true, pristine),
+            Replace
+        );
+        assert_eq!(
+            ConfigAction::decide(Some(edited), new, true, pristine),
+            KeepLocalEdits
+        );
+        assert_eq!(
+            ConfigAction::decide(Some(edited), new, false, pristine),
+            Replace
+        );
+    }
 }

@@ -58,7 +58,7 @@ impl Context<'_> {
     }
 
     pub fn database_url(&self) -> Result<DatabaseUrl> {
-        let url = DatabaseUrl::parse(&self.host.config.database.url, &self.host.root)?;
+        let url = self.host.database_url()?;
         if let Some(p) = url.password() {
             self.runner.log.add_secret(&p);
         }

@@ -135,23 +135,26 @@ fn remove_rpm_leftovers<'a>(
     Ok(())
 }
 
-/// Runs a hook script from the package with a clean environment.
+/// Runs a hook script from the package: a clean environment but `PATH`
+/// and the `HOP_*` variables, the host's root as its working directory,
+/// its output into the operation's directory (and the log), its package's
+/// timeout, and nothing it started left running when it ends.
 pub fn run_hook(cx: &Context<'_>, hook: Hook) -> Result<()> {
     let Some(member) = cx.manifest.scripts.get(&hook) else {
         return Ok(());
     };
     let script = cx.staging().join(member);
-    let cmd = Cmd {
-        clear_env: true,
-        ..Cmd::new(&script.display().to_string())
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .env("HOP_ROOT", cx.host.root.display().to_string())
-            .env("HOP_PRODUCT", cx.manifest.product.clone())
-            .env("HOP_FROM", cx.manifest.from.to_string())
-            .env("HOP_TO", cx.manifest.to.to_string())
-            .env("HOP_HOOK", hook.as_str())
-            .timeout(Duration::from_secs(600))
-    };
+    let cmd = Cmd::new(&script.display().to_string())
+        .env("HOP_ROOT", cx.host.root.display().to_string())
+        .env("HOP_PRODUCT", cx.manifest.product.clone())
+        .env("HOP_FROM", cx.manifest.from.to_string())
+        .env("HOP_TO", cx.manifest.to.to_string())
+        .env("HOP_HOOK", hook.as_str())
+        .timeout(cx.manifest.hook_timeout(hook))
+        .contained(
+            &cx.host.root,
+            cx.op_dir.join(format!("{}.out", hook.as_str())),
+        );
     cx.runner
         .check(&cmd)
         .with_context(|| format!("the {} hook failed", hook.as_str()))?;

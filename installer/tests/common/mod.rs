@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
 
 use hop_artifact::migration::Backend;
 use hop_testdata::fixtures::{Fixtures, KeyPair};
@@ -274,4 +275,70 @@ pub fn assert_same_tree(
         "the host is not byte-identical: {}",
         differ.join(", ")
     );
+}
+
+/// Starts `apply` of the 4.0.1 → 4.1.1 package in the background with `fault`.
+pub fn spawn_apply(host: &Sandbox, fault: &str) -> std::process::Child {
+    spawn_apply_of(host, &package("4.0.1", "4.1.1"), fault)
+}
+
+/// Starts `apply PKG` in the background with `fault`.
+pub fn spawn_apply_of(host: &Sandbox, pkg: &str, fault: &str) -> std::process::Child {
+    host.command(HOP_INSTALL)
+        .args(["apply", pkg, "--root"])
+        .arg(&host.root)
+        .env("HOP_FAULT", fault)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the operation's journal contains `text`.
+pub fn wait_for_journal(host: &Sandbox, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ops = host.root.join("var/lib/hop/operations");
+        let found = std::fs::read_dir(&ops)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                std::fs::read_to_string(e.path().join("journal.json"))
+                    .is_ok_and(|j| j.contains(text))
+            });
+        if found {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the journal never showed {text:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until the journal says `step` started.
+pub fn wait_for_step(host: &Sandbox, step: &str) {
+    wait_for_journal(
+        host,
+        &format!("\"step\": \"{step}\",\n      \"status\": \"started\""),
+    );
+}
+
+pub fn interrupt(child: &std::process::Child) {
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+pub fn finish(child: std::process::Child) -> Run {
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }

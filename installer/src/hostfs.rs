@@ -1,0 +1,315 @@
+//! The host's files, every path resolved inside the host's root.
+//!
+//! hop runs as root on hosts where other people have accounts. A config
+//! directory, a SQLite directory or a key directory may be writable by
+//! the product's user; a link planted there must not make hop read or
+//! write anything outside the root. So every host path goes through
+//! [`pathrs`] (by the author of `openat2(RESOLVE_IN_ROOT)`, with a safe
+//! fallback on kernels without it): symlinks resolve as they would inside
+//! a chroot at the root, `..` stops at the root, and a swap during the walk
+//! is detected. Files are written under a random temporary name created
+//! `O_EXCL|O_NOFOLLOW`, owner and mode are set on the open file, and the
+//! file is renamed into place: nothing is ever chmod-ed or chown-ed by path.
+//!
+//! At root `/` the same rules are the host's ordinary path rules.
+
+use std::fs::{File, Metadata, Permissions};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use pathrs::error::ErrorKind;
+use pathrs::flags::{OpenFlags, RenameFlags};
+use pathrs::{Root, error::Error as PathError};
+
+/// What is at a host path (a trailing link is not followed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+impl Kind {
+    fn of(meta: &Metadata) -> Self {
+        let t = meta.file_type();
+        if t.is_symlink() {
+            Kind::Symlink
+        } else if t.is_file() {
+            Kind::File
+        } else if t.is_dir() {
+            Kind::Dir
+        } else {
+            Kind::Other
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::File => "a regular file",
+            Kind::Dir => "a directory",
+            Kind::Symlink => "a symbolic link",
+            Kind::Other => "a device, socket or pipe",
+        }
+    }
+}
+
+/// A regular file's content and ownership.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileData {
+    pub data: Vec<u8>,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The host's file tree under its root.
+pub struct HostFs {
+    root: Root,
+    dir: PathBuf,
+}
+
+fn is_missing(e: &PathError) -> bool {
+    matches!(e.kind(), ErrorKind::OsError(Some(code)) if code == nix::errno::Errno::ENOENT as i32)
+}
+
+/// `/etc/x` → `etc/x`; `/` → `.`.
+fn relative(path: &str) -> &Path {
+    let rel = path.trim_start_matches('/');
+    Path::new(if rel.is_empty() { "." } else { rel })
+}
+
+impl HostFs {
+    /// The tree under `root` (resolved once; it must exist).
+    pub fn open(root: &Path) -> Result<Self> {
+        let dir = std::fs::canonicalize(root)
+            .with_context(|| format!("cannot resolve the root {}", root.display()))?;
+        let root =
+            Root::open(&dir).with_context(|| format!("cannot open the root {}", dir.display()))?;
+        Ok(Self { root, dir })
+    }
+
+    /// The root directory, resolved.
+    pub fn root_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What is at `path`, if anything, and its metadata (no trailing link
+    /// followed).
+    pub fn stat(&self, path: &str) -> Result<Option<(Kind, Metadata)>> {
+        match self.root.resolve_nofollow(relative(path)) {
+            Ok(handle) => {
+                let meta = File::from(OwnedFd::from(handle))
+                    .metadata()
+                    .with_context(|| format!("cannot look at {path}"))?;
+                Ok(Some((Kind::of(&meta), meta)))
+            }
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot resolve {path} inside the root")),
+        }
+    }
+
+    /// A regular file's bytes; `None` if nothing is there. Links inside
+    /// the root are followed; anything but a regular file is an error.
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.read_file(path)?.map(|f| f.data))
+    }
+
+    /// A regular file with its mode and owner; `None` if nothing is there.
+    pub fn read_file(&self, path: &str) -> Result<Option<FileData>> {
+        let mut file = match self
+            .root
+            .open_subpath(relative(path), OpenFlags::O_RDONLY | OpenFlags::O_NONBLOCK)
+        {
+            Ok(f) => f,
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot open {path}")),
+        };
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            bail!(
+                "{path} is {}, not a regular file",
+                Kind::of(&meta).describe()
+            );
+        }
+        let mut data = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut data)
+            .with_context(|| format!("cannot read {path}"))?;
+        Ok(Some(FileData {
+            data,
+            mode: meta.mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+        }))
+    }
+
+    /// Replaces `path` with `data` atomically and durably: a fresh file
+    /// with `mode` and (when given) `owner`, renamed over whatever was there
+    /// (a link at `path` is replaced, never followed). Missing parent
+    /// directories are created (0755).
+    pub fn write(
+        &self,
+        path: &str,
+        data: &[u8],
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    ) -> Result<()> {
+        let rel = relative(path);
+        let parent = rel.parent().unwrap_or(Path::new("."));
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        self.root
+            .mkdir_all(parent, &Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot create the directory of {path}"))?;
+        let tmp = crate::atomic::temporary_name(rel);
+        let result = (|| -> Result<()> {
+            let mut file = self
+                .root
+                .create_file(
+                    &tmp,
+                    OpenFlags::O_WRONLY | OpenFlags::O_EXCL | OpenFlags::O_NOFOLLOW,
+                    &Permissions::from_mode(0o600),
+                )
+                .with_context(|| format!("cannot create a temporary file beside {path}"))?;
+            file.write_all(data)?;
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
+            }
+            // After the chown, which clears set-id bits.
+            file.set_permissions(Permissions::from_mode(mode))?;
+            file.sync_all()?;
+            self.root
+                .rename(&tmp, rel, RenameFlags::empty())
+                .with_context(|| format!("cannot move the new {path} into place"))?;
+            self.root
+                .open_subpath(parent, OpenFlags::O_RDONLY | OpenFlags::O_DIRECTORY)?
+                .sync_all()?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = self.root.remove_file(&tmp);
+        }
+        result.with_context(|| format!("writing {path}"))
+    }
+
+    /// Removes the file (or link) at `path`; nothing there is fine.
+    pub fn remove(&self, path: &str) -> Result<()> {
+        match self.root.remove_file(relative(path)) {
+            Ok(()) => Ok(()),
+            Err(e) if is_missing(&e) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("cannot remove {path}")),
+        }
+    }
+
+    /// The real path of an existing `path` resolved inside the root, for
+    /// tools that need a path (`supervisorctl -c`, SQLite).
+    pub fn real_path(&self, path: &str) -> Result<PathBuf> {
+        let handle = self
+            .root
+            .resolve(relative(path))
+            .with_context(|| format!("cannot resolve {path} inside {}", self.dir.display()))?;
+        let fd = OwnedFd::from(handle);
+        let real = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .with_context(|| format!("cannot tell where {path} is"))?;
+        if !real.starts_with(&self.dir) {
+            bail!("{path} resolves to {}, outside the root", real.display());
+        }
+        Ok(real)
+    }
+
+    /// The real path `path` would have inside the root once created: its
+    /// parent resolved inside the root, its own name kept.
+    pub fn real_path_for(&self, path: &str) -> Result<PathBuf> {
+        let rel = relative(path);
+        let (Some(parent), Some(name)) = (rel.parent(), rel.file_name()) else {
+            return self.real_path(path);
+        };
+        let parent = parent.to_string_lossy();
+        Ok(self.real_path(&format!("/{parent}"))?.join(name))
+    }
+
+    /// The names in directory `path` (resolved inside the root).
+    pub fn list(&self, path: &str) -> Result<Vec<String>> {
+        let dir = self.real_path(path)?;
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read {path}"))?
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> (tempfile::TempDir, HostFs) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc/manager")).unwrap();
+        let fs = HostFs::open(dir.path()).unwrap();
+        (dir, fs)
+    }
+
+    #[test]
+    fn writes_never_leave_the_root() {
+        let (dir, fs) = host();
+        let outside = tempfile::tempdir().unwrap();
+        // etc/conf -> the real outside directory, absolute: inside the
+        // root that path does not exist, so the write fails.
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("etc/conf")).unwrap();
+        assert!(fs.write("/etc/conf/x.yaml", b"data", 0o640, None).is_err());
+        assert!(
+            !outside.path().join("x.yaml").exists(),
+            "hop wrote outside the root"
+        );
+        // Resolved as the host sees it: the same path inside the root.
+        let inside = dir.path().join(outside.path().strip_prefix("/").unwrap());
+        std::fs::create_dir_all(&inside).unwrap();
+        fs.write("/etc/conf/x.yaml", b"data", 0o640, None).unwrap();
+        assert!(
+            !outside.path().join("x.yaml").exists(),
+            "hop wrote outside the root"
+        );
+        assert_eq!(std::fs::read(inside.join("x.yaml")).unwrap(), b"data");
+        // `..` stops at the root.
+        std::os::unix::fs::symlink("../../../../../../srv", dir.path().join("etc/up")).unwrap();
+        std::fs::create_dir_all(dir.path().join("srv")).unwrap();
+        fs.write("/etc/up/y", b"y", 0o600, None).unwrap();
+        assert!(dir.path().join("srv/y").exists());
+    }
+
+    #[test]
+    fn a_link_at_the_target_is_replaced_not_followed() {
+        let (dir, fs) = host();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink("/victim", dir.path().join("etc/manager/rest.yaml")).unwrap();
+        assert_eq!(
+            fs.stat("/etc/manager/rest.yaml").unwrap().unwrap().0,
+            Kind::Symlink
+        );
+        fs.write("/etc/manager/rest.yaml", b"new", 0o640, Some((0, 0)))
+            .unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        let written = fs.read_file("/etc/manager/rest.yaml").unwrap().unwrap();
+        assert_eq!(
+            (written.data.as_slice(), written.mode),
+            (&b"new"[..], 0o640)
+        );
+    }
+
+    #[test]
+    fn reads_report_what_is_there() {
+        let (_dir, fs) = host();
+        assert_eq!(fs.read("/etc/manager/none").unwrap(), None);
+        assert!(fs.read("/etc/manager").is_err());
+        fs.remove("/etc/manager/none").unwrap();
+    }
+}

@@ -1,0 +1,320 @@
+//! Running an operation: the journaled steps forward, and — on a failure
+//! or an interrupt before commit, or on request — the rollback
+//! ([`rollback`]). Which way to go after trouble is decided in
+//! [`crate::recovery`]; this module carries the decision out.
+//!
+//! Before commit, any failure rolls the whole operation back (exit 1).
+//! After commit users write on the new version, so hop only goes forward:
+//! a failure or an interrupt of the post migrations stops there (exit 3,
+//! `resume` finishes them), and a failure to clean up is a warning.
+
+mod rollback;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use hop_artifact::PackageManifest;
+use hop_artifact::migration::Phase;
+use hop_migrate::{Migrator, Options};
+
+use crate::children::{self, Ledger};
+use crate::error::Failure;
+use crate::history::{self, HistoryLine};
+use crate::host::Host;
+use crate::journal::{Journal, OpPhase, Step, StepStatus, new_id};
+use crate::log::Log;
+use crate::output::Output;
+use crate::package::Verified;
+use crate::recovery::{Reaction, after_trouble};
+use crate::report::{MigrationCounts, Report};
+use crate::runner::Runner;
+use crate::state::{StateDir, now_ms};
+use crate::steps::{self, Context};
+
+/// An operation in progress.
+pub struct Operation<'a> {
+    pub cx: Context<'a>,
+    pub journal: Journal,
+    log_path: PathBuf,
+}
+
+/// The journal could not be written: nothing more may happen, since the
+/// next step or undo would act without a record of it.
+fn journal_failure(e: anyhow::Error, root: &std::path::Path) -> Failure {
+    Failure::needs_attention(
+        format!("{e:#}; hop stopped before acting without a record of it"),
+        format!(
+            "free space or fix the state directory, then run `hop-install resume --root {}`",
+            root.display()
+        ),
+    )
+}
+
+impl<'a> Operation<'a> {
+    /// Starts a new operation for a verified package: its directory, its
+    /// journal (every step pending) and its log. Nothing on the host has
+    /// changed yet if this fails.
+    pub fn begin(host: &'a Host, verified: &Verified, out: &'a Output) -> Result<Self, Failure> {
+        let not_begun = |e: anyhow::Error| {
+            Failure::rolled_back(format!(
+                "{e:#}; the operation did not begin and nothing on the host was changed"
+            ))
+        };
+        let state_dir = StateDir::of(host);
+        state_dir.ensure().map_err(not_begun)?;
+        let m = &verified.manifest;
+        let id = new_id(m.from.as_str(), m.to.as_str());
+        let dir = state_dir.operation(&id);
+        crate::atomic::new_private_dir(&dir).map_err(|e| not_begun(e.into()))?;
+        crate::atomic::write(&dir.join("hop.yaml"), &verified.manifest_bytes, 0o600)
+            .map_err(|e| not_begun(e.into()))?;
+        let package = std::path::absolute(&verified.path).unwrap_or_else(|_| verified.path.clone());
+        let journal = Journal::create(
+            &dir,
+            &id,
+            &package,
+            &m.product,
+            m.from.as_str(),
+            m.to.as_str(),
+        )
+        .map_err(not_begun)?;
+        Self::with_journal(host, journal, m.clone(), out)
+    }
+
+    /// Picks up an existing operation (resume, rollback), first ending
+    /// whatever an interrupted run of it left running.
+    pub fn reopen(host: &'a Host, journal: Journal, out: &'a Output) -> Result<Self, Failure> {
+        let attention = |e: anyhow::Error| {
+            Failure::needs_attention(
+                format!("{e:#}"),
+                format!("see `hop-install status --root {}`", host.root.display()),
+            )
+        };
+        let ended = children::end_leftovers(&journal.dir()).map_err(attention)?;
+        let manifest =
+            crate::package::load_manifest(&journal.dir().join("hop.yaml")).map_err(attention)?;
+        let op = Self::with_journal(host, journal, manifest, out)?;
+        if !ended.is_empty() {
+            op.log(&format!(
+                "ended process groups {ended:?} left by the interrupted run"
+            ));
+            out.step(&format!(
+                "ended {} process group(s) the interrupted run left behind",
+                ended.len()
+            ));
+        }
+        Ok(op)
+    }
+
+    fn with_journal(
+        host: &'a Host,
+        journal: Journal,
+        manifest: PackageManifest,
+        out: &'a Output,
+    ) -> Result<Self, Failure> {
+        let state_dir = StateDir::of(host);
+        let log = Log::new();
+        let log_path = state_dir.logs().join(format!("{}.log", journal.id));
+        log.open(&log_path)
+            .map_err(|e| journal_failure(e.into(), &host.root))?;
+        log.line(&format!(
+            "== {} ({}), pid {}",
+            journal.title(),
+            journal.id,
+            std::process::id()
+        ));
+        let runner = Runner::new(log).with_ledger(Ledger::open(&journal.dir()));
+        crate::fault::set_hop(&journal.to);
+        let services = crate::services::for_host(host, &runner).map_err(|e| {
+            Failure::needs_attention(
+                format!("{e:#}"),
+                format!(
+                    "fix host.yaml's services, then run `hop-install resume --root {}`",
+                    host.root.display()
+                ),
+            )
+        })?;
+        let cx = Context {
+            host,
+            state_dir,
+            op_dir: journal.dir(),
+            op_id: journal.id.clone(),
+            package: journal.package.clone(),
+            manifest,
+            runner,
+            services,
+            out,
+        };
+        Ok(Self {
+            cx,
+            journal,
+            log_path,
+        })
+    }
+
+    pub fn log_path(&self) -> &PathBuf {
+        &self.log_path
+    }
+
+    fn log(&self, text: &str) {
+        self.cx.runner.log.line(text);
+    }
+
+    fn root(&self) -> &std::path::Path {
+        &self.cx.host.root
+    }
+
+    /// Runs the remaining steps to the end.
+    pub fn forward(&mut self) -> Result<Report, Failure> {
+        if self.journal.phase != OpPhase::Forward {
+            self.journal
+                .set_phase(OpPhase::Forward, None)
+                .map_err(|e| journal_failure(e, self.root()))?;
+        }
+        let total = Step::ALL.len();
+        for (i, step) in Step::ALL.into_iter().enumerate() {
+            if self.journal.status(step) == StepStatus::Done {
+                continue;
+            }
+            if crate::interrupt::requested() {
+                let cause = format!("interrupted by the operator before \"{}\"", step.title());
+                match after_trouble(&self.journal, step) {
+                    Reaction::RollBack => return Err(self.roll_back_after(cause)),
+                    // Cleaning up is all that was left: finish it.
+                    Reaction::Warn => {}
+                    Reaction::StopForward => return Err(self.stop_forward(cause)),
+                }
+            }
+            self.cx
+                .out
+                .step(&format!("[{:>2}/{total}] {}", i + 1, step.title()));
+            self.log(&format!("== step {} started", step.name()));
+            self.journal
+                .mark_started(step)
+                .map_err(|e| journal_failure(e, self.root()))?;
+            if step == Step::StopServices && self.journal.downtime_start_ms.is_none() {
+                self.journal.downtime_start_ms = Some(now_ms());
+            }
+            let result = self
+                .cx
+                .fault(step, "begin")
+                .and_then(|()| steps::apply(step, &mut self.cx))
+                .and_then(|()| self.cx.fault(step, "end"));
+            if let Err(e) = result {
+                self.log(&format!("== step {} failed: {e:#}", step.name()));
+                let cause = format!("\"{}\" failed: {e:#}", step.title());
+                match after_trouble(&self.journal, step) {
+                    Reaction::RollBack => return Err(self.roll_back_after(cause)),
+                    Reaction::StopForward => return Err(self.stop_forward(cause)),
+                    Reaction::Warn => self.cx.out.warn(&format!(
+                        "{cause}; the upgrade itself is complete (see {})",
+                        self.log_path.display()
+                    )),
+                }
+            }
+            if step == Step::HealthGate {
+                self.journal.downtime_end_ms = Some(now_ms());
+            }
+            self.journal
+                .mark_done(step)
+                .map_err(|e| journal_failure(e, self.root()))?;
+            self.log(&format!("== step {} done", step.name()));
+        }
+        self.journal
+            .set_phase(OpPhase::Done, None)
+            .map_err(|e| journal_failure(e, self.root()))?;
+        let report = self.report("upgraded");
+        self.append_history("upgraded");
+        Ok(report)
+    }
+
+    /// After commit: stop where the trouble came, leaving the operation
+    /// open for `resume` to finish forward (exit 3).
+    fn stop_forward(&mut self, cause: String) -> Failure {
+        self.log(&format!("== stopped after commit: {cause}"));
+        // The phase stays "forward", which is all `resume` needs; the cause
+        // is for `status`.
+        let unrecorded = match self
+            .journal
+            .set_phase(OpPhase::Forward, Some(cause.clone()))
+        {
+            Ok(()) => String::new(),
+            Err(e) => format!(" ({e:#})"),
+        };
+        Failure::needs_attention(
+            format!(
+                "{cause}{unrecorded}\nthe upgrade to {} is committed: the host runs {} and its users may \
+                 already have written on it, so hop does not go back; what is left will finish \
+                 forward (the post migrations continue where they stopped)",
+                self.journal.to, self.journal.to
+            ),
+            format!(
+                "run `hop-install resume --root {}` (log: {})",
+                self.root().display(),
+                self.log_path.display()
+            ),
+        )
+    }
+
+    /// The report as the journal stands.
+    pub fn report(&self, outcome: &str) -> Report {
+        Report::from_journal(
+            &self.journal,
+            outcome,
+            self.migration_counts(),
+            self.log_path.clone(),
+        )
+    }
+
+    fn migration_counts(&self) -> MigrationCounts {
+        let label = self.cx.hop_label();
+        let history = self
+            .cx
+            .database_url()
+            .and_then(|u| Ok(Migrator::connect(&u, Options::default())?.history()?))
+            .unwrap_or_default();
+        let count = |p: Phase| {
+            history
+                .iter()
+                .filter(|r| r.hop == label && r.phase == p && r.success)
+                .count()
+        };
+        MigrationCounts {
+            online: count(Phase::Online),
+            offline: count(Phase::Offline),
+            post: count(Phase::Post),
+        }
+    }
+
+    /// Records the finished operation in history.jsonl; a failure to do so
+    /// is a warning (the journal has the whole story).
+    fn append_history(&self, outcome: &str) {
+        let line = HistoryLine::of(&self.journal, outcome);
+        if let Err(e) = history::append(&self.cx.state_dir, &line) {
+            self.cx.out.warn(&format!("{e:#}"));
+            self.log(&format!("{e:#}"));
+        }
+    }
+}
+
+impl Operation<'_> {
+    /// Whether any migration of this hop reached the database; when hop
+    /// cannot tell, it assumes so (restoring is then the safe side).
+    fn database_touched(&self) -> Result<bool> {
+        let steps = [
+            Step::OnlineMigrations,
+            Step::OfflineMigrations,
+            Step::PostMigrations,
+        ];
+        if !steps.iter().any(|s| self.journal.touched(*s)) {
+            return Ok(false);
+        }
+        let label = self.cx.hop_label();
+        Ok(self
+            .cx
+            .database_url()
+            .and_then(|url| Ok(Migrator::connect(&url, Options::default())?.history()?))
+            .map(|h| h.iter().any(|r| r.hop == label))
+            .unwrap_or(true))
+    }
+}

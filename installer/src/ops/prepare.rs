@@ -1,0 +1,89 @@
+//! One path from a package to an operation, shared by `apply` and by each
+//! hop of `upgrade`: verify the package and extract it for the preflight,
+//! run the preflight, refuse on any FAILURE (nothing changed: exit 2);
+//! then either show the plan (a dry run) or run the operation.
+
+use std::path::Path;
+
+use hop_migrate::{Migrator, Options};
+
+use crate::error::{Failure, Refusal};
+use crate::host::Host;
+use crate::operation::Operation;
+use crate::output::Output;
+use crate::package::{Scratch, Verified};
+use crate::preflight::{self, Level, Preflight};
+use crate::report::Report;
+use crate::runner::Runner;
+
+/// A package the host's preflight accepted.
+pub struct Prepared {
+    pub verified: Verified,
+    pub checks: Preflight,
+    scratch: Scratch,
+}
+
+/// Verifies `package`, runs the preflight, and refuses on any FAILURE;
+/// warnings are shown.
+pub fn prepare(
+    host: &Host,
+    runner: &Runner,
+    package: &Path,
+    out: &Output,
+) -> Result<Prepared, Refusal> {
+    let trusted = crate::trust::host_keys(host)?;
+    let (verified, scratch) = crate::package::extract_for_check(host, package, &trusted)?;
+    let checks = preflight::run(host, &verified, runner, &scratch.0);
+    refuse_on_failure(&checks)?;
+    for c in checks.checks.iter().filter(|c| c.result == Level::Warning) {
+        out.warn(&format!("{}: {}", c.check, c.details));
+    }
+    Ok(Prepared {
+        verified,
+        checks,
+        scratch,
+    })
+}
+
+/// Refuses when a preflight check failed, quoting each failure.
+pub fn refuse_on_failure(checks: &Preflight) -> Result<(), Refusal> {
+    let failures = checks.failures();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = failures
+        .iter()
+        .map(|c| format!("  {}: {}", c.check, c.details))
+        .collect();
+    Err(Refusal::new(format!(
+        "the preflight failed; nothing was changed:\n{}",
+        lines.join("\n")
+    ))
+    .with_hint("`hop-install check PKG` shows every check"))
+}
+
+impl Prepared {
+    /// The dry run: every step and what it would change.
+    pub fn plan(&self, host: &Host, runner: &Runner) -> String {
+        let status = host
+            .database_url()
+            .ok()
+            .and_then(|u| Migrator::connect(&u, Options::default()).ok())
+            .and_then(|mut m| {
+                let scripts =
+                    crate::package::scripts(&self.verified.manifest, &self.scratch.0, m.backend())
+                        .ok()?;
+                m.status(&scripts).ok()
+            });
+        crate::plan::render(host, &self.verified.manifest, runner, status.as_ref())
+    }
+
+    /// Runs the operation to its end.
+    pub fn run(self, host: &Host, out: &Output) -> Result<Report, Failure> {
+        let Prepared {
+            verified, scratch, ..
+        } = self;
+        drop(scratch);
+        Operation::begin(host, &verified, out)?.forward()
+    }
+}
