@@ -61,7 +61,7 @@ export RUST_TEST_THREADS ?= 4
 test: deps
 	$(CARGO) build --workspace --bins --tests
 	@rm -rf target/tmp/matrices
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --no-fail-fast
 	@./scripts/matrices.sh
 
 # Shell completions (bash, zsh, fish) and man pages, from the real CLIs.

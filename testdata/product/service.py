@@ -10,6 +10,7 @@ Config keys (one `key: value` per line): port (required), ready (false
 makes /readyz answer 503 forever), startup_delay (seconds before ready).
 """
 import http.server
+import os
 import signal
 import sys
 import threading
@@ -42,6 +43,9 @@ def main():
         def do_GET(self):
             if self.path == "/version":
                 self.answer(200, VERSION)
+            elif self.path == "/unit":
+                # Set by the systemd unit: tells which unit file started it.
+                self.answer(200, os.environ.get("MANAGER_UNIT", "none"))
             elif self.path == "/readyz":
                 ok = not never_ready and time.monotonic() >= ready_at
                 self.answer(200 if ok else 503, "ready" if ok else "not ready")

@@ -36,7 +36,11 @@ pub struct ServiceInfo {
     pub config: &'static str,
 }
 
-pub const COMPONENTS: [ComponentInfo; 3] = [
+pub const COMPONENTS: [ComponentInfo; 4] = [
+    ComponentInfo {
+        name: "manager-common",
+        service: None,
+    },
     ComponentInfo {
         name: "rest-service",
         service: Some(ServiceInfo {
@@ -67,35 +71,148 @@ pub fn service_program(component: &str) -> String {
     format!("/usr/lib/manager/{component}/server.py")
 }
 
-/// The RPM of one component at one version.
+/// The product's service user (made by manager-common's `%pre`).
+pub const SERVICE_USER: &str = "manager";
+
+/// The systemd unit of a service component.
+pub fn unit_file(component: &str, version: &str, config: &str) -> String {
+    format!(
+        "[Unit]\nDescription=manager {component} {version}\nAfter=network.target\n\n\
+         [Service]\nType=simple\nEnvironment=MANAGER_UNIT={version}\n\
+         ExecStart=/usr/bin/python3 {program} --config /etc/manager/{config}\n\
+         KillSignal=SIGTERM\nTimeoutStopSec=30\nRestart=on-failure\n\n\
+         [Install]\nWantedBy=multi-user.target\n",
+        program = service_program(component)
+    )
+}
+
+/// `%pre` of manager-common: the service user and group, made with
+/// useradd where the host has it (every RHEL host), else by hand (the
+/// sandbox's busybox userland).
+const MAKE_SERVICE_USER: &str = r#"if command -v useradd >/dev/null 2>&1; then
+    getent group manager >/dev/null || groupadd -r -g 981 manager
+    getent passwd manager >/dev/null || useradd -r -u 981 -g manager -d /var/lib/manager -s /sbin/nologin manager
+else
+    grep -q '^manager:' /etc/group || echo 'manager:x:981:' >> /etc/group
+    grep -q '^manager:' /etc/passwd || echo 'manager:x:981:981:manager services:/var/lib/manager:/sbin/nologin' >> /etc/passwd
+fi
+exit 0"#;
+
+/// `%postun` of manager-common: the user goes with the last package only.
+const REMOVE_SERVICE_USER: &str = r#"if [ "$1" = 0 ]; then
+    sed -i '/^manager:/d' /etc/passwd /etc/group
+fi
+exit 0"#;
+
+/// The RPM of one component at one version: what a product's real RPMs
+/// hold — scriptlets, a `%config(noreplace)` file, a systemd unit, files
+/// owned by the service user, and the dependency on manager-common.
 pub fn component_rpm(component: &str, version: &str) -> Result<RpmSpec> {
     let info = COMPONENTS
         .iter()
         .find(|c| c.name == component)
         .with_context(|| format!("no component {component}"))?;
-    let template_name = if info.service.is_some() {
-        "service.py"
-    } else {
-        "cli.sh"
+    let doc = format!("/usr/share/doc/manager/{component}/VERSION");
+    let common = format!("{version}-1");
+    let mut spec = RpmSpec::new(component, version);
+    if component == "manager-common" {
+        spec = spec
+            .dir("/etc/manager", 0o755)
+            .file(
+                "/etc/manager/common.yaml",
+                format!("# manager {version}: settings every service reads\nlog_level: info\n"),
+                0o640,
+            )
+            .owned_by("root", SERVICE_USER)
+            .config_noreplace()
+            .dir("/var/lib/manager", 0o755)
+            .dir("/var/log/manager", 0o750)
+            .owned_by(SERVICE_USER, SERVICE_USER)
+            .file(&doc, format!("{version}\n"), 0o644);
+        spec.scripts.pre = Some(MAKE_SERVICE_USER.into());
+        spec.scripts.postun = Some(REMOVE_SERVICE_USER.into());
+        return Ok(spec);
+    }
+    let Some(service) = info.service else {
+        let cli = std::fs::read_to_string(source_dir().join("cli.sh")).context("reading cli.sh")?;
+        return Ok(spec
+            .file(
+                "/usr/bin/manager-cli",
+                cli.replace("@VERSION@", version)
+                    .replace("@COMPONENT@", component),
+                0o755,
+            )
+            .file(&doc, format!("{version}\n"), 0o644)
+            .requires("manager-common", &common));
     };
-    let template = std::fs::read_to_string(source_dir().join(template_name))
-        .with_context(|| format!("reading {template_name}"))?;
+    let template =
+        std::fs::read_to_string(source_dir().join("service.py")).context("reading service.py")?;
     let program = template
         .replace("@VERSION@", version)
         .replace("@COMPONENT@", component);
-    let path = if info.service.is_some() {
-        service_program(component)
-    } else {
-        "/usr/bin/manager-cli".to_owned()
-    };
-    Ok(RpmSpec::new(component, version)
-        .file(&path, program, 0o755)
+    let state = format!("/var/lib/manager/{component}");
+    let unit = format!("/usr/lib/systemd/system/{component}.service");
+    spec = spec
+        .dir(&format!("/usr/lib/manager/{component}"), 0o755)
+        .file(&service_program(component), program, 0o755)
+        .file(&unit, unit_file(component, version, service.config), 0o644)
+        .dir(&state, 0o750)
+        .owned_by(SERVICE_USER, SERVICE_USER)
         .file(
-            &format!("/usr/share/doc/manager/{component}/VERSION"),
-            format!("{version}\n"),
-            0o644,
-        ))
+            &format!("{state}/format"),
+            format!("{component} state format of {version}\n"),
+            0o640,
+        )
+        .owned_by(SERVICE_USER, SERVICE_USER)
+        .file(&doc, format!("{version}\n"), 0o644)
+        .requires("manager-common", &common);
+    spec.scripts.post = Some(
+        "if [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null 2>&1 || :; fi\nexit 0"
+            .into(),
+    );
+    spec.scripts.preun = Some(format!(
+        "if [ \"$1\" = 0 ] && [ -d /run/systemd/system ]; then\n    \
+         systemctl --no-reload disable --now {component}.service >/dev/null 2>&1 || :\nfi\nexit 0"
+    ));
+    // Only an erase ($1 = 0) removes the service's state: an upgrade or
+    // a downgrade must leave it to the version that stays.
+    spec.scripts.postun = Some(format!(
+        "if [ \"$1\" = 0 ]; then rm -rf {state}; fi\nexit 0"
+    ));
+    Ok(spec)
 }
+
+/// The sandbox hosts' base system as an RPM, as a real host's base
+/// packages are: busybox as `/bin/sh` and the tools scriptlets use, and
+/// `/etc/passwd` and `/etc/group` with root.
+pub fn base_rpm() -> Result<RpmSpec> {
+    crate::fixtures::require_tool("busybox", "busybox-static")?;
+    let busybox = std::fs::read("/bin/busybox").context("reading /bin/busybox")?;
+    let mut spec =
+        RpmSpec::new(BASE_PACKAGE, "1.0")
+            .dir("/bin", 0o755)
+            .file("/bin/busybox", busybox, 0o755);
+    for applet in [
+        "sh", "grep", "sed", "echo", "cat", "mkdir", "rm", "rmdir", "chown", "chmod", "test", "[",
+        "touch", "ln", "sleep", "date", "cut", "id", "env", "true", "false", "ls", "mv", "cp",
+        "pwd", "head", "tail", "wc", "tr", "sort",
+    ] {
+        spec = spec.symlink(&format!("/bin/{applet}"), "busybox");
+    }
+    Ok(spec
+        .dir("/etc", 0o755)
+        .file(
+            "/etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+            0o644,
+        )
+        .config_noreplace()
+        .file("/etc/group", "root:x:0:\nnogroup:x:65534:\n", 0o644)
+        .config_noreplace())
+}
+
+/// The base package every sandbox host has.
+pub const BASE_PACKAGE: &str = "sandbox-base";
 
 /// The last migration of a version.
 pub fn last_migration(version: &str) -> Result<u32> {
@@ -110,6 +227,7 @@ pub fn last_migration(version: &str) -> Result<u32> {
 /// `migrations/`.
 pub fn write_release_tree(out: &Path) -> Result<()> {
     let rpms = out.join("rpms");
+    base_rpm()?.build(&rpms)?;
     for (version, _) in VERSIONS {
         for component in COMPONENTS {
             component_rpm(component.name, version)?.build(&rpms)?;

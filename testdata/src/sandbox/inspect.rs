@@ -17,6 +17,8 @@ use crate::product::COMPONENTS;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostSnapshot {
     pub rpms: Vec<String>,
+    /// Every path the components own: digest or target, mode, owner.
+    pub owned: BTreeMap<String, String>,
     pub configs: BTreeMap<String, String>,
     pub database: String,
     pub services: Vec<(String, Option<String>)>,
@@ -46,11 +48,13 @@ impl Sandbox {
         list
     }
 
-    /// `rpm -Va`: every installed package's files match the RPM database
-    /// (digests, sizes, modes); the output when they do not.
+    /// `rpm -V` of every component of the product: their files match the
+    /// RPM database (digests, sizes, modes, owners); the output when not.
     pub fn rpm_verify(&self) -> Result<(), String> {
+        let installed: Vec<&str> = COMPONENTS.iter().map(|c| c.name).collect();
         let out = Command::new("rpm")
-            .args(["--root", &self.root.display().to_string(), "-Va"])
+            .args(["--root", &self.root.display().to_string(), "-V"])
+            .args(&installed)
             .output()
             .map_err(|e| e.to_string())?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -59,6 +63,44 @@ impl Sandbox {
         } else {
             Err(text)
         }
+    }
+
+    /// Every path the product's components own, with its SHA-256 (files)
+    /// or target (links), mode, owner and group, as `ls -l` and
+    /// `sha256sum` would show it.
+    pub fn owned_files(&self) -> BTreeMap<String, String> {
+        use std::os::unix::fs::MetadataExt;
+        let names: Vec<&str> = COMPONENTS.iter().map(|c| c.name).collect();
+        let out = Command::new("rpm")
+            .args(["--root", &self.root.display().to_string(), "-ql"])
+            .args(&names)
+            .output();
+        let mut owned = BTreeMap::new();
+        let text = out
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        for path in text.lines().filter(|l| l.starts_with('/')) {
+            let on_disk = self.path(path);
+            let value = match std::fs::symlink_metadata(&on_disk) {
+                Err(_) => "missing".to_owned(),
+                Ok(m) => {
+                    let what = if m.file_type().is_symlink() {
+                        std::fs::read_link(&on_disk)
+                            .map(|t| t.display().to_string())
+                            .unwrap_or_default()
+                    } else if m.is_file() {
+                        std::fs::read(&on_disk)
+                            .map(|b| Sha256Digest::of(&b).to_hex())
+                            .unwrap_or_default()
+                    } else {
+                        "dir".into()
+                    };
+                    format!("{what} {:o} {}:{}", m.mode(), m.uid(), m.gid())
+                }
+            };
+            owned.insert(path.to_owned(), value);
+        }
+        owned
     }
 
     /// SHA-256 of every file under `etc/` (configs, host.yaml, keys).
@@ -123,6 +165,7 @@ impl Sandbox {
     pub fn snapshot(&self) -> HostSnapshot {
         HostSnapshot {
             rpms: self.rpms(),
+            owned: self.owned_files(),
             configs: self.configs(),
             database: self
                 .database_snapshot()

@@ -37,6 +37,10 @@ pub struct SandboxOptions {
     pub version: String,
     /// PostgreSQL only: the database's owner logs in with this password.
     pub database_password: Option<String>,
+    /// Keep the installed RPM files in `/var/cache/manager/rpms` and name
+    /// it as host.yaml's `rpm_cache`. Off by default: a customer's host has
+    /// no copy of the RPMs it runs (yum keeps none).
+    pub rpm_cache: bool,
 }
 
 impl SandboxOptions {
@@ -46,6 +50,7 @@ impl SandboxOptions {
             netns: true,
             version: "4.0.1".into(),
             database_password: None,
+            rpm_cache: false,
         }
     }
 
@@ -100,10 +105,10 @@ impl Sandbox {
             stopped: true,
             left_running: false,
         };
-        sandbox.install_rpms(release, &opts.version)?;
+        sandbox.install_rpms(release, &opts.version, opts.rpm_cache)?;
         sandbox.write_configs(release, &opts.version)?;
         sandbox.create_database(release, &opts.version, opts.database_password.as_deref())?;
-        sandbox.write_host_config(trusted_key)?;
+        sandbox.write_host_config(trusted_key, opts.rpm_cache)?;
         sandbox.write_supervisord_conf()?;
         sandbox.start()?;
         Ok(sandbox)
@@ -113,28 +118,42 @@ impl Sandbox {
         self.root.join(absolute.trim_start_matches('/'))
     }
 
-    fn install_rpms(&self, release: &Path, version: &str) -> Result<()> {
+    /// Installs the base system and the product with the system `rpm`,
+    /// straight from the release tree, as the vendor's install bundle
+    /// would: the RPM files stay outside the host unless `cache` asks for
+    /// a copy in `/var/cache/manager/rpms`.
+    fn install_rpms(&self, release: &Path, version: &str, cache: bool) -> Result<()> {
         crate::fixtures::require_tool("rpm", "rpm")?;
         let root = self.root.display().to_string();
+        // Scriptlets redirect to /dev/null, as on any host.
+        std::fs::create_dir_all(self.path("/dev"))?;
+        run(Command::new("mknod")
+            .args(["-m", "666"])
+            .arg(self.path("/dev/null"))
+            .args(["c", "1", "3"]))?;
         run(Command::new("rpm").args(["--root", &root, "--initdb"]))?;
-        let cache = self.path("/var/cache/manager/rpms");
-        std::fs::create_dir_all(&cache)?;
-        let mut files = Vec::new();
+        let rpms = release.join("rpms");
+        let mut files = vec![rpms.join(format!("{}-1.0-1.noarch.rpm", product::BASE_PACKAGE))];
         for c in COMPONENTS {
-            let name = format!("{}-{version}-1.noarch.rpm", c.name);
-            let file = release.join("rpms").join(&name);
-            std::fs::copy(&file, cache.join(&name)).with_context(|| format!("copying {name}"))?;
-            files.push(cache.join(&name));
+            files.push(rpms.join(format!("{}-{version}-1.noarch.rpm", c.name)));
         }
         run(Command::new("rpm")
             .args(["--root", &root, "-i"])
             .args(&files))?;
+        if cache {
+            let dir = self.path("/var/cache/manager/rpms");
+            std::fs::create_dir_all(&dir)?;
+            for file in &files[1..] {
+                let name = file.file_name().context("no file name")?;
+                std::fs::copy(file, dir.join(name))
+                    .with_context(|| format!("copying {}", file.display()))?;
+            }
+        }
         Ok(())
     }
 
     fn write_configs(&self, release: &Path, version: &str) -> Result<()> {
         let dir = self.path("/etc/manager");
-        std::fs::create_dir_all(&dir)?;
         for c in COMPONENTS.iter().filter_map(|c| c.service) {
             let target = dir.join(c.config);
             std::fs::copy(
@@ -211,7 +230,7 @@ impl Sandbox {
         }
     }
 
-    fn write_host_config(&self, trusted_key: &Path) -> Result<()> {
+    fn write_host_config(&self, trusted_key: &Path, rpm_cache: bool) -> Result<()> {
         let keys = self.path("/etc/hop/trusted-keys");
         std::fs::create_dir_all(&keys)?;
         std::fs::copy(trusted_key, keys.join("vendor.pub.asc"))?;
@@ -221,9 +240,13 @@ impl Sandbox {
              version_from_rpm: rest-service\n\
              database:\n  url: \"{}\"\n\
              services:\n  manager: supervisord\n  supervisord_conf: /etc/supervisord.conf\n\
-             trusted_keys: /etc/hop/trusted-keys/\n\
-             rpm_cache: /var/cache/manager/rpms\n",
-            self.database_url()
+             trusted_keys: /etc/hop/trusted-keys/\n{}",
+            self.database_url(),
+            if rpm_cache {
+                "rpm_cache: /var/cache/manager/rpms\n"
+            } else {
+                ""
+            }
         );
         std::fs::write(self.path("/etc/hop/host.yaml"), text)?;
         Ok(())
