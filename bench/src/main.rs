@@ -6,8 +6,10 @@
 //!   4 GiB;
 //! * the downtime window of `apply` vs a bare stop + start + health of the
 //!   same services;
-//! * a 100k-row batched post migration, in rows per second.
+//! * a 100k-row batched post migration, in rows per second;
+//! * the capture of 512 MiB of installed RPMs vs `tar cf - | sha256sum`.
 
+mod capture;
 mod measure;
 mod migration;
 mod packages;
@@ -23,9 +25,29 @@ fn main() -> Result<()> {
     let mut sizes = vec![1u64, 4];
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            // Internal: one capture, measured from outside by `run`.
+            "capture" => {
+                let (Some(root), Some(dir)) = (args.next(), args.next()) else {
+                    anyhow::bail!("capture ROOT DIR");
+                };
+                return capture::capture_only(root.as_ref(), dir.as_ref());
+            }
             "--out" => out = args.next().map(PathBuf::from).unwrap_or(out),
             "--quick" => sizes = vec![1],
-            other => anyhow::bail!("unknown argument {other} (use --out FILE, --quick)"),
+            // One section alone, printed, for working on it.
+            "--only" => {
+                let work = PathBuf::from("target/bench");
+                std::fs::create_dir_all(&work)?;
+                let section = match args.next().as_deref() {
+                    Some("capture") => capture::run(&work)?,
+                    other => anyhow::bail!("--only capture (not {other:?})"),
+                };
+                println!("\n{section}");
+                return Ok(());
+            }
+            other => {
+                anyhow::bail!("unknown argument {other} (use --out FILE, --quick, --only SECTION)")
+            }
         }
     }
     let work = PathBuf::from("target/bench");
@@ -36,8 +58,9 @@ fn main() -> Result<()> {
     let package_rows = packages::run(&work, &sizes)?;
     let downtime = restart::run(&work)?;
     let migrations = migration::run(&work)?;
+    let sections = vec![capture::run(&work)?];
 
-    let report = measure::report(&machine, &package_rows, &downtime, &migrations);
+    let report = measure::report(&machine, &package_rows, &downtime, &migrations, &sections);
     std::fs::write(&out, &report)?;
     println!("\nwrote {}", out.display());
     Ok(())

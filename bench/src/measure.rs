@@ -128,6 +128,7 @@ pub fn report(
     packages: &[PackageRow],
     downtime: &Downtime,
     migrations: &[MigrationRow],
+    sections: &[String],
 ) -> String {
     let mut out = format!(
         "# Benchmarks\n\nWritten by `make bench` on {} — {machine}. Every figure is measured against its\n\
@@ -192,6 +193,10 @@ pub fn report(
         );
     }
     out += "\n1,000 rows per batch, each batch committed with its progress in the history table (so an interrupted run continues where it stopped).\n";
+    for section in sections {
+        out += "\n";
+        out += section;
+    }
     out
 }
 

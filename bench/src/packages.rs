@@ -25,7 +25,7 @@ fn fill(buf: &mut [u8], mut state: u64) {
 }
 
 /// A directory with `gib` GiB of RPMs and a manifest naming them.
-fn make_hop(dir: &Path, gib: u64) -> Result<(PathBuf, Vec<String>)> {
+pub fn make_hop(dir: &Path, gib: u64) -> Result<(PathBuf, Vec<String>)> {
     std::fs::create_dir_all(dir)?;
     let count = gib * 1024 / RPM_MIB;
     let mut names = Vec::new();

@@ -113,7 +113,7 @@ fn refuses_an_rpm_whose_header_names_another_package() {
             "mgmtworker-4.1.1-1.noarch.rpm",
         )
         .refused_with(&[
-            "components[0].name",
+            "components[1].name",
             "is the RPM of \"mgmtworker\", not \"rest-service\"",
         ]);
 }
@@ -126,7 +126,7 @@ fn refuses_an_rpm_of_another_version() {
             "rest-service-4.0.1-1.noarch.rpm",
         )
         .refused_with(&[
-            "components[0].version",
+            "components[1].version",
             "carries version \"4.0.1\", not \"4.1.1\"",
         ]);
 }
@@ -136,7 +136,7 @@ fn refuses_duplicate_components_and_missing_or_bogus_rpms() {
     Case::new("rpm-duplicate")
         .replace("name: mgmtworker\n", "name: rest-service\n")
         .refused_with(&[
-            "components[1].name",
+            "components[2].name",
             "component rest-service is listed twice",
         ]);
     Case::new("rpm-missing")
@@ -145,7 +145,7 @@ fn refuses_duplicate_components_and_missing_or_bogus_rpms() {
             "release/rpms/cli-9.9.9-1.noarch.rpm",
         )
         .refused_with(&[
-            "components[2].rpm",
+            "components[3].rpm",
             "cli-9.9.9-1.noarch.rpm",
             "No such file",
         ]);
@@ -154,7 +154,7 @@ fn refuses_duplicate_components_and_missing_or_bogus_rpms() {
             "release/rpms/cli-4.1.1-1.noarch.rpm",
             "release/4.1.1/configs/rest.yaml",
         )
-        .refused_with(&["components[2].rpm", "is not a readable RPM"]);
+        .refused_with(&["components[3].rpm", "is not a readable RPM"]);
 }
 
 #[test]
@@ -386,7 +386,7 @@ fn reports_every_problem_at_once() {
     assert!(!written);
     assert!(stderr.contains("3 problem(s)"), "{stderr}");
     for field in [
-        "components[0].version",
+        "components[1].version",
         "configs[0].dest",
         "services[0].stop_timeout",
     ] {

@@ -18,11 +18,12 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use pathrs::error::ErrorKind;
 use pathrs::flags::{OpenFlags, RenameFlags};
-use pathrs::{Root, error::Error as PathError};
+use pathrs::{InodeType, Root, error::Error as PathError};
 
 /// What is at a host path (a trailing link is not followed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +74,16 @@ pub struct HostFs {
 }
 
 fn is_missing(e: &PathError) -> bool {
-    matches!(e.kind(), ErrorKind::OsError(Some(code)) if code == nix::errno::Errno::ENOENT as i32)
+    matches!(e.kind(), ErrorKind::OsError(Some(code))
+        if code == nix::errno::Errno::ENOENT as i32 || code == nix::errno::Errno::ENOTDIR as i32)
+}
+
+/// The directory of a relative path (`.` at the top).
+fn parent_of(rel: &Path) -> &Path {
+    match rel.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 /// `/etc/x` → `etc/x`; `/` → `.`.
@@ -158,12 +168,7 @@ impl HostFs {
         owner: Option<(u32, u32)>,
     ) -> Result<()> {
         let rel = relative(path);
-        let parent = rel.parent().unwrap_or(Path::new("."));
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
+        let parent = parent_of(rel);
         self.root
             .mkdir_all(parent, &Permissions::from_mode(0o755))
             .with_context(|| format!("cannot create the directory of {path}"))?;
@@ -196,6 +201,148 @@ impl HostFs {
             let _ = self.root.remove_file(&tmp);
         }
         result.with_context(|| format!("writing {path}"))
+    }
+
+    /// Replaces `path` with the bytes of `source`, as [`HostFs::write`]
+    /// does, also setting the modification time when given.
+    pub fn write_from(
+        &self,
+        path: &str,
+        source: &mut dyn Read,
+        mode: u32,
+        owner: Option<(u32, u32)>,
+        mtime: Option<SystemTime>,
+    ) -> Result<()> {
+        let rel = relative(path);
+        let parent = parent_of(rel);
+        self.root
+            .mkdir_all(parent, &Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot create the directory of {path}"))?;
+        let tmp = crate::atomic::temporary_name(rel);
+        let result = (|| -> Result<()> {
+            let mut file = self
+                .root
+                .create_file(
+                    &tmp,
+                    OpenFlags::O_WRONLY | OpenFlags::O_EXCL | OpenFlags::O_NOFOLLOW,
+                    &Permissions::from_mode(0o600),
+                )
+                .with_context(|| format!("cannot create a temporary file beside {path}"))?;
+            std::io::copy(source, &mut file)?;
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
+            }
+            file.set_permissions(Permissions::from_mode(mode))?;
+            if let Some(t) = mtime {
+                file.set_modified(t)?;
+            }
+            file.sync_all()?;
+            self.root
+                .rename(&tmp, rel, RenameFlags::empty())
+                .with_context(|| format!("cannot move the new {path} into place"))?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = self.root.remove_file(&tmp);
+        }
+        result.with_context(|| format!("writing {path}"))
+    }
+
+    /// Makes `path` a symbolic link to `target` owned by `owner`, replacing
+    /// whatever file or link was there.
+    pub fn symlink(&self, path: &str, target: &str, owner: (u32, u32)) -> Result<()> {
+        let rel = relative(path);
+        self.root
+            .mkdir_all(parent_of(rel), &Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot create the directory of {path}"))?;
+        let tmp = crate::atomic::temporary_name(rel);
+        let result = (|| -> Result<()> {
+            self.root
+                .create(&tmp, &InodeType::Symlink(PathBuf::from(target)))
+                .with_context(|| format!("cannot create the link {path}"))?;
+            let link = OwnedFd::from(self.root.resolve_nofollow(&tmp)?);
+            nix::unistd::fchownat(
+                &link,
+                "",
+                Some(owner.0.into()),
+                Some(owner.1.into()),
+                nix::fcntl::AtFlags::AT_EMPTY_PATH,
+            )?;
+            self.root.rename(&tmp, rel, RenameFlags::empty())?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = self.root.remove_file(&tmp);
+        }
+        result.with_context(|| format!("linking {path} to {target}"))
+    }
+
+    /// Makes `path` a directory with exactly `mode` and `owner` (set on the
+    /// open directory), creating it and its parents when missing.
+    pub fn ensure_dir(&self, path: &str, mode: u32, owner: (u32, u32)) -> Result<()> {
+        let rel = relative(path);
+        let handle = self
+            .root
+            .mkdir_all(rel, &Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot create the directory {path}"))?;
+        let dir = handle.reopen(OpenFlags::O_RDONLY | OpenFlags::O_DIRECTORY)?;
+        std::os::unix::fs::fchown(&dir, Some(owner.0), Some(owner.1))?;
+        dir.set_permissions(Permissions::from_mode(mode))?;
+        Ok(())
+    }
+
+    /// Removes the directory `path` if it is empty; `false` if it is not.
+    pub fn remove_empty_dir(&self, path: &str) -> Result<bool> {
+        match self.root.remove_dir(relative(path)) {
+            Ok(()) => Ok(true),
+            Err(e) if is_missing(&e) => Ok(true),
+            Err(e)
+                if matches!(e.kind(), ErrorKind::OsError(Some(code))
+                    if code == nix::errno::Errno::ENOTEMPTY as i32
+                        || code == nix::errno::Errno::EEXIST as i32) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot remove {path}")),
+        }
+    }
+
+    /// Where the link at `path` points.
+    pub fn read_link(&self, path: &str) -> Result<String> {
+        Ok(self
+            .root
+            .readlink(relative(path))
+            .with_context(|| format!("cannot read the link {path}"))?
+            .display()
+            .to_string())
+    }
+
+    /// Opens the regular file at `path` for reading, a trailing link not
+    /// followed.
+    pub fn open_file(&self, path: &str) -> Result<File> {
+        self.root
+            .open_subpath(relative(path), OpenFlags::O_RDONLY | OpenFlags::O_NOFOLLOW)
+            .with_context(|| format!("cannot open {path}"))
+    }
+
+    /// Opens (creating it, mode 0644, when missing) a file to lock.
+    pub fn open_lock(&self, path: &str) -> Result<File> {
+        let rel = relative(path);
+        match self
+            .root
+            .open_subpath(rel, OpenFlags::O_RDWR | OpenFlags::O_NOFOLLOW)
+        {
+            Ok(f) => Ok(f),
+            Err(e) if is_missing(&e) => self
+                .root
+                .create_file(
+                    rel,
+                    OpenFlags::O_RDWR | OpenFlags::O_EXCL | OpenFlags::O_NOFOLLOW,
+                    &Permissions::from_mode(0o644),
+                )
+                .with_context(|| format!("cannot create {path}")),
+            Err(e) => Err(e).with_context(|| format!("cannot open {path}")),
+        }
     }
 
     /// Removes the file (or link) at `path`; nothing there is fine.

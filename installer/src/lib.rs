@@ -10,6 +10,7 @@
 //! `rpms`, `configs`, `health`, `commit`, `cleanup`.
 
 pub mod atomic;
+pub mod capture;
 pub mod chain;
 pub mod children;
 pub mod cli;
@@ -32,6 +33,7 @@ pub mod preflight;
 pub mod recovery;
 pub mod report;
 pub mod route;
+pub mod rpm_sources;
 pub mod rpmdb;
 pub mod runner;
 pub mod services;

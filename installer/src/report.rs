@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::journal::{Journal, StepStatus};
 use crate::steps::configs::Deployed;
+use crate::steps::rpms::RpmConfig;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct StepTime {
@@ -36,6 +37,8 @@ pub struct Report {
     pub downtime_ms: Option<u64>,
     pub total_ms: u64,
     pub configs: Vec<Deployed>,
+    /// Config files of the RPMs that rpm did not simply replace.
+    pub rpm_configs: Vec<RpmConfig>,
     pub migrations: MigrationCounts,
     pub log: PathBuf,
 }
@@ -47,8 +50,11 @@ impl Report {
         migrations: MigrationCounts,
         log: PathBuf,
     ) -> Self {
-        let configs = std::fs::read(journal.dir().join("configs.json"))
-            .ok()
+        let read = |name: &str| std::fs::read(journal.dir().join(name)).ok();
+        let configs = read("configs.json")
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let rpm_configs = read("rpm-configs.json")
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         let steps: Vec<StepTime> = journal
@@ -81,6 +87,7 @@ impl Report {
             },
             total_ms,
             configs,
+            rpm_configs,
             migrations,
             log,
         }
@@ -122,6 +129,20 @@ impl Report {
                     )
                 }
                 None => out += &format!("config {}: {}\n", c.dest, c.action),
+            }
+        }
+        for c in &self.rpm_configs {
+            out += &format!(
+                "rpm config {}: your edits are in {}\n",
+                c.path,
+                if c.beside.ends_with(".rpmnew") {
+                    c.path.as_str()
+                } else {
+                    c.beside.as_str()
+                }
+            );
+            if c.beside.ends_with(".rpmnew") {
+                out += &format!("  the new version is {} — merge them by hand\n", c.beside);
             }
         }
         out += &format!("log: {}\n", self.log.display());

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::runner::{Cmd, Runner};
 
@@ -23,7 +23,7 @@ impl<'a> RpmDb<'a> {
         }
     }
 
-    fn rpm(&self) -> Cmd {
+    pub(crate) fn rpm(&self) -> Cmd {
         Cmd::new("rpm")
             .arg("--root")
             .arg(self.root.display().to_string())
@@ -120,6 +120,202 @@ impl<'a> RpmDb<'a> {
             )
             .map(drop)
     }
+}
+
+/// One path an installed package owns, as its header describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedFile {
+    pub path: String,
+    /// `st_mode` as the header records it (type and permission bits).
+    pub mode: u32,
+    pub user: String,
+    pub group: String,
+    /// Hex digest of a regular file's content (empty for others).
+    pub digest: String,
+    /// RPMFILE_* flags: `%config` is 1, `%ghost` 64.
+    pub flags: u32,
+}
+
+impl OwnedFile {
+    pub fn is_config(&self) -> bool {
+        self.flags & 1 != 0
+    }
+    pub fn is_ghost(&self) -> bool {
+        self.flags & 64 != 0
+    }
+    pub fn is_regular(&self) -> bool {
+        self.mode & 0o170000 == 0o100000
+    }
+}
+
+/// The files of one installed package and how their digests are made.
+#[derive(Clone, Debug)]
+pub struct PackageFiles {
+    pub nevra: String,
+    /// RPM's digest algorithm number (8 = SHA-256, 1 = MD5, …).
+    pub digest_algo: u32,
+    pub files: Vec<OwnedFile>,
+}
+
+/// One line of `rpm -V`: a path and what differs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub path: String,
+    /// rpm's nine-letter test result (`S.5....T.`) or `missing`.
+    pub result: String,
+    /// The file is `%config`.
+    pub config: bool,
+}
+
+/// Reads `rpm -V` output.
+pub fn parse_verify(text: &str) -> Vec<Verified> {
+    text.lines()
+        .filter_map(|line| {
+            let path_at = line.find(" /")?;
+            let (head, path) = line.split_at(path_at);
+            let mut words = head.split_whitespace();
+            let result = words.next()?.to_owned();
+            let config = words.next() == Some("c");
+            Some(Verified {
+                path: path.trim().to_owned(),
+                result,
+                config,
+            })
+        })
+        .collect()
+}
+
+impl RpmDb<'_> {
+    /// A macro's value as this `rpm` sees it (`%{_dbpath}`, …).
+    pub fn eval(&self, expression: &str) -> Result<String> {
+        Ok(self
+            .runner
+            .check(&Cmd::new("rpm").args(["--eval", expression]))?
+            .lines()
+            .rfind(|l| !l.starts_with("rpm: "))
+            .unwrap_or("")
+            .trim()
+            .to_owned())
+    }
+
+    /// The header digest of an installed package: SHA256HEADER, or SIGMD5
+    /// for old packages without one.
+    pub fn header_digest(&self, nevra: &str) -> Result<String> {
+        let out = self.runner.check(&self.rpm().args([
+            "-q",
+            "--qf",
+            "%{SHA256HEADER}|%{SIGMD5}\\n",
+            nevra,
+        ]))?;
+        header_digest_of(&out).with_context(|| format!("{nevra} has no header digest"))
+    }
+
+    /// The header digest an RPM file states.
+    pub fn file_header_digest(&self, file: &Path) -> Result<String> {
+        let out = self.runner.check(
+            &self
+                .rpm()
+                .args([
+                    "-qp",
+                    "--nosignature",
+                    "--nodigest",
+                    "--qf",
+                    "%{SHA256HEADER}|%{SIGMD5}\\n",
+                ])
+                .arg(file.display().to_string()),
+        )?;
+        header_digest_of(&out).with_context(|| format!("{} has no header digest", file.display()))
+    }
+
+    /// The files installed packages own, from their headers.
+    pub fn files(&self, nevras: &[String]) -> Result<Vec<PackageFiles>> {
+        let mut out = Vec::new();
+        for nevra in nevras {
+            let text = self.runner.check(&self.rpm().args([
+                "-q",
+                "--qf",
+                "%{FILEDIGESTALGO}\\n[%{FILEMODES}\\t%{FILEUSERNAME}\\t%{FILEGROUPNAME}\\t%{FILEDIGESTS}\\t%{FILEFLAGS}\\t%{FILENAMES}\\n]",
+                nevra,
+            ]))?;
+            let mut lines = lines(&text).into_iter();
+            let digest_algo = lines.next().and_then(|l| l.parse().ok()).unwrap_or(8);
+            let files = lines
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.splitn(6, '\t').collect();
+                    let [mode, user, group, digest, flags, path] = f.as_slice() else {
+                        return None;
+                    };
+                    Some(OwnedFile {
+                        path: (*path).to_owned(),
+                        mode: mode.parse().ok()?,
+                        user: (*user).to_owned(),
+                        group: (*group).to_owned(),
+                        digest: (*digest).to_owned(),
+                        flags: flags.parse().ok()?,
+                    })
+                })
+                .collect();
+            out.push(PackageFiles {
+                nevra: nevra.clone(),
+                digest_algo,
+                files,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The bytes the installed packages `names` hold (those installed).
+    pub fn installed_size(&self, names: &[String]) -> Result<u64> {
+        let out = self.runner.run(
+            &self
+                .rpm()
+                .args(["-q", "--qf", "%{SIZE}\\n"])
+                .args(names.iter().cloned()),
+        )?;
+        Ok(lines(&out.text)
+            .iter()
+            .filter_map(|l| l.parse::<u64>().ok())
+            .sum())
+    }
+
+    /// `rpm -V` of installed packages: what differs from their headers.
+    pub fn verify(&self, names: &[String]) -> Result<Vec<Verified>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .runner
+            .run(&self.rpm().arg("-V").args(names.iter().cloned()))?;
+        Ok(parse_verify(&out.text))
+    }
+
+    /// Every installed package with its header digest (`NEVRA digest`),
+    /// sorted, but those named in `except`.
+    pub fn others(&self, except: &[String]) -> Result<Vec<String>> {
+        let text = self.runner.check(&self.rpm().args([
+            "-qa",
+            "--qf",
+            "%{NAME}|%{NAME}-%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}.%{ARCH} %{SHA256HEADER}\\n",
+        ]))?;
+        let mut all: Vec<String> = lines(&text)
+            .into_iter()
+            .filter_map(|l| {
+                let (name, rest) = l.split_once('|')?;
+                (!except.iter().any(|e| e == name)).then(|| rest.to_owned())
+            })
+            .collect();
+        all.sort();
+        Ok(all)
+    }
+}
+
+fn header_digest_of(out: &str) -> Option<String> {
+    let line = lines(out).into_iter().next()?;
+    let (sha256, md5) = line.split_once('|')?;
+    [sha256, md5]
+        .into_iter()
+        .find(|d| !d.is_empty() && *d != "(none)")
+        .map(str::to_owned)
 }
 
 /// The NEVRA an RPM file's header states (the header only is read).

@@ -55,7 +55,10 @@ fn a_failed_journal_write_stops_hop_before_any_undo() {
     assert!(journal.contains("\"phase\": \"forward\""), "{journal}");
     assert!(!journal.contains("\"rollback\": {"), "{journal}");
     assert!(
-        host.rpms().iter().all(|r| r.contains("-4.1.1-")),
+        host.rpms()
+            .iter()
+            .filter(|r| !r.starts_with("sandbox-base"))
+            .all(|r| r.contains("-4.1.1-")),
         "{:?}",
         host.rpms()
     );

@@ -175,8 +175,10 @@ fn a_hop_failing_in_the_middle_leaves_the_host_at_the_previous_good_version() {
         host.rpms(),
         [
             "cli-4.1.1-1.noarch",
+            "manager-common-4.1.1-1.noarch",
             "mgmtworker-4.1.1-1.noarch",
-            "rest-service-4.1.1-1.noarch"
+            "rest-service-4.1.1-1.noarch",
+            "sandbox-base-1.0-1.noarch"
         ]
     );
     assert_eq!(

@@ -9,6 +9,7 @@ use hop_migrate::{DatabaseUrl, Migrator, Options};
 use super::{Level, Preflight};
 use crate::host::Host;
 use crate::journal;
+use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
 use crate::services::ServiceState;
 use crate::state::StateDir;
@@ -50,13 +51,24 @@ pub(super) fn unfinished(p: &mut Preflight, host: &Host) {
     }
 }
 
-pub(super) fn disk_space(p: &mut Preflight, host: &Host, m: &PackageManifest, url: &DatabaseUrl) {
+pub(super) fn disk_space(
+    p: &mut Preflight,
+    host: &Host,
+    runner: &Runner,
+    m: &PackageManifest,
+    url: &DatabaseUrl,
+) {
     let payload: u64 = m.members.iter().map(|mb| mb.size).sum();
     let database = Migrator::connect(url, Options::default())
         .and_then(|mut mg| mg.database_size())
         .unwrap_or(0);
-    // Staging + the database dump + the old RPMs (about as big as the new).
-    let needed = (payload + database + payload) / 10 * 11;
+    let names: Vec<String> = m.components.iter().map(|c| c.name.clone()).collect();
+    let installed = RpmDb::new(runner, &host.root)
+        .installed_size(&names)
+        .unwrap_or(payload);
+    // Staging + the database dump + the installed RPMs' files (captured
+    // for the rollback when the host has no RPM files).
+    let needed = (payload + database + installed) / 10 * 11;
     let sd = StateDir::of(host);
     let mut probe = sd.dir.clone();
     while !probe.exists() {

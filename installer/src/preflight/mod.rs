@@ -161,7 +161,7 @@ pub fn run(host: &Host, verified: &Verified, runner: &Runner, payload: &Path) ->
         Ok(url) => {
             runner.log.add_secret(&url.password().unwrap_or_default());
             database::database(&mut p, m, &url, &installed, payload);
-            host::disk_space(&mut p, host, m, &url);
+            host::disk_space(&mut p, host, runner, m, &url);
         }
         Err(e) => p.add("database", Level::Failure, format!("{e:#}")),
     }

@@ -9,9 +9,8 @@ use hop_artifact::PackageManifest;
 use super::{Installed, Level, Preflight};
 use crate::host::Host;
 use crate::rpmdb::RpmDb;
+use crate::rpmdb::Verified;
 use crate::runner::Runner;
-use crate::state::StateDir;
-use crate::steps::backup::rpm_files_in;
 
 pub(super) fn installed_version(
     p: &mut Preflight,
@@ -89,14 +88,9 @@ pub(super) fn components(
     i: &Installed,
 ) {
     let db = RpmDb::new(runner, &host.root);
-    let sd = StateDir::of(host);
-    let mut dirs = vec![sd.rpms()];
-    if let Some(cache) = &host.config.rpm_cache {
-        dirs.push(host.path(cache));
-    }
-    let files = rpm_files_in(&dirs);
     let mut problems = Vec::new();
     let mut notes = Vec::new();
+    let mut installed = Vec::new();
     for c in &m.components {
         let current = match db.installed(&c.name) {
             Ok(c) => c,
@@ -112,12 +106,7 @@ pub(super) fn components(
                 if !(one.starts_with(&expected_from) || *one == c.nevra()) {
                     problems.push(format!("{one} is installed, not {} {}", c.name, m.from));
                 }
-                if !files.iter().any(|(n, _)| n == one) {
-                    problems.push(format!(
-                        "no RPM file for {one}, so a rollback could not put it back; copy it into {}",
-                        host.config.rpm_cache.as_deref().unwrap_or("the rpm_cache named in host.yaml")
-                    ));
-                }
+                installed.push(one.clone());
             }
             many => problems.push(format!(
                 "the RPM database lists {} at once: an earlier rpm transaction was interrupted",
@@ -139,6 +128,18 @@ pub(super) fn components(
             }
         }
     }
+    match crate::rpm_sources::find(host, runner, &installed) {
+        Ok(sources) => {
+            problems.extend(sources.refused.iter().cloned());
+            notes.push(if sources.cover(&installed) {
+                "a rollback reinstalls their original RPM files".to_owned()
+            } else {
+                "a rollback puts back what hop captures from the host before the first change"
+                    .to_owned()
+            });
+        }
+        Err(e) => problems.push(format!("{e:#}")),
+    }
     if problems.is_empty() {
         let mut text = format!("the {} set is installed", m.from);
         if !notes.is_empty() {
@@ -147,6 +148,59 @@ pub(super) fn components(
         p.add("components", Level::Ok, text);
     } else {
         p.add("components", Level::Failure, problems.join("; "));
+    }
+    installed_files(p, &db, &installed);
+}
+
+/// `rpm -V` of the installed components: a `%config` file the user edited
+/// is kept (WARNING); any other changed or missing file would be lost or
+/// trip the upgrade (FAILURE, naming the files).
+fn installed_files(p: &mut Preflight, db: &RpmDb<'_>, installed: &[String]) {
+    let names: Vec<String> = installed
+        .iter()
+        .filter_map(|n| crate::steps::backup::name_of_nevra(n))
+        .collect();
+    let lines = match db.verify(&names) {
+        Ok(l) => l,
+        Err(e) => {
+            p.add("installed files", Level::Failure, format!("rpm -V: {e:#}"));
+            return;
+        }
+    };
+    let (edited, changed): (Vec<Verified>, Vec<Verified>) = lines
+        .into_iter()
+        .partition(|v| v.config && v.result != "missing");
+    if !changed.is_empty() {
+        p.add(
+            "installed files",
+            Level::Failure,
+            format!(
+                "{} differ from what the RPM database records ({}); the upgrade would replace or trip on them: \
+                 undo the change or reinstall the package (`rpm -V {}` shows what differs), then check again",
+                changed.iter().map(|v| v.path.as_str()).collect::<Vec<_>>().join(", "),
+                changed.iter().map(|v| v.result.as_str()).collect::<Vec<_>>().join(", "),
+                names.join(" ")
+            ),
+        );
+    } else if !edited.is_empty() {
+        p.add(
+            "installed files",
+            Level::Warning,
+            format!(
+                "{} edited here: kept (rpm writes the new version beside it as .rpmnew)",
+                edited
+                    .iter()
+                    .map(|v| v.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    } else {
+        p.add(
+            "installed files",
+            Level::Ok,
+            "rpm -V: as the RPM database records them",
+        );
     }
 }
 
@@ -163,7 +217,35 @@ pub(super) fn rpm_transaction(
         Err(e) => p.add(
             "rpm transaction",
             Level::Failure,
-            format!("rpm -U --test fails: {e}"),
+            explain_transaction(&e, m),
         ),
+    }
+}
+
+/// Names the packages from outside the product that hold the upgrade back.
+pub fn explain_transaction(problems: &str, m: &PackageManifest) -> String {
+    let mut outside: Vec<String> = Vec::new();
+    for part in problems.split(';') {
+        let part = part.trim();
+        let Some((needed, by)) = part.split_once(" is needed by (installed) ") else {
+            continue;
+        };
+        let by = by.trim().to_owned();
+        let ours = m
+            .components
+            .iter()
+            .any(|c| by.starts_with(&format!("{}-", c.name)));
+        if !ours {
+            outside.push(format!(
+                "{by}, installed from outside the product, requires {needed}: upgrade {by} to a \
+                 version that works with {} {}, or remove it, then check again",
+                m.product, m.to
+            ));
+        }
+    }
+    if outside.is_empty() {
+        format!("rpm -U --test fails: {problems}")
+    } else {
+        outside.join("; ")
     }
 }

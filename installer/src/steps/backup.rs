@@ -15,7 +15,7 @@ use super::Context;
 use crate::atomic;
 use crate::hostfs::Kind;
 use crate::journal::Step;
-use crate::rpmdb::{RpmDb, nevra_of_file};
+use crate::rpmdb::RpmDb;
 use crate::state::HostState;
 
 /// What the host had before the operation.
@@ -33,6 +33,10 @@ pub struct Facts {
     pub installed_existed: bool,
     /// The services (and health checks) of the version being replaced.
     pub services_before: Vec<Service>,
+    /// Set when the installed RPMs were captured from the host (there were
+    /// no verified RPM files): the capture's directory.
+    #[serde(default)]
+    pub capture: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,7 +75,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
 
     let archive = dir.join("configs.tar.gz");
     let configs = archive_configs(cx, &archive)?;
-    let rpms = collect_rpms(cx, &dir.join("rpms"))?;
+    let (rpms, capture) = collect_rpms(cx, &dir.join("rpms"))?;
     let installed = cx.state_dir.installed();
     let services_before = match crate::package::load_manifest(&installed.join("hop.yaml")) {
         Ok(m) => m.services,
@@ -86,6 +90,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         state_before: HostState::load(&cx.state_dir)?,
         installed_existed: installed.is_dir(),
         services_before,
+        capture,
     };
     atomic::write(
         &Facts::path(&dir),
@@ -142,7 +147,10 @@ fn archive_configs(cx: &Context<'_>, archive: &Path) -> Result<Vec<(String, bool
     Ok(seen)
 }
 
-fn collect_rpms(cx: &Context<'_>, dir: &Path) -> Result<Vec<RpmsBefore>> {
+/// What the rollback needs to put the installed components back: their
+/// original RPM files when hop has verified ones for every one of them,
+/// else a capture of them from the host.
+fn collect_rpms(cx: &Context<'_>, dir: &Path) -> Result<(Vec<RpmsBefore>, Option<PathBuf>)> {
     atomic::private_dir(dir)?;
     let db = RpmDb::new(&cx.runner, &cx.host.root);
     let mut names: Vec<String> = cx
@@ -158,36 +166,54 @@ fn collect_rpms(cx: &Context<'_>, dir: &Path) -> Result<Vec<RpmsBefore>> {
             }
         }
     }
-    let sources = rpm_sources(cx);
-    let mut out = Vec::new();
-    for name in names {
-        let nevras = db.installed(&name)?;
-        let mut files = Vec::new();
-        for nevra in &nevras {
-            let Some(found) = sources.iter().find(|(n, _)| n == nevra) else {
-                bail!(
-                    "no RPM file for the installed {nevra}, so this upgrade could not be rolled back; \
-                     put {nevra}.rpm into the host's rpm_cache ({})",
-                    cx.host
-                        .config
-                        .rpm_cache
-                        .as_deref()
-                        .unwrap_or("not set in host.yaml")
-                );
-            };
-            let target = dir.join(found.1.file_name().unwrap_or_default());
-            if !target.exists() {
-                save_private(&found.1, &target, &cx.state_dir.dir)?;
-            }
-            files.push(target);
-        }
-        out.push(RpmsBefore {
-            name,
-            nevras,
-            files,
+    let mut before = Vec::new();
+    for name in &names {
+        before.push(RpmsBefore {
+            name: name.clone(),
+            nevras: db.installed(name)?,
+            files: Vec::new(),
         });
     }
-    Ok(out)
+    let installed: Vec<String> = before.iter().flat_map(|r| r.nevras.clone()).collect();
+    let sources = crate::rpm_sources::find(cx.host, &cx.runner, &installed)?;
+    if !sources.cover(&installed) {
+        cx.out.step(&format!(
+            "    capturing {} installed RPM(s) from the host (no original RPM files)",
+            installed.len()
+        ));
+        let new: Vec<PathBuf> = cx
+            .manifest
+            .components
+            .iter()
+            .map(|c| cx.staging().join(&c.file))
+            .collect();
+        let capture = cx.backup_dir().join("capture");
+        let index = crate::capture::Capture {
+            host: cx.host,
+            runner: &cx.runner,
+            dir: capture.clone(),
+        }
+        .take(&installed, &names, &new)?;
+        cx.out.step(&format!(
+            "    captured {} paths ({} bytes) and the RPM database",
+            index.entries.len(),
+            index.bytes()
+        ));
+        return Ok((before, Some(capture)));
+    }
+    for r in &mut before {
+        for nevra in &r.nevras {
+            let Some(source) = sources.file_of(nevra) else {
+                bail!("no verified RPM file for {nevra}");
+            };
+            let target = dir.join(source.file_name().unwrap_or_default());
+            if !target.exists() {
+                save_private(source, &target, &cx.state_dir.dir)?;
+            }
+            r.files.push(target);
+        }
+    }
+    Ok((before, None))
 }
 
 /// Keeps a copy of `source` at `target`, mode 0600: a hard link when the
@@ -201,36 +227,6 @@ fn save_private(source: &Path, target: &Path, state_dir: &Path) -> Result<()> {
     std::io::copy(&mut from, &mut to).with_context(|| format!("copying {}", source.display()))?;
     to.sync_all()?;
     Ok(())
-}
-
-/// RPM files that may hold the installed version: hop's cache, then the
-/// host's `rpm_cache`, as (NEVRA, path).
-pub fn rpm_sources(cx: &Context<'_>) -> Vec<(String, PathBuf)> {
-    let mut dirs = vec![cx.state_dir.rpms()];
-    if let Some(cache) = &cx.host.config.rpm_cache {
-        dirs.push(cx.host.path(cache));
-    }
-    rpm_files_in(&dirs)
-}
-
-/// Every `*.rpm` in `dirs`, with the NEVRA its header states.
-pub fn rpm_files_in(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
-    let mut found = Vec::new();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            if path.extension().is_some_and(|x| x == "rpm")
-                && let Ok(nevra) = nevra_of_file(&path)
-            {
-                found.push((nevra, path));
-            }
-        }
-    }
-    found
 }
 
 pub fn name_of_nevra(nevra: &str) -> Option<String> {

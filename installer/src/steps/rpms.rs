@@ -1,19 +1,36 @@
 //! Install RPMs: the package's components with the system `rpm -U`, in one
-//! transaction (after the `pre_install` hook); undo puts the recorded
-//! previous set back with `rpm -U --oldpackage`.
+//! transaction (after the `pre_install` hook), rpm ordering them by their
+//! dependencies; `.rpmnew`/`.rpmsave` files rpm leaves are reported. Undo
+//! puts the previous set back: from the original RPM files when hop has
+//! verified ones (`rpm -U --oldpackage`), else from the capture the backup
+//! took of the host (`capture::restore`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use hop_artifact::package_manifest::Hook;
+use serde::{Deserialize, Serialize};
 
 use super::Context;
 use super::backup::{Facts, name_of_nevra};
+use crate::atomic;
 use crate::fault::{self, Action};
+use crate::host::Host;
+use crate::hostfs::Kind;
 use crate::rpmdb::RpmDb;
 use crate::runner::Cmd;
 use crate::state::HostState;
+
+/// A config file rpm did not simply replace.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RpmConfig {
+    /// The config's path.
+    pub path: String,
+    /// `.rpmnew` (your file kept, the new one beside it) or `.rpmsave`
+    /// (your file saved beside, the new one in place).
+    pub beside: String,
+}
 
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     run_hook(cx, Hook::PreInstall)?;
@@ -24,6 +41,8 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             files.push(cx.staging().join(&c.file));
         }
     }
+    let configs = config_paths(&files);
+    let before = rpm_config_files(cx.host, &configs)?;
     if fault::armed("install_rpms.mid") == Some(Action::Kill) {
         // A power cut in the middle of the rpm transaction.
         let handle = db.start_upgrade(&files)?;
@@ -47,6 +66,28 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             .collect();
         db.erase(&gone)?;
     }
+    let left: Vec<RpmConfig> = rpm_config_files(cx.host, &configs)?
+        .into_iter()
+        .filter(|c| !before.contains(c))
+        .collect();
+    for c in &left {
+        cx.out.warn(&if c.beside.ends_with(".rpmnew") {
+            format!(
+                "{} has local edits: rpm kept it; the new version is {} — merge them by hand",
+                c.path, c.beside
+            )
+        } else {
+            format!(
+                "{} had local edits: rpm saved them as {} and installed the new version — merge them by hand",
+                c.path, c.beside
+            )
+        });
+    }
+    atomic::write(
+        &cx.op_dir.join("rpm-configs.json"),
+        &serde_json::to_vec_pretty(&left)?,
+        0o600,
+    )?;
     cx.out.step(&format!(
         "    {}",
         cx.manifest
@@ -59,8 +100,45 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The `%config` paths of RPM files.
+fn config_paths(files: &[PathBuf]) -> Vec<String> {
+    let mut paths = Vec::new();
+    for meta in files
+        .iter()
+        .filter_map(|f| rpm::PackageMetadata::open(f).ok())
+    {
+        for e in meta.get_file_entries().into_iter().flatten() {
+            if e.flags().contains(rpm::FileFlags::CONFIG) {
+                paths.push(e.path().display().to_string());
+            }
+        }
+    }
+    paths
+}
+
+/// The `.rpmnew`/`.rpmsave` files beside `configs` now.
+fn rpm_config_files(host: &Host, configs: &[String]) -> Result<Vec<RpmConfig>> {
+    let mut found = Vec::new();
+    for path in configs {
+        for suffix in [".rpmnew", ".rpmsave"] {
+            let beside = format!("{path}{suffix}");
+            if host.fs.stat(&beside)?.is_some() {
+                found.push(RpmConfig {
+                    path: path.clone(),
+                    beside,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Puts back exactly the RPMs recorded before the operation.
 pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
+    if let Some(capture) = &facts.capture {
+        return crate::capture::restore(cx.host, &cx.runner, capture)
+            .context("putting the captured RPMs back");
+    }
     let db = RpmDb::new(&cx.runner, &cx.host.root);
     let mut names: Vec<String> = facts.rpms.iter().map(|r| r.name.clone()).collect();
     for c in &cx.manifest.components {
@@ -96,7 +174,18 @@ pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
         .iter()
         .map(|c| cx.staging().join(&c.file))
         .collect();
-    remove_rpm_leftovers(&cx.host.root, reinstall.iter().chain(&new_files))?;
+    let paths: Vec<String> = reinstall
+        .iter()
+        .chain(&new_files)
+        .filter_map(|p| {
+            rpm::PackageMetadata::open(p)
+                .and_then(|m| m.get_file_paths())
+                .ok()
+        })
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    remove_rpm_leftovers(cx.host, paths.iter().map(String::as_str))?;
     db.erase(&erase)?;
     db.upgrade(&reinstall, true)
         .context("putting the previous RPMs back")?;
@@ -106,29 +195,40 @@ pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
 /// Removes what a killed rpm transaction leaves beside the files it was
 /// writing: `path;<transaction id>` temporaries, which trip a new
 /// transaction that gets the same id (it is the time in seconds).
-fn remove_rpm_leftovers<'a>(
-    root: &Path,
-    packages: impl Iterator<Item = &'a PathBuf>,
-) -> Result<()> {
-    for package in packages.filter(|p| p.is_file()) {
-        let Ok(paths) = rpm::PackageMetadata::open(package).and_then(|m| m.get_file_paths()) else {
-            continue;
-        };
-        for path in paths {
-            let target = root.join(path.strip_prefix("/").unwrap_or(&path));
-            let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
-                continue;
+pub fn remove_rpm_leftovers<'a>(host: &Host, paths: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut dirs: Vec<(String, String)> = paths
+        .filter_map(|p| {
+            let (dir, name) = p.rsplit_once('/')?;
+            Some((
+                if dir.is_empty() {
+                    "/".into()
+                } else {
+                    dir.to_owned()
+                },
+                name.to_owned(),
+            ))
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut listed: Option<(String, Vec<String>)> = None;
+    for (dir, name) in dirs {
+        if listed.as_ref().is_none_or(|(d, _)| *d != dir) {
+            let names = match host.fs.stat(&dir)? {
+                Some((Kind::Dir, _)) => host.fs.list(&dir).unwrap_or_default(),
+                _ => Vec::new(),
             };
-            let prefix = format!("{};", name.to_string_lossy());
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let entry_name = entry.file_name().to_string_lossy().into_owned();
-                if let Some(id) = entry_name.strip_prefix(&prefix)
-                    && id.len() == 8
-                    && id.bytes().all(|b| b.is_ascii_hexdigit())
-                {
-                    std::fs::remove_file(entry.path())
-                        .with_context(|| format!("removing {}", entry.path().display()))?;
-                }
+            listed = Some((dir.clone(), names));
+        }
+        let Some((_, names)) = &listed else { continue };
+        let prefix = format!("{name};");
+        for entry in names {
+            if let Some(id) = entry.strip_prefix(&prefix)
+                && id.len() == 8
+                && id.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                host.fs
+                    .remove(&format!("{}/{entry}", dir.trim_end_matches('/')))?;
             }
         }
     }

@@ -17,18 +17,26 @@ pub fn fixtures() -> &'static Fixtures {
     Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
 }
 
-/// A fresh sandbox host at 4.0.1 on `backend`, in its own namespace.
+/// A fresh sandbox host at 4.0.1 on `backend`, in its own namespace,
+/// made as a customer's host is: RPMs installed by the system `rpm` from
+/// files that are not on the host, no rpm_cache.
 pub fn sandbox(name: &str, backend: Backend) -> Sandbox {
-    let f = fixtures();
-    let root = PathBuf::from(format!(
-        "/tmp/hop-sandboxes/{}-{name}-{backend}",
-        std::process::id()
-    ));
     let opts = match backend {
         Backend::Postgresql => SandboxOptions::postgresql(),
         _ => SandboxOptions::sqlite(),
     };
-    match Sandbox::create(&root, f.release(), &f.vendor_key().public, &opts) {
+    sandbox_with(name, &opts)
+}
+
+/// A fresh sandbox host made with `opts`.
+pub fn sandbox_with(name: &str, opts: &SandboxOptions) -> Sandbox {
+    let f = fixtures();
+    let root = PathBuf::from(format!(
+        "/tmp/hop-sandboxes/{}-{name}-{}",
+        std::process::id(),
+        opts.backend
+    ));
+    match Sandbox::create(&root, f.release(), &f.vendor_key().public, opts) {
         Ok(s) => s,
         Err(e) => panic!("cannot create the sandbox host {name}: {e:#}"),
     }
@@ -176,11 +184,13 @@ pub fn assert_runs_release(host: &Sandbox, version: &str) {
             ("mgmtworker".into(), Some(version.to_owned()))
         ]
     );
-    let components = ["cli", "mgmtworker", "rest-service"];
-    let expected: Vec<String> = components
+    let components = ["cli", "manager-common", "mgmtworker", "rest-service"];
+    let mut expected: Vec<String> = components
         .iter()
         .map(|c| format!("{c}-{version}-1.noarch"))
         .collect();
+    expected.push("sandbox-base-1.0-1.noarch".into());
+    expected.sort();
     assert_eq!(host.rpms(), expected);
     let release = fixtures().release().join(version).join("configs");
     for name in ["rest.yaml", "mgmtworker.yaml"] {
