@@ -30,12 +30,17 @@ DEMO_HOST := $(OUT)/host
 
 HOPS := 4.0.1-to-4.1.1 4.1.1-to-4.2.0 4.2.0-to-4.3.0
 
+# Where hop-build makes the expected PostgreSQL and MariaDB schemas (a
+# scratch database on each local server, dropped after).
+SCHEMA_DBS := --schema-db "postgresql://$(shell id -un)@localhost/postgres?host=/var/run/postgresql" \
+	--schema-db "mysql://root@localhost/mysql?socket=/run/mysqld/mysqld.sock"
+
 demo: deps release-tree
 	@mkdir -p $(OUT)/keys $(OUT)/packages
 	@test -f $(OUT)/keys/vendor.sec.asc || $(HOP_BUILD) keygen --out-dir $(OUT)/keys --name vendor
 	@echo "== release engineer: build and sign each hop of the demo product"
 	@for hop in $(HOPS); do \
-	    $(HOP_BUILD) build manifests/manager-$$hop.yaml --key $(OUT)/keys/vendor.sec.asc -o $(OUT)/packages/manager-$$hop.hop || exit 1; \
+	    $(HOP_BUILD) build manifests/manager-$$hop.yaml --key $(OUT)/keys/vendor.sec.asc $(SCHEMA_DBS) -o $(OUT)/packages/manager-$$hop.hop || exit 1; \
 	done
 	$(HOP_BUILD) inspect $(OUT)/packages/manager-4.0.1-to-4.1.1.hop
 	@echo "== customer: a manager host at 4.0.1 (a sandbox in $(DEMO_HOST)), one hop"

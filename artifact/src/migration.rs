@@ -109,20 +109,30 @@ impl FromStr for Backend {
     }
 }
 
-/// The parts of a migration file name: `0007_add_events_kind.sql`.
+/// The parts of a migration file name: `0007_add_events_kind.sql`, or
+/// golang-migrate's `0007_add_events_kind.up.sql`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MigrationName {
     pub version: u32,
     pub description: String,
+    /// The file name as written (what messages and members use).
+    pub file: String,
 }
 
 impl MigrationName {
-    /// Parses `NNNN_description.sql`: at least four digits, an underscore, a
-    /// description of letters, digits and underscores.
+    /// Parses `NNNN_description.sql` or `NNNN_description.up.sql`: at least
+    /// four digits, an underscore, a description of letters, digits, `_`,
+    /// `.` and `-`. Numbers only have to increase: real histories have gaps.
     pub fn parse(file_name: &str) -> Result<Self, String> {
-        let expected = "expected NNNN_description.sql (e.g. 0007_add_events_kind.sql)";
+        let expected = "expected NNNN_description.sql or NNNN_description.up.sql (e.g. 0007_add_events_kind.sql)";
+        if Self::is_down(file_name) {
+            return Err(format!(
+                "{file_name:?} is a down migration; hop does not run them"
+            ));
+        }
         let stem = file_name
-            .strip_suffix(".sql")
+            .strip_suffix(".up.sql")
+            .or_else(|| file_name.strip_suffix(".sql"))
             .ok_or_else(|| format!("{file_name:?} does not end in .sql; {expected}"))?;
         let (number, description) = stem
             .split_once('_')
@@ -135,27 +145,33 @@ impl MigrationName {
         if description.is_empty()
             || !description
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         {
             return Err(format!(
-                "{file_name:?}: the description may only use letters, digits and _; {expected}"
+                "{file_name:?}: the description may only use letters, digits, _, . and -; {expected}"
             ));
         }
         let version = number
             .parse::<u32>()
-            .map_err(|_| format!("{file_name:?}: the number is too large"))?;
+            .map_err(|_| format!("{file_name:?}: the number is larger than 4294967295"))?;
         if version == 0 {
             return Err(format!("{file_name:?}: migrations are numbered from 0001"));
         }
         Ok(Self {
             version,
             description: description.to_owned(),
+            file: file_name.to_owned(),
         })
     }
 
-    /// The canonical file name, `0007_add_events_kind.sql`.
+    /// golang-migrate's `NNNN_description.down.sql`: hop never runs them.
+    pub fn is_down(file_name: &str) -> bool {
+        file_name.ends_with(".down.sql")
+    }
+
+    /// The file name as written.
     pub fn file_name(&self) -> String {
-        format!("{:04}_{}.sql", self.version, self.description)
+        self.file.clone()
     }
 }
 
@@ -330,11 +346,20 @@ mod tests {
         assert_eq!(name.version, 7);
         assert_eq!(name.description, "add_events_kind");
         assert_eq!(name.file_name(), "0007_add_events_kind.sql");
+        let up = MigrationName::parse("0002_1.7.0_schema.up.sql").unwrap();
+        assert_eq!((up.version, up.description.as_str()), (2, "1.7.0_schema"));
+        assert_eq!(up.file_name(), "0002_1.7.0_schema.up.sql");
+        let long = MigrationName::parse("000190_add-index.sql").unwrap();
+        assert_eq!(long.version, 190);
+        assert!(MigrationName::is_down("0002_1.7.0_schema.down.sql"));
+        assert!(MigrationName::parse("0002_1.7.0_schema.down.sql").is_err());
         assert!(MigrationName::parse("7_x.sql").is_err());
         assert!(MigrationName::parse("0007-x.sql").is_err());
         assert!(MigrationName::parse("0007_x.txt").is_err());
         assert!(MigrationName::parse("0007_a b.sql").is_err());
+        assert!(MigrationName::parse("0007_a/b.sql").is_err());
         assert!(MigrationName::parse("0000_zero.sql").is_err());
+        assert!(MigrationName::parse("99999999999_big.sql").is_err());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::version::Version;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// The top-level folders a payload member may live in.
-pub const PAYLOAD_FOLDERS: [&str; 4] = ["rpms", "configs", "migrations", "scripts"];
+pub const PAYLOAD_FOLDERS: [&str; 5] = ["rpms", "configs", "migrations", "schemas", "scripts"];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +39,18 @@ pub struct PackageManifest {
     pub configs: Vec<ConfigFile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<Migration>,
+    /// The last migration the `from` version shipped: what a database at
+    /// `from` holds (adoption, expected schemas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_last_migration: Option<u32>,
+    /// Per database, the schema expected after `from`'s migrations and
+    /// after `to`'s (payload members under `schemas/`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expected_schemas: BTreeMap<Backend, ExpectedSchemas>,
+    /// Alembic revision → migration number, to adopt a database Alembic
+    /// made.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alembic_revisions: BTreeMap<String, u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -116,6 +128,15 @@ pub struct ConfigFile {
     pub from_sha256: Option<Sha256Digest>,
 }
 
+/// The members holding one database's expected schemas (normalised JSON,
+/// `hop_migrate::schema::Schema`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedSchemas {
+    pub from: String,
+    pub to: String,
+}
+
 /// A schema migration. `file` is portable SQL; `variants` replace it on
 /// the named databases.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,9 +158,14 @@ impl Migration {
         self.variants.get(&backend).unwrap_or(&self.file)
     }
 
-    /// `0007_add_events_kind.sql`.
+    /// The file name as the release engineer wrote it
+    /// (`0007_add_events_kind.sql`, `0002_1.7.0_schema.up.sql`).
     pub fn file_name(&self) -> String {
-        format!("{:04}_{}.sql", self.version, self.description)
+        self.file
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.file)
+            .to_owned()
     }
 }
 
@@ -329,6 +355,16 @@ impl PackageManifest {
         }
         for (hook, file) in &self.scripts {
             referenced.push((file, format!("script {}", hook.as_str())));
+        }
+        for (backend, schemas) in &self.expected_schemas {
+            referenced.push((
+                &schemas.from,
+                format!("expected {backend} schema of {}", self.from),
+            ));
+            referenced.push((
+                &schemas.to,
+                format!("expected {backend} schema of {}", self.to),
+            ));
         }
         let mut used = BTreeSet::new();
         for (path, what) in &referenced {

@@ -40,12 +40,27 @@ pub struct SourceManifest {
     /// A directory of `NNNN_description.sql` files, relative to the manifest.
     #[serde(default)]
     pub migrations: Option<String>,
+    /// The number of the last migration the `from` version shipped.
+    #[serde(default)]
+    pub from_last_migration: Option<u32>,
+    /// How to adopt a database another migration tool made.
+    #[serde(default)]
+    pub adoption: Option<SourceAdoption>,
     #[serde(default)]
     pub services: Vec<SourceService>,
     /// Hook name (`pre_install`, `post_install`) → script path, or
     /// `{path, timeout}`.
     #[serde(default)]
     pub scripts: BTreeMap<String, SourceScript>,
+}
+
+/// Adopting databases made by the product's previous migration tool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceAdoption {
+    /// Alembic revision → the number of the migration it corresponds to.
+    #[serde(default)]
+    pub alembic: BTreeMap<String, u32>,
 }
 
 /// A hook script: its path, or its path and how long it may run.

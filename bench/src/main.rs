@@ -7,13 +7,15 @@
 //! * the downtime window of `apply` vs a bare stop + start + health of the
 //!   same services;
 //! * a 100k-row batched post migration, in rows per second;
-//! * the capture of 512 MiB of installed RPMs vs `tar cf - | sha256sum`.
+//! * the capture of 512 MiB of installed RPMs vs `tar cf - | sha256sum`;
+//! * reading and comparing a 500-table schema.
 
 mod capture;
 mod measure;
 mod migration;
 mod packages;
 mod restart;
+mod schema;
 
 use std::path::PathBuf;
 
@@ -40,7 +42,8 @@ fn main() -> Result<()> {
                 std::fs::create_dir_all(&work)?;
                 let section = match args.next().as_deref() {
                     Some("capture") => capture::run(&work)?,
-                    other => anyhow::bail!("--only capture (not {other:?})"),
+                    Some("schema") => schema::run(&work)?,
+                    other => anyhow::bail!("--only capture|schema (not {other:?})"),
                 };
                 println!("\n{section}");
                 return Ok(());
@@ -58,7 +61,7 @@ fn main() -> Result<()> {
     let package_rows = packages::run(&work, &sizes)?;
     let downtime = restart::run(&work)?;
     let migrations = migration::run(&work)?;
-    let sections = vec![capture::run(&work)?];
+    let sections = vec![capture::run(&work)?, schema::run(&work)?];
 
     let report = measure::report(&machine, &package_rows, &downtime, &migrations, &sections);
     std::fs::write(&out, &report)?;

@@ -17,6 +17,7 @@ use hop_artifact::yaml;
 use serde::Serialize;
 
 use crate::Refused;
+use crate::schemas::{self, SchemaOptions};
 use crate::sign::Signing;
 use crate::validate::{self, MemberSource};
 use hop_artifact::progress;
@@ -30,6 +31,10 @@ pub struct BuildOptions {
     pub output: PathBuf,
     /// `SOURCE_DATE_EPOCH`, or 0.
     pub source_date_epoch: u64,
+    /// The package of the release before, to check the history's order.
+    pub previous: Option<PathBuf>,
+    /// Where the expected schemas are made.
+    pub schemas: SchemaOptions,
 }
 
 /// What was built.
@@ -40,6 +45,8 @@ pub struct BuildReport {
     pub members: usize,
     pub bytes: u64,
     pub signed_by: String,
+    /// What the release engineer should know (not problems).
+    pub notes: Vec<String>,
 }
 
 /// A source file as it was when hashed: if it differs when copied, the
@@ -58,6 +65,21 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
                 problems.len()
             ))
         })?;
+    if let Some(previous) = &options.previous {
+        let problems = crate::previous::problems(&plan, previous)?;
+        if !problems.is_empty() {
+            return Err(Refused::new(format!(
+                "{} problem(s) against --previous {}; nothing was written:\n  {}",
+                problems.len(),
+                previous.display(),
+                problems.join("\n  ")
+            ))
+            .into());
+        }
+    }
+    let work = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let mut notes = std::mem::take(&mut plan.notes);
+    notes.extend(schemas::make(&mut plan, &options.schemas, work.path())?);
     let signer = options.signing.prepare()?;
     let out_dir = match options.output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -117,6 +139,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         members: hashed.len(),
         bytes,
         signed_by: signer.describe(),
+        notes,
     })
 }
 

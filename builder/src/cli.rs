@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::build::{BuildOptions, build, source_date_epoch};
+use crate::schemas::SchemaOptions;
 use crate::sign::Signing;
 use crate::{Refused, inspect, keygen, verify};
 
@@ -51,7 +52,10 @@ hop-build build manifests/manager-4.0.1-to-4.1.1.yaml --key keys/release.sec.asc
 hop-build build manifests/manager-4.0.1-to-4.1.1.yaml --gpg-key release@example.com -o out/manager-4.0.1-to-4.1.1.hop\n\n\
 Every input is checked first (RPM headers, configs, migration numbering and\n\
 phases, the online-migration linter, services); all problems are listed and\n\
-nothing is written. Set SOURCE_DATE_EPOCH for reproducible timestamps; the\n\
+nothing is written. With --previous, the migrations the previous release\n\
+shipped must be here unchanged and new ones numbered above its last. The\n\
+schemas the hop expects before and after are made on a scratch database:\n\
+SQLite in a file, PostgreSQL and MariaDB on the --schema-db servers. Set SOURCE_DATE_EPOCH for reproducible timestamps; the\n\
 same inputs and key give the same bytes. A --key protected by a passphrase\n\
 reads it from HOP_KEY_PASSPHRASE.")]
     Build {
@@ -66,6 +70,17 @@ reads it from HOP_KEY_PASSPHRASE.")]
         /// The package to write
         #[arg(short, long)]
         output: PathBuf,
+        /// The package of the release before: its migrations must be here
+        /// unchanged, and new ones numbered above its last
+        #[arg(long, value_name = "PKG")]
+        previous: Option<PathBuf>,
+        /// A PostgreSQL or MariaDB server to make the expected schemas on
+        /// (a scratch database is created and dropped; repeatable)
+        #[arg(long, value_name = "URL")]
+        schema_db: Vec<String>,
+        /// Keep made schemas in DIR, keyed by the migrations' content
+        #[arg(long, value_name = "DIR", env = "HOP_SCHEMA_CACHE")]
+        schema_cache: Option<PathBuf>,
         /// Print the result as JSON
         #[arg(long)]
         json: bool,
@@ -121,6 +136,9 @@ pub fn run(cli: Cli) -> Result<()> {
             key,
             gpg_key,
             output,
+            previous,
+            schema_db,
+            schema_cache,
             json,
         } => {
             let signing = match (key, gpg_key) {
@@ -133,9 +151,17 @@ pub fn run(cli: Cli) -> Result<()> {
                 signing,
                 output,
                 source_date_epoch: source_date_epoch()?,
+                previous,
+                schemas: SchemaOptions {
+                    servers: schema_db,
+                    cache: schema_cache,
+                },
             })?;
             if json {
                 return print_json(&report);
+            }
+            for note in &report.notes {
+                eprintln!("note: {note}");
             }
             println!(
                 "built {}: {} ({} members, {} bytes, signed by {})",

@@ -92,13 +92,41 @@ pub fn render(i: &Inspection) -> String {
                 notes.push(format!("{b} variant"));
             }
             out += &format!(
-                "  {:04} {:<36} {:<8} {}\n",
-                mig.version,
-                mig.description,
+                "  {:<44} {:<8} {}\n",
+                mig.file_name(),
                 mig.phase,
                 notes.join(", ")
             );
         }
+        if let Some(last) = m.from_last_migration {
+            out += &format!(
+                "  from_last_migration: {last:04} (what a {} database holds)\n",
+                m.from
+            );
+        }
+    }
+    if !m.expected_schemas.is_empty() {
+        out += "expected schemas:\n";
+        for (backend, s) in &m.expected_schemas {
+            let digest = |member: &str| {
+                m.member(member)
+                    .map(|x| x.sha256.to_hex()[..16].to_owned())
+                    .unwrap_or_default()
+            };
+            out += &format!(
+                "  {:<11} {} {} ({}…), {} {} ({}…)\n",
+                backend.as_str(),
+                m.from,
+                s.from,
+                digest(&s.from),
+                m.to,
+                s.to,
+                digest(&s.to)
+            );
+        }
+    }
+    for (revision, version) in &m.alembic_revisions {
+        out += &format!("adopts Alembic revision {revision} as migration {version:04}\n");
     }
     if !m.services.is_empty() {
         out += "services (start order; stopped in reverse):\n";

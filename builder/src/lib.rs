@@ -13,6 +13,8 @@
 //!     signing: Signing::KeyFile("release.sec.asc".into()),
 //!     output: "manager-4.0.1-to-4.1.1.hop".into(),
 //!     source_date_epoch: 0,
+//!     previous: None,
+//!     schemas: Default::default(),
 //! })?;
 //! println!("{} → {}", report.title, report.output.display());
 //! # Ok(()) }
@@ -23,6 +25,8 @@ pub mod cli;
 pub mod inspect;
 pub mod keygen;
 pub mod lint;
+pub mod previous;
+pub mod schemas;
 pub mod sign;
 pub mod validate;
 pub mod verify;

@@ -241,7 +241,7 @@ fn inspect_shows_the_hop_and_checks_members() {
     assert_eq!(code, 0, "{stderr}");
     assert!(text.starts_with("manager 4.1.1 → 4.2.0"), "{text}");
     assert!(text.contains("rest-service-4.2.0-1.noarch"), "{text}");
-    assert!(text.contains("0011 backfill_events_level"), "{text}");
+    assert!(text.contains("0023_backfill_events_level.sql"), "{text}");
     assert!(text.contains("all match hop.yaml"), "{text}");
 
     let (code, json, _) = hop_build(&["inspect", pkg.to_str().unwrap(), "--json"]);

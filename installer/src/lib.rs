@@ -9,6 +9,7 @@
 //! its name under `steps/`: `stage`, `backup`, `migrate`, `services`,
 //! `rpms`, `configs`, `health`, `commit`, `cleanup`.
 
+pub mod adoption;
 pub mod atomic;
 pub mod capture;
 pub mod chain;

@@ -40,6 +40,8 @@ pub struct Report {
     /// Config files of the RPMs that rpm did not simply replace.
     pub rpm_configs: Vec<RpmConfig>,
     pub migrations: MigrationCounts,
+    /// The live schema against the one the package expects after it.
+    pub schema: Option<String>,
     pub log: PathBuf,
 }
 
@@ -89,6 +91,7 @@ impl Report {
             configs,
             rpm_configs,
             migrations,
+            schema: None,
             log,
         }
     }
@@ -120,6 +123,9 @@ impl Report {
             "migrations applied: {} online, {} offline, {} post\n",
             m.online, m.offline, m.post
         );
+        if let Some(schema) = &self.schema {
+            out += &format!("schema: {schema}\n");
+        }
         for c in &self.configs {
             match &c.hopnew {
                 Some(new) => {

@@ -100,26 +100,28 @@ fn a_failing_online_migration_rolls_back(backend: Backend) {
     let host = sandbox("online-fails", backend);
     let pkg = variant_with_migration(
         &format!("online-fails-{backend}"),
-        "0005_index_deployments_name.sql",
-        "-- hop: phase=online\nALTER TABLE no_such_table ADD COLUMN note VARCHAR(20);\n",
+        "0011_index_deployments_name.sql",
+        // Fine on an empty database (hop-build tries it there), refused on
+        // this host's rows.
+        "-- hop: phase=online\nINSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
     );
     let before = host.snapshot();
     let run = hop(&host, &["apply", &pkg]);
     assert_rolled_back(&host, &run, &before, "\"apply online migrations\" failed");
-    run.assert_stderr("0005_index_deployments_name.sql");
+    run.assert_stderr("0011_index_deployments_name.sql");
 }
 
 fn a_failing_offline_migration_rolls_back(backend: Backend) {
     let host = sandbox("offline-fails", backend);
     let pkg = variant_with_migration(
         &format!("offline-fails-{backend}"),
-        "0006_rename_events_message.sql",
-        "-- hop: phase=offline\nALTER TABLE events RENAME COLUMN message TO text;\nUPDATE no_such_table SET x = 1;\n",
+        "0012_rename_events_message.sql",
+        "-- hop: phase=offline\nALTER TABLE events RENAME COLUMN message TO text;\nINSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
     );
     let before = host.snapshot();
     let run = hop(&host, &["apply", &pkg]);
     assert_rolled_back(&host, &run, &before, "\"apply offline migrations\" failed");
-    run.assert_stderr("0006_rename_events_message.sql");
+    run.assert_stderr("0012_rename_events_message.sql");
 }
 
 fn an_rpm_transaction_failure_rolls_back(backend: Backend) {
@@ -315,7 +317,7 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     run.assert_code(0)
         .assert_stdout("dry run: nothing was changed")
         .assert_stdout("rest-service-4.0.1-1.noarch → rest-service-4.1.1-1.noarch")
-        .assert_stdout("0006_rename_events_message.sql")
+        .assert_stdout("0012_rename_events_message.sql")
         .assert_stdout("/etc/manager/rest.yaml: replace");
     assert_eq!(host.snapshot(), before);
     assert!(!host.root.join("var/lib/hop/state.json").exists());

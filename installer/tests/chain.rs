@@ -138,11 +138,11 @@ fn a_hop_failing_in_the_middle_leaves_the_host_at_the_previous_good_version() {
             let migrations = d.join("migrations");
             hop_testdata::product::write_migrations("4.2.0", &migrations).unwrap();
             std::fs::write(
-                migrations.join("0010_reindex_events.sql"),
-                "-- hop: phase=offline\nDROP INDEX events_deployment;\nUPDATE no_such_table SET x = 1;\n",
+                migrations.join("0022_reindex_events.sql"),
+                "-- hop: phase=offline\nUPDATE deployments SET name = name;\nINSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
             )
             .unwrap();
-            let _ = std::fs::remove_file(migrations.join("mariadb/0010_reindex_events.sql"));
+            let _ = std::fs::remove_file(migrations.join("mariadb/0022_reindex_events.sql"));
         },
         |m| {
             replace(
@@ -165,7 +165,7 @@ fn a_hop_failing_in_the_middle_leaves_the_host_at_the_previous_good_version() {
     );
     let run = hop(&host, &["upgrade", "--to", "4.3.0", &dir]);
     run.assert_code(1)
-        .assert_stderr("0010_reindex_events.sql")
+        .assert_stderr("0022_reindex_events.sql")
         .assert_stderr("the host runs 4.1.1, the last good version")
         .assert_stderr(
             "packages not applied: manager-4.1.1-to-4.2.0.hop, manager-4.2.0-to-4.3.0.hop",
@@ -205,6 +205,7 @@ fn direct_package() -> String {
         |_| {},
         |m| {
             let m = replace(m, "from: 4.1.1", "from: 4.0.1");
+            let m = replace(m, "from_last_migration: 15", "from_last_migration: 5");
             let m = replace(
                 m,
                 "from_source: release/4.1.1/configs/rest.yaml",
@@ -320,7 +321,7 @@ fn apply_refuses_the_next_hop_while_the_previous_post_migrations_are_unfinished(
     let backfill = db
         .stdout
         .lines()
-        .find(|l| l.starts_with("0007_backfill_deployments_status.sql"))
+        .find(|l| l.starts_with("0015_backfill_deployments_status.sql"))
         .unwrap_or_else(|| panic!("db status lists the post backfill:\n{}", db.stdout));
     assert!(
         backfill.contains("in progress") || backfill.contains("pending"),

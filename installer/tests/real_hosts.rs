@@ -112,8 +112,8 @@ fn rolls_back_exactly(name: &str, pkg: &str, fault: &str, expect: &str) {
 fn without_rpm_files_a_failing_offline_migration_rolls_back_exactly() {
     let pkg = variant_with_migration(
         "capture-offline",
-        "0006_rename_events_message.sql",
-        "-- hop: phase=offline\nALTER TABLE no_such_table ADD COLUMN x INTEGER;\n",
+        "0012_rename_events_message.sql",
+        "-- hop: phase=offline\nALTER TABLE events RENAME COLUMN message TO text;\nINSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
     );
     rolls_back_exactly(
         "capture-offline",

@@ -112,8 +112,9 @@ pub fn decide(f: &Facts<'_>) -> Adoption {
     if f.hop_rows > 0 || (f.tables == 0 && f.foreign.is_none()) {
         return Adoption::NotNeeded;
     }
-    let schema_failures: Option<Vec<&Difference>> =
-        f.schema.map(|d| d.iter().filter(|x| x.is_failure()).collect());
+    let schema_failures: Option<Vec<&Difference>> = f
+        .schema
+        .map(|d| d.iter().filter(|x| x.is_failure()).collect());
     let schema_matches = schema_failures.as_ref().is_some_and(|v| v.is_empty());
     let refused = |why: String, fix: &str| Adoption::Refused {
         why,
@@ -122,15 +123,23 @@ pub fn decide(f: &Facts<'_>) -> Adoption {
     if let Some(foreign) = f.foreign {
         let tool = foreign.tool();
         let up_to = match foreign {
-            Foreign::GolangMigrate { version, dirty: true } => {
+            Foreign::GolangMigrate {
+                version,
+                dirty: true,
+            } => {
                 return refused(
-                    format!("golang-migrate's schema_migrations marks version {version} dirty: a migration failed half-way"),
+                    format!(
+                        "golang-migrate's schema_migrations marks version {version} dirty: a migration failed half-way"
+                    ),
                     "repair the database as the product's documentation says, mark it clean (`migrate force VERSION`), then check again",
                 );
             }
             Foreign::Flyway { failed, .. } if !failed.is_empty() => {
                 return refused(
-                    format!("Flyway's flyway_schema_history records failed migration(s) {}", failed.join(", ")),
+                    format!(
+                        "Flyway's flyway_schema_history records failed migration(s) {}",
+                        failed.join(", ")
+                    ),
                     "repair the database and remove the failed rows (`flyway repair`), then check again",
                 );
             }
@@ -168,7 +177,9 @@ pub fn decide(f: &Facts<'_>) -> Adoption {
                 Some(v) => Some(*v),
                 None => {
                     return refused(
-                        format!("Alembic's alembic_version says revision {revision}, which this package does not map to a migration"),
+                        format!(
+                            "Alembic's alembic_version says revision {revision}, which this package does not map to a migration"
+                        ),
                         "ask the vendor for a package whose adoption map names that revision",
                     );
                 }
@@ -176,7 +187,9 @@ pub fn decide(f: &Facts<'_>) -> Adoption {
         };
         let Some(up_to) = up_to.filter(|v| *v == 0 || f.versions.contains(v)) else {
             return refused(
-                format!("{tool}'s history names a version that is not one of this package's migrations"),
+                format!(
+                    "{tool}'s history names a version that is not one of this package's migrations"
+                ),
                 "check that this database belongs to this product",
             );
         };
@@ -227,7 +240,10 @@ pub fn decide(f: &Facts<'_>) -> Adoption {
 }
 
 fn join(v: &[u32]) -> String {
-    v.iter().map(|n| format!("{n:04}")).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|n| format!("{n:04}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -278,9 +294,7 @@ mod tests {
         };
         let alembic_map: BTreeMap<String, u32> = [("ae10".to_owned(), 5)].into();
         let baseline = |a: &Adoption| matches!(a, Adoption::Baseline { up_to: 5, .. });
-        let refused = |a: &Adoption, text: &str| {
-            matches!(a, Adoption::Refused { why, .. } if why.contains(text))
-        };
+        let refused = |a: &Adoption, text: &str| matches!(a, Adoption::Refused { why, .. } if why.contains(text));
 
         // hop's own history, or an empty database: nothing to adopt.
         let mut f = facts(None, Some(&clean), &none);
@@ -293,8 +307,14 @@ mod tests {
         // By schema alone.
         assert!(baseline(&decide(&facts(None, Some(&clean), &none))));
         assert!(baseline(&decide(&facts(None, Some(&extra_only), &none))));
-        assert!(refused(&decide(&facts(None, Some(&drift), &none)), "column a.b"));
-        assert!(refused(&decide(&facts(None, None, &none)), "no expected schema"));
+        assert!(refused(
+            &decide(&facts(None, Some(&drift), &none)),
+            "column a.b"
+        ));
+        assert!(refused(
+            &decide(&facts(None, None, &none)),
+            "no expected schema"
+        ));
 
         // By a foreign history.
         let g = golang(5, false);
@@ -302,17 +322,34 @@ mod tests {
         let g = golang(5, true);
         assert!(refused(&decide(&facts(Some(&g), None, &none)), "dirty"));
         let g = golang(2, false);
-        assert!(refused(&decide(&facts(Some(&g), None, &none)), "up to 0002, but 4.0.1 ends at 0005"));
+        assert!(refused(
+            &decide(&facts(Some(&g), None, &none)),
+            "up to 0002, but 4.0.1 ends at 0005"
+        ));
         let g = golang(4, false);
-        assert!(refused(&decide(&facts(Some(&g), None, &none)), "not one of this package's"));
+        assert!(refused(
+            &decide(&facts(Some(&g), None, &none)),
+            "not one of this package's"
+        ));
         let fw = flyway(&["1", "2", "5"], &[]);
         assert!(baseline(&decide(&facts(Some(&fw), None, &none))));
         let fw = flyway(&["1", "5"], &[]);
-        assert!(refused(&decide(&facts(Some(&fw), None, &none)), "lists migrations 0001, 0005"));
+        assert!(refused(
+            &decide(&facts(Some(&fw), None, &none)),
+            "lists migrations 0001, 0005"
+        ));
         let fw = flyway(&["1", "2"], &["5"]);
-        assert!(refused(&decide(&facts(Some(&fw), None, &none)), "failed migration(s) 5"));
-        let a = Foreign::Alembic { revision: "ae10".into() };
+        assert!(refused(
+            &decide(&facts(Some(&fw), None, &none)),
+            "failed migration(s) 5"
+        ));
+        let a = Foreign::Alembic {
+            revision: "ae10".into(),
+        };
         assert!(baseline(&decide(&facts(Some(&a), None, &alembic_map))));
-        assert!(refused(&decide(&facts(Some(&a), None, &none)), "revision ae10"));
+        assert!(refused(
+            &decide(&facts(Some(&a), None, &none)),
+            "revision ae10"
+        ));
     }
 }

@@ -185,6 +185,82 @@ impl Migrator {
         Ok(())
     }
 
+    /// Runs one statement outside any migration (creating or dropping a
+    /// scratch database).
+    pub fn execute_admin(&mut self, sql: &str) -> Result<(), String> {
+        self.conn.execute(sql)
+    }
+
+    /// The names of the databases on the server.
+    pub fn database_names(&mut self) -> Result<Vec<String>, MigrateError> {
+        let sql = match self.backend() {
+            Backend::Postgresql => "SELECT datname FROM pg_database",
+            Backend::Mariadb => "SHOW DATABASES",
+            Backend::Sqlite => return Ok(Vec::new()),
+        };
+        Ok(self
+            .conn
+            .query_text(sql)
+            .map_err(|e| MigrateError::db("listing databases", e))?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
+    }
+
+    /// The database's normalised schema (tool tables left out).
+    pub fn schema(&mut self) -> Result<crate::schema::Schema, MigrateError> {
+        let backend = self.backend();
+        crate::schema::read(self.conn.as_mut(), backend)
+    }
+
+    /// Another migration tool's history in the database, if any.
+    pub fn foreign_history(&mut self) -> Option<crate::adopt::Foreign> {
+        crate::adopt::detect(self.conn.as_mut())
+    }
+
+    /// Adopts the database: writes *baseline* rows for the `scripts` up to
+    /// `up_to` (they are in the database already, applied by another tool),
+    /// labelled `baseline (<because>)`, in one transaction under the
+    /// migration lock. Returns how many rows it wrote.
+    pub fn baseline(
+        &mut self,
+        scripts: &[Script],
+        up_to: u32,
+        because: &str,
+    ) -> Result<usize, MigrateError> {
+        let was_locked = self.locked;
+        self.lock()?;
+        let result = (|| {
+            self.conn
+                .execute(create_table_sql(self.backend()))
+                .map_err(|e| MigrateError::db("creating hop_schema_history", e))?;
+            if !self.conn.history()?.is_empty() {
+                return Ok(0);
+            }
+            self.conn
+                .begin()
+                .map_err(|e| MigrateError::db("starting the baseline", e))?;
+            let mut written = 0;
+            for script in scripts.iter().filter(|s| s.version <= up_to) {
+                let mut row = started_row(script, &format!("{BASELINE} ({because})"));
+                row.success = true;
+                if let Err(e) = self.conn.write_history(&row) {
+                    let _ = self.conn.rollback();
+                    return Err(MigrateError::db("writing the baseline", e));
+                }
+                written += 1;
+            }
+            self.conn
+                .commit()
+                .map_err(|e| MigrateError::db("committing the baseline", e))?;
+            Ok(written)
+        })();
+        if !was_locked {
+            self.unlock()?;
+        }
+        result
+    }
+
     /// Where each of `scripts` stands, plus history rows the package lacks.
     pub fn status(&mut self, scripts: &[Script]) -> Result<Status, MigrateError> {
         Ok(status_of(&self.history()?, scripts))
@@ -429,6 +505,10 @@ impl Drop for Migrator {
         let _ = self.unlock();
     }
 }
+
+/// How baseline rows (migrations another tool applied) begin their `hop`
+/// label.
+pub const BASELINE: &str = "baseline";
 
 /// The history row of `script` as it starts: not yet successful, no
 /// batches, stamped now.

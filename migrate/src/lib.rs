@@ -19,12 +19,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod adopt;
 pub mod backup;
 pub mod compat;
 mod connection;
 pub mod engine;
 pub mod error;
 pub mod history;
+pub mod schema;
+pub mod scratch;
 pub mod script;
 pub mod status;
 pub mod tools;

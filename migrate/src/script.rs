@@ -9,6 +9,8 @@ use hop_artifact::migration::{
 /// One migration file's content, for one database.
 #[derive(Clone, Debug)]
 pub struct Script {
+    /// The file name as written (`0004_add_x.sql`, `0004_add_x.up.sql`).
+    pub file: String,
     pub version: u32,
     pub description: String,
     pub phase: Phase,
@@ -25,6 +27,7 @@ impl Script {
         let name = MigrationName::parse(file_name)?;
         let header = MigrationHeader::parse(sql).map_err(|e| format!("{file_name}: {e}"))?;
         Ok(Self {
+            file: name.file,
             version: name.version,
             description: name.description,
             phase: header.phase,
@@ -34,9 +37,9 @@ impl Script {
         })
     }
 
-    /// `0004_add_x.sql`.
+    /// The file name as written.
     pub fn file_name(&self) -> String {
-        format!("{:04}_{}.sql", self.version, self.description)
+        self.file.clone()
     }
 
     pub(crate) fn statements(&self, backend: Backend) -> Result<Vec<Statement>, String> {
@@ -45,7 +48,8 @@ impl Script {
 }
 
 /// Loads the migrations of a directory for `backend`: portable files, each
-/// replaced by a same-named file under `<backend>/` when there is one.
+/// replaced by a same-named file under `<backend>/` when there is one;
+/// golang-migrate's `.down.sql` files are left out.
 pub fn load_dir(dir: &std::path::Path, backend: Backend) -> Result<Vec<Script>, String> {
     let read = |d: &std::path::Path| -> Result<Vec<(String, std::path::PathBuf)>, String> {
         let Ok(entries) = std::fs::read_dir(d) else {
@@ -55,7 +59,7 @@ pub fn load_dir(dir: &std::path::Path, backend: Backend) -> Result<Vec<Script>, 
             .filter_map(|e| e.ok())
             .filter(|e| e.path().is_file())
             .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-            .filter(|(n, _)| n.ends_with(".sql"))
+            .filter(|(n, _)| n.ends_with(".sql") && !MigrationName::is_down(n))
             .collect();
         files.sort();
         Ok(files)

@@ -123,6 +123,17 @@ impl DatabaseUrl {
         url.to_string()
     }
 
+    /// The same server and credentials, another database (not for SQLite).
+    pub fn with_database(&self, name: &str) -> Self {
+        let mut url = self.url.clone();
+        url.set_path(&format!("/{name}"));
+        Self {
+            backend: self.backend,
+            url,
+            sqlite_path: None,
+        }
+    }
+
     /// The full URL, password included: only for opening connections.
     pub(crate) fn secret_url(&self) -> &str {
         self.url.as_str()

@@ -152,6 +152,8 @@ impl Fixtures {
             signing: Signing::KeyFile(key.secret.clone()),
             output: output.to_path_buf(),
             source_date_epoch: SOURCE_DATE_EPOCH,
+            previous: None,
+            schemas: schema_options(&self.dir),
         })?;
         Ok(output.to_path_buf())
     }
@@ -281,6 +283,18 @@ impl Fixtures {
         }
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
+    }
+}
+
+/// Expected schemas made on this machine's PostgreSQL and MariaDB, cached
+/// beside the fixture directories (shared by every test process).
+pub fn schema_options(fixtures: &Path) -> hop_builder::schemas::SchemaOptions {
+    hop_builder::schemas::SchemaOptions {
+        servers: vec![
+            crate::db::server_url(hop_artifact::migration::Backend::Postgresql, "postgres"),
+            crate::db::server_url(hop_artifact::migration::Backend::Mariadb, "mysql"),
+        ],
+        cache: fixtures.parent().map(|p| p.join("schema-cache")),
     }
 }
 

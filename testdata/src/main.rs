@@ -65,6 +65,7 @@ fn main() -> Result<()> {
                 netns: false,
                 version: "4.0.1".into(),
                 database_password: None,
+                made_by: hop_testdata::sandbox::MadeBy::Hop,
                 rpm_cache: false,
             };
             let sandbox = Sandbox::create(&root, &release, &trust, &opts)?;

@@ -19,7 +19,7 @@ pub const PRODUCT: &str = "manager";
 
 /// Every version of the demo product, oldest first, with the last
 /// migration that belongs to it.
-pub const VERSIONS: [(&str, u32); 4] = [("4.0.1", 3), ("4.1.1", 7), ("4.2.0", 11), ("4.3.0", 14)];
+pub const VERSIONS: [(&str, u32); 4] = [("4.0.1", 5), ("4.1.1", 15), ("4.2.0", 23), ("4.3.0", 32)];
 
 /// A component of the product and, for services, its port and config.
 #[derive(Clone, Copy, Debug)]

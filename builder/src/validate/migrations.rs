@@ -1,5 +1,7 @@
-//! `migrations`: `NNNN_description.sql` numbered from 0001 without gaps or
-//! duplicates, each with a valid phase line; per-database variants match a
+//! `migrations`: `NNNN_description.sql` (or `.up.sql`) files, numbered in
+//! increasing order — gaps allowed, as Flyway and golang-migrate allow —
+//! without duplicates, each with a valid phase line; golang-migrate's
+//! `.down.sql` files are left out (noted); per-database variants match a
 //! portable file; online migrations pass the linter on every database the
 //! hop supports.
 
@@ -44,6 +46,7 @@ pub(super) fn check(
         return Vec::new();
     }
     let mut portable: BTreeMap<u32, Found> = BTreeMap::new();
+    let mut downs: Vec<String> = Vec::new();
     let mut variants: BTreeMap<Backend, Vec<Found>> = BTreeMap::new();
     for (relative, path, subdir) in list(cx, &root, dir_rel) {
         let backend = match subdir.map(|name| name.parse::<Backend>()) {
@@ -57,6 +60,13 @@ pub(super) fn check(
                 continue;
             }
         };
+        if path
+            .file_name()
+            .is_some_and(|n| MigrationName::is_down(&n.to_string_lossy()))
+        {
+            downs.push(relative);
+            continue;
+        }
         let Some(found) = read(cx, relative, path) else {
             continue;
         };
@@ -77,7 +87,13 @@ pub(super) fn check(
             }
         }
     }
-    check_numbering(cx, dir_rel, &portable);
+    if !downs.is_empty() {
+        cx.notes.push(format!(
+            "ignored {} down migration(s), which hop never runs: {}",
+            downs.len(),
+            downs.join(", ")
+        ));
+    }
 
     let mut out: BTreeMap<u32, Migration> = BTreeMap::new();
     for (version, found) in &portable {
@@ -222,23 +238,26 @@ fn read(cx: &mut Context<'_>, relative: String, path: PathBuf) -> Option<Found> 
     })
 }
 
-/// Migrations are numbered 0001, 0002, … with no gap: a hop carries the
-/// product's whole migration history.
-fn check_numbering(cx: &mut Context<'_>, dir_rel: &str, portable: &BTreeMap<u32, Found>) {
-    let mut expected = 1;
-    for version in portable.keys() {
-        if *version != expected {
-            let missing = if *version == expected + 1 {
-                format!("{expected:04} is missing")
-            } else {
-                format!("{expected:04} to {:04} are missing", version - 1)
-            };
-            cx.problems.add(
-                FIELD,
-                format!("{dir_rel}: numbering has a gap before {version:04}: {missing} (a hop carries every migration from 0001)"),
-            );
-        }
-        expected = version + 1;
+/// `from_last_migration` names one of the package's migrations (a hop
+/// with migrations must say where its `from` version's end).
+pub(super) fn check_from_last(
+    cx: &mut Context<'_>,
+    from_last: Option<u32>,
+    migrations: &[Migration],
+    from: &str,
+) {
+    match from_last {
+        None if !migrations.is_empty() => cx.problems.add(
+            "from_last_migration",
+            format!(
+                "missing: give the number of the last migration {from} shipped (what a database at {from} holds)"
+            ),
+        ),
+        Some(n) if n != 0 && !migrations.iter().any(|m| m.version == n) => cx.problems.add(
+            "from_last_migration",
+            format!("{n:04} is not one of the package's migrations"),
+        ),
+        _ => {}
     }
 }
 

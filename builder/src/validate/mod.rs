@@ -80,6 +80,9 @@ pub struct MemberSource {
 pub struct Plan {
     pub manifest: PackageManifest,
     pub sources: Vec<MemberSource>,
+    /// Things the release engineer should know that are not problems
+    /// (files left out, schemas not made).
+    pub notes: Vec<String>,
 }
 
 /// Everything a section check needs: where the manifest is, and where to
@@ -88,6 +91,7 @@ pub(crate) struct Context<'a> {
     pub base: &'a Path,
     pub problems: &'a mut Problems,
     pub sources: &'a mut Vec<MemberSource>,
+    pub notes: &'a mut Vec<String>,
 }
 
 impl Context<'_> {
@@ -151,16 +155,24 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
         .unwrap_or_default();
 
     let mut sources = Vec::new();
+    let mut notes = Vec::new();
     let mut cx = Context {
         base: &base,
         problems: &mut problems,
         sources: &mut sources,
+        notes: &mut notes,
     };
     let components = components::check(&mut cx, &source.components);
     let configs = configs::check(&mut cx, &source.configs);
     let migrations = migrations::check(&mut cx, source.migrations.as_deref(), &backends);
     let services = services::check(&mut cx, &source.services);
     let (scripts, script_timeouts) = scripts::check(&mut cx, &source.scripts);
+    migrations::check_from_last(
+        &mut cx,
+        source.from_last_migration,
+        &migrations,
+        &source.from,
+    );
 
     if !problems.is_empty() {
         return Err(problems);
@@ -181,12 +193,16 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
             components,
             configs,
             migrations,
+            from_last_migration: source.from_last_migration,
+            expected_schemas: BTreeMap::new(),
+            alembic_revisions: source.adoption.map(|a| a.alembic).unwrap_or_default(),
             services,
             scripts,
             script_timeouts,
             members: Vec::new(),
         },
         sources,
+        notes,
     })
 }
 

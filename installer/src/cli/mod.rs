@@ -180,6 +180,22 @@ those changes are lost; without --yes hop says what would be lost and changes no
 
 #[derive(Subcommand)]
 pub enum DbCommand {
+    /// The live schema against the one a package (or the installed version) expects
+    #[command(
+        after_help = "Examples:\n  hop-install db diff manager-4.0.1-to-4.1.1.hop\n  hop-install db diff --json\n\n\
+With PKG: the schema its from version has (what `check` compares). Without: the schema\n\
+of the version hop installed. Each missing or different object is a FAILURE, each extra\n\
+one (an index a DBA added) a WARNING. Read-only. Exit 0 when they match, 1 with only\n\
+extra objects, 2 otherwise."
+    )]
+    Diff {
+        /// A package whose expected `from` schema to compare with
+        package: Option<PathBuf>,
+        #[command(flatten)]
+        root: RootArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// The schema history and the pending migrations of the installed version
     #[command(after_help = "Example:\n  hop-install db status\n\nRead-only.")]
     Status {
@@ -257,11 +273,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
                 &serde_json::json!({ "result": checks.worst(), "checks": checks.checks }),
                 |_| checks.render(),
             )?;
-            Ok(match checks.worst() {
-                Level::Ok => 0,
-                Level::Warning => 1,
-                Level::Failure => 2,
-            })
+            Ok(level_code(checks.worst()))
         }
         Command::Apply {
             package,
@@ -337,11 +349,29 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             emit(json, &lines, |l| ops::history::render(l))?;
             Ok(0)
         }
+        Command::Db(DbCommand::Diff {
+            package,
+            root,
+            json,
+        }) => {
+            let diff = ops::db_diff::db_diff(&root.root, package.as_deref())?;
+            emit(json, &diff, ops::db_diff::render)?;
+            Ok(level_code(diff.worst()))
+        }
         Command::Db(DbCommand::Status { root, json }) => {
             let status = ops::db_status::db_status(&root.root)?;
             emit(json, &status, ops::db_status::render)?;
             Ok(0)
         }
+    }
+}
+
+/// `check`'s and `db diff`'s exit code: 0 OK, 1 warnings, 2 failures.
+fn level_code(level: Level) -> u8 {
+    match level {
+        Level::Ok => 0,
+        Level::Warning => 1,
+        Level::Failure => 2,
     }
 }
 

@@ -223,7 +223,8 @@ impl<'a> Operation<'a> {
         self.journal
             .set_phase(OpPhase::Done, None)
             .map_err(|e| journal_failure(e, self.root()))?;
-        let report = self.report("upgraded");
+        let mut report = self.report("upgraded");
+        report.schema = self.schema_after();
         self.append_history("upgraded");
         Ok(report)
     }
@@ -264,6 +265,37 @@ impl<'a> Operation<'a> {
             self.migration_counts(),
             self.log_path.clone(),
         )
+    }
+
+    /// The live schema against the one the package expects after it.
+    fn schema_after(&self) -> Option<String> {
+        let url = self.cx.database_url().ok()?;
+        let expected = crate::adoption::expected_schema(
+            &self.cx.manifest,
+            &self.cx.state_dir.installed(),
+            url.backend(),
+            crate::adoption::Expected::To,
+        )
+        .ok()??;
+        let live = Migrator::connect(&url, Options::default())
+            .ok()?
+            .schema()
+            .ok()?;
+        let diff = hop_migrate::schema::compare(&expected, &live);
+        let failures: Vec<String> = diff
+            .iter()
+            .filter(|d| d.is_failure())
+            .map(|d| d.to_string())
+            .collect();
+        Some(if failures.is_empty() {
+            format!("matches {}'s expected schema", self.journal.to)
+        } else {
+            format!(
+                "differs from {}'s expected schema: {}",
+                self.journal.to,
+                failures.join("; ")
+            )
+        })
     }
 
     fn migration_counts(&self) -> MigrationCounts {

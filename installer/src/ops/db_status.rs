@@ -59,6 +59,11 @@ pub fn render(s: &DbStatus) -> String {
         let state = match &e.state {
             State::Pending => "pending".to_owned(),
             State::Applied {
+                hop, applied_at, ..
+            } if hop.starts_with(hop_migrate::engine::BASELINE) => {
+                format!("{hop}: recorded {applied_at} when hop adopted the database")
+            }
+            State::Applied {
                 hop,
                 applied_at,
                 duration_ms,

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod check;
+pub mod db_diff;
 pub mod db_status;
 pub mod history;
 pub mod path;

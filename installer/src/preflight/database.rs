@@ -5,6 +5,7 @@ use std::path::Path;
 
 use hop_artifact::PackageManifest;
 use hop_artifact::migration::Phase;
+use hop_migrate::adopt::Adoption;
 use hop_migrate::status::State;
 use hop_migrate::{DatabaseUrl, Migrator, Options};
 
@@ -112,6 +113,7 @@ pub(super) fn database(
     } else {
         p.add("previous post migrations", Level::Ok, "complete");
     }
+    schema(p, &mut migrator, m, payload);
     let (online, _) = status.counts(Phase::Online);
     let (offline, _) = status.counts(Phase::Offline);
     let (post, _) = status.counts(Phase::Post);
@@ -133,4 +135,85 @@ pub(super) fn supported(m: &PackageManifest) -> String {
                 .join(", ")
         })
         .unwrap_or_default()
+}
+
+/// Adoption of a database hop did not create, and drift from the schema
+/// the package expects of its `from` version.
+fn schema(p: &mut Preflight, migrator: &mut Migrator, m: &PackageManifest, payload: &Path) {
+    let backend = migrator.backend();
+    let a = match crate::adoption::assess(migrator, m, payload) {
+        Ok(a) => a,
+        Err(e) => {
+            p.add("schema", Level::Failure, format!("{e:#}"));
+            return;
+        }
+    };
+    match a.adoption {
+        Adoption::NotNeeded => {}
+        Adoption::Baseline { up_to, because } => p.add(
+            "adoption",
+            Level::Ok,
+            format!(
+                "no hop history: hop adopts the database ({because}), records the migrations up to \
+                 {up_to:04} as its baseline and applies only later ones"
+            ),
+        ),
+        Adoption::Refused { why, fix } => p.add(
+            "adoption",
+            Level::Failure,
+            format!("the database cannot be adopted: {why}; {fix}"),
+        ),
+    }
+    let Some(drift) = a.drift else {
+        p.add(
+            "schema",
+            Level::Warning,
+            format!("the package has no expected {backend} schema, so drift is not checked"),
+        );
+        return;
+    };
+    let (failures, extras): (Vec<_>, Vec<_>) = drift.iter().partition(|d| d.is_failure());
+    let list = |v: &[&hop_migrate::schema::Difference]| {
+        let mut text = v
+            .iter()
+            .take(5)
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if v.len() > 5 {
+            text += &format!("; and {} more", v.len() - 5);
+        }
+        text
+    };
+    if !failures.is_empty() {
+        p.add(
+            "schema",
+            Level::Failure,
+            format!(
+                "{} difference(s) from {}'s expected schema: {} — put them back as {} had them \
+                 (`hop-install db diff PKG` lists all)",
+                failures.len(),
+                m.from,
+                list(&failures),
+                m.from
+            ),
+        );
+    } else if !extras.is_empty() {
+        p.add(
+            "schema",
+            Level::Warning,
+            format!(
+                "{} object(s) {} does not have, kept as they are: {}",
+                extras.len(),
+                m.from,
+                list(&extras)
+            ),
+        );
+    } else {
+        p.add(
+            "schema",
+            Level::Ok,
+            format!("matches {}'s expected schema", m.from),
+        );
+    }
 }

@@ -28,6 +28,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let fresh = sd.dir.join("installed.new");
     replace_dir(&fresh, |dir| {
         std::fs::copy(cx.op_dir.join("hop.yaml"), dir.join("hop.yaml"))?;
+        copy_tree(&cx.staging().join("schemas"), &dir.join("schemas"))?;
         copy_tree(&cx.staging().join("migrations"), &dir.join("migrations"))
     })?;
     std::fs::rename(&fresh, &installed)?;

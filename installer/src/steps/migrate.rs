@@ -5,8 +5,9 @@
 //! There is no per-step undo: the rollback restores the database from the
 //! backup when any migration of this hop reached it (see `operation`).
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use hop_artifact::migration::Phase;
+use hop_migrate::adopt::Adoption;
 use hop_migrate::{Migrator, Observer, Options, Script};
 
 use super::Context;
@@ -17,6 +18,9 @@ pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
     let url = cx.database_url()?;
     let scripts = cx.scripts()?;
     let mut migrator = Migrator::connect(&url, Options::default())?;
+    if phase == Phase::Online {
+        adopt(cx, &mut migrator, &scripts)?;
+    }
     let mut observer = StepObserver {
         step,
         out: cx.out,
@@ -32,6 +36,22 @@ pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A database another tool made: baseline rows for what it holds, before
+/// the first migration (the preflight showed the same decision).
+fn adopt(cx: &Context<'_>, migrator: &mut Migrator, scripts: &[Script]) -> Result<()> {
+    match crate::adoption::assess(migrator, &cx.manifest, &cx.staging())?.adoption {
+        Adoption::NotNeeded => Ok(()),
+        Adoption::Baseline { up_to, because } => {
+            let rows = migrator.baseline(scripts, up_to, &because)?;
+            cx.out.step(&format!(
+                "    adopted the database ({because}): {rows} baseline row(s) up to {up_to:04}"
+            ));
+            Ok(())
+        }
+        Adoption::Refused { why, fix } => bail!("the database cannot be adopted: {why}; {fix}"),
+    }
 }
 
 struct StepObserver<'a> {

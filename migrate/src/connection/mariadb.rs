@@ -105,6 +105,27 @@ impl Connection for Maria {
         Ok(self.conn.affected_rows())
     }
 
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
+        let rows: Vec<Row> = self.conn.query(sql).map_err(|e| message(&e))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                row.unwrap()
+                    .into_iter()
+                    .map(|v| match v {
+                        mysql::Value::NULL => None,
+                        mysql::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                        mysql::Value::Int(i) => Some(i.to_string()),
+                        mysql::Value::UInt(u) => Some(u.to_string()),
+                        mysql::Value::Float(f) => Some(f.to_string()),
+                        mysql::Value::Double(d) => Some(d.to_string()),
+                        other => Some(other.as_sql(true).trim_matches('\'').to_owned()),
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
     fn begin(&mut self) -> Result<(), String> {
         self.execute("START TRANSACTION")
     }

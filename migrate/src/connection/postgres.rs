@@ -91,6 +91,21 @@ impl Connection for Pg {
         self.client.execute(sql, &[]).map_err(|e| message(&e))
     }
 
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
+        let messages = self.client.simple_query(sql).map_err(|e| message(&e))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
     fn begin(&mut self) -> Result<(), String> {
         self.execute("BEGIN")
     }

@@ -17,7 +17,11 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
         "SELECT table_name, table_type FROM information_schema.tables \
          WHERE table_schema = DATABASE() AND table_type IN ('BASE TABLE', 'SEQUENCE')",
     )? {
-        let kind = if col(&r, 1) == "SEQUENCE" { "sequence" } else { "table" };
+        let kind = if col(&r, 1) == "SEQUENCE" {
+            "sequence"
+        } else {
+            "table"
+        };
         s.add(kind, col(&r, 0), "");
     }
     for r in q(
@@ -33,12 +37,11 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
         }
         s.add("column", &format!("{}.{}", col(&r, 0), col(&r, 1)), &text);
     }
-    for r in q(
-        "SELECT table_name, index_name, non_unique, \
+    for r in q("SELECT table_name, index_name, non_unique, \
                 GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ', '), index_type \
          FROM information_schema.statistics WHERE table_schema = DATABASE() \
-         GROUP BY table_name, index_name, non_unique, index_type",
-    )? {
+         GROUP BY table_name, index_name, non_unique, index_type")?
+    {
         let unique = if col(&r, 2) == "0" { "UNIQUE " } else { "" };
         s.add(
             "index",
@@ -46,8 +49,7 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
             &format!("{unique}{} ({})", col(&r, 4), col(&r, 3)),
         );
     }
-    for r in q(
-        "SELECT k.table_name, k.constraint_name, \
+    for r in q("SELECT k.table_name, k.constraint_name, \
                 GROUP_CONCAT(k.column_name ORDER BY k.ordinal_position SEPARATOR ', '), \
                 k.referenced_table_name, \
                 GROUP_CONCAT(k.referenced_column_name ORDER BY k.ordinal_position SEPARATOR ', '), \
@@ -57,8 +59,8 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
            ON r.constraint_schema = k.table_schema AND r.constraint_name = k.constraint_name \
           AND r.table_name = k.table_name \
          WHERE k.table_schema = DATABASE() AND k.referenced_table_name IS NOT NULL \
-         GROUP BY k.table_name, k.constraint_name, k.referenced_table_name, r.update_rule, r.delete_rule",
-    )? {
+         GROUP BY k.table_name, k.constraint_name, k.referenced_table_name, r.update_rule, r.delete_rule")?
+    {
         s.add(
             "constraint",
             &format!("{}.{}", col(&r, 0), col(&r, 1)),

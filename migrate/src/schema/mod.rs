@@ -72,9 +72,7 @@ impl Schema {
 
     /// The product's tables (tool tables left out).
     pub fn tables(&self) -> impl Iterator<Item = &str> {
-        self.objects
-            .keys()
-            .filter_map(|k| k.strip_prefix("table "))
+        self.objects.keys().filter_map(|k| k.strip_prefix("table "))
     }
 
     /// Drops every object of the tool tables.
@@ -202,9 +200,16 @@ mod tests {
         let live = schema(&[
             ("table", "blueprints", ""),
             ("column", "blueprints.name", "character varying(64)   NULL"),
-            ("index", "blueprints.by_name", "CREATE INDEX by_name ON blueprints (name)"),
+            (
+                "index",
+                "blueprints.by_name",
+                "CREATE INDEX by_name ON blueprints (name)",
+            ),
         ]);
-        let diff: Vec<String> = compare(&expected, &live).iter().map(|d| d.to_string()).collect();
+        let diff: Vec<String> = compare(&expected, &live)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
         assert_eq!(
             diff,
             [

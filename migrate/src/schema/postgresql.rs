@@ -84,8 +84,16 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
         "SELECT n.nspname, c.relname, pg_get_viewdef(c.oid), c.relkind::text FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND {USER_SCHEMAS}"
     ))? {
-        let kind = if col(&r, 3) == "m" { "materialized view" } else { "view" };
-        s.add(kind, &name(col(&r, 0), col(&r, 1)), &unqualified(col(&r, 2)));
+        let kind = if col(&r, 3) == "m" {
+            "materialized view"
+        } else {
+            "view"
+        };
+        s.add(
+            kind,
+            &name(col(&r, 0), col(&r, 1)),
+            &unqualified(col(&r, 2)),
+        );
     }
     for r in q(format!(
         "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqincrement::text \

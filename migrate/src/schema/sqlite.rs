@@ -54,7 +54,9 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
             ),
         );
     }
-    for r in q("SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')".into())? {
+    for r in
+        q("SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')".into())?
+    {
         s.add(col(&r, 0), col(&r, 1), col(&r, 2));
     }
     Ok(s)

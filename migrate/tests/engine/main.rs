@@ -8,6 +8,7 @@ mod backups;
 mod batches;
 mod compatibility;
 mod locking;
+mod schemas;
 
 use std::path::PathBuf;
 use std::time::Duration;

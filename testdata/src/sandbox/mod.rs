@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use hop_artifact::migration::{Backend, Phase};
+use hop_artifact::migration::Backend;
 use hop_migrate::{DatabaseUrl, Migrator, Options, Quiet};
 
 use crate::db::TestDatabase;
@@ -37,6 +37,9 @@ pub struct SandboxOptions {
     pub version: String,
     /// PostgreSQL only: the database's owner logs in with this password.
     pub database_password: Option<String>,
+    /// Who made the database: hop's engine (the default), or the
+    /// product's previous tool.
+    pub made_by: MadeBy,
     /// Keep the installed RPM files in `/var/cache/manager/rpms` and name
     /// it as host.yaml's `rpm_cache`. Off by default: a customer's host has
     /// no copy of the RPMs it runs (yum keeps none).
@@ -50,7 +53,15 @@ impl SandboxOptions {
             netns: true,
             version: "4.0.1".into(),
             database_password: None,
+            made_by: MadeBy::Hop,
             rpm_cache: false,
+        }
+    }
+
+    pub fn mariadb() -> Self {
+        Self {
+            backend: Backend::Mariadb,
+            ..Self::sqlite()
         }
     }
 
@@ -60,6 +71,27 @@ impl SandboxOptions {
             ..Self::sqlite()
         }
     }
+}
+
+/// Who made a sandbox's database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MadeBy {
+    /// hop's migration engine: `hop_schema_history` is there.
+    Hop,
+    /// The database's own client (psql, mariadb, SQLite) running the
+    /// version's migration files, as the product's previous tool would:
+    /// no hop history, and the tool's own history table if it kept one.
+    Tool(ToolHistory),
+}
+
+/// The history table the previous tool kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolHistory {
+    None,
+    /// `schema_migrations (version, dirty)`.
+    GolangMigrate,
+    /// `flyway_schema_history`.
+    Flyway,
 }
 
 /// A running sandbox host; stopped and cleaned up on drop.
@@ -107,7 +139,12 @@ impl Sandbox {
         };
         sandbox.install_rpms(release, &opts.version, opts.rpm_cache)?;
         sandbox.write_configs(release, &opts.version)?;
-        sandbox.create_database(release, &opts.version, opts.database_password.as_deref())?;
+        sandbox.create_database(
+            release,
+            &opts.version,
+            opts.database_password.as_deref(),
+            opts.made_by,
+        )?;
         sandbox.write_host_config(trusted_key, opts.rpm_cache)?;
         sandbox.write_supervisord_conf()?;
         sandbox.start()?;
@@ -181,29 +218,42 @@ impl Sandbox {
         release: &Path,
         version: &str,
         password: Option<&str>,
+        made_by: MadeBy,
     ) -> Result<()> {
-        if self.backend == Backend::Postgresql {
-            self.database = Some(match password {
-                Some(p) => TestDatabase::create_with_password(&self.root, p)?,
-                None => TestDatabase::create(Backend::Postgresql, &self.root)?,
-            });
-        } else {
-            std::fs::create_dir_all(self.path("/var/lib/manager"))?;
+        match (self.backend, password) {
+            (Backend::Postgresql, Some(p)) => {
+                self.database = Some(TestDatabase::create_with_password(&self.root, p)?)
+            }
+            (Backend::Sqlite, _) => std::fs::create_dir_all(self.path("/var/lib/manager"))?,
+            (backend, _) => self.database = Some(TestDatabase::create(backend, &self.root)?),
         }
         let url = DatabaseUrl::parse(&self.database_url(), &self.root)?;
         let scripts =
             hop_migrate::script::load_dir(&release.join(version).join("migrations"), self.backend)
                 .map_err(anyhow::Error::msg)?;
-        let options = Options {
-            create_sqlite: true,
-            ..Options::default()
-        };
-        let mut migrator = Migrator::connect(&url, options)?;
-        let label = format!("install {version}");
-        for phase in Phase::ALL {
-            migrator.apply(&scripts, phase, &label, &mut Quiet)?;
+        match made_by {
+            MadeBy::Hop => {
+                let options = Options {
+                    create_sqlite: true,
+                    ..Options::default()
+                };
+                let mut migrator = Migrator::connect(&url, options)?;
+                let label = format!("install {version}");
+                // The product's history, in version order.
+                for (i, script) in scripts.iter().enumerate() {
+                    migrator.apply(&scripts[..=i], script.phase, &label, &mut Quiet)?;
+                }
+            }
+            MadeBy::Tool(history) => {
+                for script in &scripts {
+                    self.run_with_client(&url, &script.sql)
+                        .with_context(|| format!("running {} with the client", script.file))?;
+                }
+                let last = scripts.iter().map(|s| s.version).max().unwrap_or(0);
+                let history_sql = tool_history_sql(history, &scripts, last);
+                self.execute_sql(&url, &history_sql)?;
+            }
         }
-        drop(migrator);
         let mut sql = String::new();
         for i in 1..=40 {
             sql += &format!(
@@ -218,6 +268,31 @@ impl Sandbox {
             );
         }
         self.execute_sql(&url, &sql)
+    }
+
+    /// Runs a migration file with the database's own client, as a tool
+    /// other than hop would.
+    fn run_with_client(&self, url: &DatabaseUrl, sql: &str) -> Result<()> {
+        let file = self.path("/tmp/migration.sql");
+        std::fs::create_dir_all(self.path("/tmp"))?;
+        std::fs::write(&file, sql)?;
+        let result = match self.backend {
+            Backend::Postgresql => run(Command::new("psql")
+                .args(["-q", "-v", "ON_ERROR_STOP=1", "-f"])
+                .arg(&file)
+                .arg(url.without_password())),
+            Backend::Mariadb => run(Command::new("sh").arg("-c").arg(format!(
+                "mariadb --socket=/run/mysqld/mysqld.sock -u root {} < {}",
+                url.database(),
+                file.display()
+            ))),
+            Backend::Sqlite => {
+                let path = url.sqlite_path().context("no SQLite path")?;
+                Ok(rusqlite::Connection::open(path)?.execute_batch(sql)?)
+            }
+        };
+        std::fs::remove_file(&file)?;
+        result
     }
 
     fn execute_sql(&self, url: &DatabaseUrl, sql: &str) -> Result<()> {
@@ -397,6 +472,36 @@ impl Drop for Sandbox {
         self.stop();
         if std::env::var_os("HOP_KEEP_SANDBOX").is_none() {
             let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+/// The history table a tool other than hop keeps, saying it applied the
+/// migrations up to `last`.
+fn tool_history_sql(history: ToolHistory, scripts: &[hop_migrate::Script], last: u32) -> String {
+    match history {
+        ToolHistory::None => String::new(),
+        ToolHistory::GolangMigrate => format!(
+            "CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL);\n\
+             INSERT INTO schema_migrations (version, dirty) VALUES ({last}, FALSE);\n"
+        ),
+        ToolHistory::Flyway => {
+            let mut sql = "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, \
+                 version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, \
+                 script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL, \
+                 installed_on VARCHAR(40) NOT NULL, execution_time INT NOT NULL, success BOOLEAN NOT NULL);\n"
+                .to_owned();
+            for (rank, s) in scripts.iter().enumerate() {
+                sql += &format!(
+                    "INSERT INTO flyway_schema_history VALUES ({}, '{}', '{}', 'SQL', '{}', 0, 'flyway', \
+                     '2025-06-01 12:00:00', 12, TRUE);\n",
+                    rank + 1,
+                    s.version,
+                    s.description,
+                    s.file
+                );
+            }
+            sql
         }
     }
 }

@@ -1,0 +1,198 @@
+//! The schemas a hop expects, made at build time: for each database the
+//! hop supports, the package's migrations are applied to a scratch
+//! database — SQLite in a file, PostgreSQL and MariaDB on the server
+//! `--schema-db` names — and its normalised schema is recorded after the
+//! `from` version's migrations and after all of them. The installer
+//! compares a live database with them to adopt it and to find drift.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use hop_artifact::digest::Sha256Digest;
+use hop_artifact::migration::{Backend, Phase};
+use hop_artifact::package_manifest::ExpectedSchemas;
+use hop_migrate::schema::Schema;
+use hop_migrate::scratch::ScratchDatabase;
+use hop_migrate::{DatabaseUrl, Migrator, Options, Quiet, Script};
+use serde::{Deserialize, Serialize};
+
+use crate::Refused;
+use crate::validate::{MemberSource, Plan};
+
+/// Where scratch databases come from, and where results are kept.
+#[derive(Clone, Debug, Default)]
+pub struct SchemaOptions {
+    /// Server URLs (`postgresql://…`, `mysql://…`) for scratch databases.
+    pub servers: Vec<String>,
+    /// A directory to keep made schemas in, keyed by the migrations'
+    /// content (release CI and tests build many packages of one history).
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Pair {
+    from: Schema,
+    to: Schema,
+}
+
+/// Makes the expected schemas of `plan` in `work`, adding them as members
+/// and to the manifest; returns notes for databases it could not do.
+pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
+    let Some(database) = plan.manifest.database.clone() else {
+        return Ok(notes);
+    };
+    if plan.manifest.migrations.is_empty() {
+        return Ok(notes);
+    }
+    let from_last = plan.manifest.from_last_migration.unwrap_or(0);
+    for backend in database.min_server_version.keys().copied() {
+        let scripts = scripts_for(plan, backend)?;
+        let key = cache_key(backend, from_last, &scripts);
+        let cached = options
+            .cache
+            .as_ref()
+            .map(|d| d.join(format!("{key}.json")))
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice::<Pair>(&b).ok());
+        let pair = match cached {
+            Some(p) => p,
+            None => {
+                let server = match backend {
+                    Backend::Sqlite => None,
+                    _ => match options
+                        .servers
+                        .iter()
+                        .map(|u| DatabaseUrl::parse(u, Path::new("/")))
+                        .find(|u| u.as_ref().is_ok_and(|u| u.backend() == backend))
+                    {
+                        Some(url) => Some(url.map_err(|e| Refused::new(e.to_string()))?),
+                        None => {
+                            notes.push(format!(
+                                "no expected {backend} schema recorded (give --schema-db {backend}://…): \
+                                 installers cannot adopt {backend} databases by their schema or check them for drift"
+                            ));
+                            continue;
+                        }
+                    },
+                };
+                let pair = apply_and_read(backend, server.as_ref(), &scripts, from_last, work)?;
+                if let Some(dir) = &options.cache {
+                    // Whole or not at all: other builds may read it now.
+                    std::fs::create_dir_all(dir)?;
+                    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+                    std::fs::write(tmp.path(), serde_json::to_vec(&pair)?)?;
+                    tmp.persist(dir.join(format!("{key}.json")))?;
+                }
+                pair
+            }
+        };
+        let dir = work.join("schemas");
+        std::fs::create_dir_all(&dir)?;
+        let mut members = Vec::new();
+        for (which, schema) in [("from", &pair.from), ("to", &pair.to)] {
+            let name = format!("{backend}-{which}.json");
+            std::fs::write(dir.join(&name), schema.to_json())?;
+            let member = format!("schemas/{name}");
+            plan.sources.push(MemberSource {
+                path: member.clone(),
+                file: dir.join(&name),
+            });
+            members.push(member);
+        }
+        let [from, to] =
+            <[String; 2]>::try_from(members).map_err(|_| anyhow::anyhow!("two members"))?;
+        plan.manifest
+            .expected_schemas
+            .insert(backend, ExpectedSchemas { from, to });
+    }
+    plan.sources.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(notes)
+}
+
+/// The package's migrations as they apply on `backend`.
+fn scripts_for(plan: &Plan, backend: Backend) -> Result<Vec<Script>> {
+    plan.manifest
+        .migrations_for(backend)
+        .map(|(m, member)| {
+            let src = plan
+                .sources
+                .iter()
+                .find(|s| s.path == member)
+                .with_context(|| format!("no source for {member}"))?;
+            let text = std::fs::read_to_string(&src.file)
+                .with_context(|| format!("reading {}", src.file.display()))?;
+            Script::parse(&m.file_name(), &text).map_err(anyhow::Error::msg)
+        })
+        .collect()
+}
+
+fn cache_key(backend: Backend, from_last: u32, scripts: &[Script]) -> String {
+    let mut text = format!("{backend} {from_last} schema-v1\n");
+    for s in scripts {
+        text += &format!("{} {}\n", s.file, s.checksum.to_hex());
+    }
+    Sha256Digest::of(text.as_bytes()).to_hex()
+}
+
+/// Applies the migrations up to `from_last` in version order (the earlier
+/// hops' history, whose hop boundaries the package does not know), reads
+/// the schema, applies the rest phase by phase as this hop's upgrade does,
+/// reads it again.
+fn apply_and_read(
+    backend: Backend,
+    server: Option<&DatabaseUrl>,
+    scripts: &[Script],
+    from_last: u32,
+    work: &Path,
+) -> Result<Pair> {
+    let scratch;
+    let url = match server {
+        Some(server) => {
+            scratch = ScratchDatabase::create(server, "schema")
+                .with_context(|| format!("making a scratch {backend} database"))?;
+            scratch.url().clone()
+        }
+        None => {
+            let file = work.join("schema.sqlite");
+            let _ = std::fs::remove_file(&file);
+            DatabaseUrl::parse("sqlite:///schema.sqlite", work)?
+        }
+    };
+    let mut m = Migrator::connect(
+        &url,
+        Options {
+            create_sqlite: true,
+            ..Options::default()
+        },
+    )?;
+    let early: Vec<Script> = scripts
+        .iter()
+        .filter(|s| s.version <= from_last)
+        .cloned()
+        .collect();
+    for (i, script) in early.iter().enumerate() {
+        apply(&mut m, &early[..=i], script.phase, backend)?;
+    }
+    let from = m.schema()?;
+    run(&mut m, scripts, backend)?;
+    let to = m.schema()?;
+    Ok(Pair { from, to })
+}
+
+/// Applies `set` phase by phase, as upgrades do.
+fn run(m: &mut Migrator, set: &[Script], backend: Backend) -> Result<()> {
+    for phase in Phase::ALL {
+        apply(m, set, phase, backend)?;
+    }
+    Ok(())
+}
+
+fn apply(m: &mut Migrator, set: &[Script], phase: Phase, backend: Backend) -> Result<()> {
+    if let Err(e) = m.apply(set, phase, "expected schema", &mut Quiet) {
+        bail!(Refused::new(format!(
+            "the migrations do not apply on a fresh {backend} database: {e}"
+        )));
+    }
+    Ok(())
+}
