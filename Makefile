@@ -11,7 +11,7 @@ HOP_BUILD := target/debug/hop-build
 HOP_INSTALL := target/debug/hop-install
 HOP_TESTDATA := target/debug/hop-testdata
 
-.PHONY: all deps build release-tree demo test fuzz completions man rpm bench lint fmt clippy clean
+.PHONY: all deps systemd-rootfs build release-tree demo test fuzz completions man rpm bench lint fmt clippy clean
 
 all: build
 
@@ -63,7 +63,11 @@ demo: deps release-tree
 # at a time keep two cores busy.
 export RUST_TEST_THREADS ?= 4
 
-test: deps
+# The systemd test host's root file system, built once (target/).
+systemd-rootfs: deps
+	@./scripts/systemd-rootfs.sh
+
+test: deps systemd-rootfs
 	$(CARGO) build --workspace --bins --tests
 	@rm -rf target/tmp/matrices
 	$(CARGO) test --workspace --no-fail-fast

@@ -26,6 +26,9 @@ have pg_dump || need="$need postgresql-client"
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need="$need postgresql"
 have mariadb-dump || need="$need mariadb-client"
 [ -x /usr/sbin/mariadbd ] || need="$need mariadb-server"
+# The systemd test host: a container booted with systemd-nspawn.
+have systemd-nspawn || need="$need systemd-container"
+have debootstrap || need="$need debootstrap"
 # The sandbox hosts' /bin/sh for RPM scriptlets run inside their root:
 # a static busybox (a dynamic one would find no libraries there).
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi

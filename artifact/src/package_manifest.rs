@@ -214,6 +214,9 @@ pub enum Probe {
     Tcp(String),
     /// A shell command that must exit 0.
     Command(String),
+    /// systemd says the unit is active: for a `Type=notify` unit, it has
+    /// sent `READY=1` (systemd hosts only).
+    Notify(bool),
 }
 
 /// How long a hook may run unless its package says otherwise.

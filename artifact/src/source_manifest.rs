@@ -191,6 +191,9 @@ pub struct SourceHealth {
     pub tcp: Option<String>,
     #[serde(default)]
     pub command: Option<String>,
+    /// `true`: ready when systemd says the unit is active (`Type=notify`).
+    #[serde(default)]
+    pub notify: Option<bool>,
     #[serde(default)]
     pub timeout: Option<String>,
 }

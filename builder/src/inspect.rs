@@ -135,6 +135,7 @@ pub fn render(i: &Inspection) -> String {
                 Probe::Http(u) => format!("http {u}"),
                 Probe::Tcp(a) => format!("tcp {a}"),
                 Probe::Command(c) => format!("command {c:?}"),
+                Probe::Notify(_) => "systemd notify".to_owned(),
             };
             out += &format!(
                 "  {:<20} stop within {}, healthy within {} ({probe})\n",

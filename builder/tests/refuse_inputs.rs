@@ -354,7 +354,7 @@ fn refuses_bad_services() {
         )
         .refused_with(&[
             "services[1].health",
-            "exactly one of http, tcp or command (found http and tcp)",
+            "exactly one of http, tcp, command or notify: true (found http and tcp)",
         ]);
     Case::new("svc-duration")
         .replace("stop_timeout: 30s", "stop_timeout: thirty")

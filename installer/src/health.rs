@@ -8,13 +8,24 @@ use anyhow::{Result, bail};
 use hop_artifact::package_manifest::{HealthCheck, Probe};
 
 use crate::runner::{Cmd, Runner};
+use crate::services::ServiceManager;
 
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 const INTERVAL: Duration = Duration::from_millis(20);
 
-/// One attempt: `Ok(())` when healthy, else why not.
-pub fn probe_once(probe: &Probe, runner: &Runner) -> Result<(), String> {
+/// One attempt at `service`'s probe: `Ok(())` when healthy, else why not.
+pub fn probe_once(
+    probe: &Probe,
+    runner: &Runner,
+    manager: &dyn ServiceManager,
+    service: &str,
+) -> Result<(), String> {
     match probe {
+        Probe::Notify(_) => match manager.is_ready(service) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!("{service} has not reported ready")),
+            Err(e) => Err(format!("{e:#}")),
+        },
         Probe::Http(url) => {
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .timeout_global(Some(ATTEMPT_TIMEOUT))
@@ -67,12 +78,14 @@ pub fn probe_once(probe: &Probe, runner: &Runner) -> Result<(), String> {
 pub fn wait_healthy(
     check: &HealthCheck,
     runner: &Runner,
+    manager: &dyn ServiceManager,
+    service: &str,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Duration> {
     let start = Instant::now();
     let mut last;
     loop {
-        match probe_once(&check.probe, runner) {
+        match probe_once(&check.probe, runner, manager, service) {
             Ok(()) => return Ok(start.elapsed()),
             Err(e) => last = e,
         }

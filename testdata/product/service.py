@@ -12,6 +12,7 @@ makes /readyz answer 503 forever), startup_delay (seconds before ready).
 import http.server
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -29,6 +30,19 @@ def read_config(path):
                 key, value = line.split(":", 1)
                 config[key.strip()] = value.strip().strip('"')
     return config
+
+
+def notify_ready(ready_at):
+    """Tells systemd (Type=notify units) that the service is ready."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    time.sleep(max(0.0, ready_at - time.monotonic()))
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.connect(address)
+        s.sendall(b"READY=1")
 
 
 def main():
@@ -73,6 +87,8 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGUSR2, stop)
+    if not never_ready:
+        threading.Thread(target=notify_ready, args=(ready_at,), daemon=True).start()
     print(f"{COMPONENT} {VERSION} listening on 127.0.0.1:{port}", flush=True)
     server.serve_forever(poll_interval=0.05)
     server.server_close()

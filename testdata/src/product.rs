@@ -74,11 +74,17 @@ pub fn service_program(component: &str) -> String {
 /// The product's service user (made by manager-common's `%pre`).
 pub const SERVICE_USER: &str = "manager";
 
-/// The systemd unit of a service component.
+/// The systemd unit of a service component: mgmtworker tells systemd when
+/// it is ready (`Type=notify`), rest-service does not.
 pub fn unit_file(component: &str, version: &str, config: &str) -> String {
+    let kind = if component == "mgmtworker" {
+        "notify\nNotifyAccess=main"
+    } else {
+        "simple"
+    };
     format!(
         "[Unit]\nDescription=manager {component} {version}\nAfter=network.target\n\n\
-         [Service]\nType=simple\nEnvironment=MANAGER_UNIT={version}\n\
+         [Service]\nType={kind}\nEnvironment=MANAGER_UNIT={version}\n\
          ExecStart=/usr/bin/python3 {program} --config /etc/manager/{config}\n\
          KillSignal=SIGTERM\nTimeoutStopSec=30\nRestart=on-failure\n\n\
          [Install]\nWantedBy=multi-user.target\n",
@@ -214,6 +220,17 @@ pub fn base_rpm() -> Result<RpmSpec> {
 /// The base package every sandbox host has.
 pub const BASE_PACKAGE: &str = "sandbox-base";
 
+/// On the systemd test host (a Debian system, whose base packages dpkg
+/// owns), what a real host's base RPMs would provide to the product's.
+pub const PROVIDES_PACKAGE: &str = "debian-system-provides";
+
+pub fn provides_rpm() -> RpmSpec {
+    let mut spec = RpmSpec::new(PROVIDES_PACKAGE, "1.0");
+    spec.provides = vec!["/bin/sh".into()];
+    spec.summary = "the Debian base system, as RPM dependencies see it".into();
+    spec
+}
+
 /// The last migration of a version.
 pub fn last_migration(version: &str) -> Result<u32> {
     VERSIONS
@@ -228,6 +245,7 @@ pub fn last_migration(version: &str) -> Result<u32> {
 pub fn write_release_tree(out: &Path) -> Result<()> {
     let rpms = out.join("rpms");
     base_rpm()?.build(&rpms)?;
+    provides_rpm().build(&rpms)?;
     for (version, _) in VERSIONS {
         for component in COMPONENTS {
             component_rpm(component.name, version)?.build(&rpms)?;

@@ -111,15 +111,18 @@ fn duration(
 }
 
 fn health(cx: &mut Context<'_>, field: &str, h: &SourceHealth) -> Option<HealthCheck> {
-    let given: Vec<&str> = [("http", &h.http), ("tcp", &h.tcp), ("command", &h.command)]
+    let mut given: Vec<&str> = [("http", &h.http), ("tcp", &h.tcp), ("command", &h.command)]
         .into_iter()
         .filter_map(|(name, v)| v.as_ref().map(|_| name))
         .collect();
+    if h.notify == Some(true) {
+        given.push("notify");
+    }
     if given.len() != 1 {
         cx.problems.add(
             field,
             format!(
-                "give exactly one of http, tcp or command (found {})",
+                "give exactly one of http, tcp, command or notify: true (found {})",
                 if given.is_empty() {
                     "none".into()
                 } else {
@@ -142,6 +145,8 @@ fn health(cx: &mut Context<'_>, field: &str, h: &SourceHealth) -> Option<HealthC
                 return None;
             }
         }
+    } else if h.notify == Some(true) {
+        Probe::Notify(true)
     } else if let Some(addr) = &h.tcp {
         if !valid_host_port(addr) {
             cx.problems

@@ -121,7 +121,9 @@ pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &Pack
     for s in &current {
         match manager.status(&s.name) {
             Ok(ServiceState::Running { .. }) => {
-                if let Err(e) = crate::health::probe_once(&s.health.probe, runner) {
+                if let Err(e) =
+                    crate::health::probe_once(&s.health.probe, runner, manager.as_ref(), &s.name)
+                {
                     bad.push(format!("{} runs but is not healthy ({e})", s.name));
                 }
             }
@@ -141,5 +143,30 @@ pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &Pack
         );
     } else {
         p.add("services", Level::Failure, bad.join("; "));
+    }
+    // The manager's own stop timeout bounds the window too.
+    let longer: Vec<String> = current
+        .iter()
+        .filter_map(|s| {
+            let own = manager.own_stop_timeout(&s.name)?;
+            (own > s.stop_timeout).then(|| {
+                format!(
+                    "{} (the unit waits up to {}, the package says {})",
+                    s.name,
+                    humantime::format_duration(own),
+                    humantime::format_duration(s.stop_timeout)
+                )
+            })
+        })
+        .collect();
+    if !longer.is_empty() {
+        p.add(
+            "stop timeouts",
+            Level::Warning,
+            format!(
+                "the service manager may take longer to stop {} than the package expects: the downtime window may be longer",
+                longer.join(", ")
+            ),
+        );
     }
 }

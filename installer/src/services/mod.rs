@@ -45,6 +45,25 @@ pub trait ServiceManager {
     fn signal(&self, name: &str, signal: &str) -> Result<()>;
     /// Kills the service's processes outright.
     fn kill(&self, name: &str) -> Result<()>;
+    /// Makes the manager read changed unit files (after an RPM transaction).
+    fn reload_units(&self) -> Result<()> {
+        Ok(())
+    }
+    /// What the manager knows about a service that failed (its last log
+    /// lines), for the error message.
+    fn diagnose(&self, _name: &str) -> String {
+        String::new()
+    }
+    /// How long the manager itself waits for the service to stop before it
+    /// kills it (systemd's `TimeoutStopSec`), when it has such a setting.
+    fn own_stop_timeout(&self, _name: &str) -> Option<Duration> {
+        None
+    }
+    /// Whether the manager says the service reported itself ready
+    /// (systemd's `Type=notify`).
+    fn is_ready(&self, _name: &str) -> Result<bool> {
+        anyhow::bail!("readiness by notify needs systemd; this host runs another service manager")
+    }
 }
 
 /// The host's service manager.

@@ -1,5 +1,16 @@
-//! systemd through `systemctl`. Units are reached as the host runs them
-//! (`--root` does not apply to a running service manager).
+//! systemd, through `systemctl` and `journalctl` (docs/decisions.md says
+//! why not D-Bus). Units are reached as the host runs them: hop runs on the
+//! host, at root `/`, as customers run it.
+//!
+//! * status: `systemctl show` of ActiveState, SubState, MainPID, LoadState;
+//! * start: `reset-failed` first (a unit that failed, or hit its start
+//!   limit, during the upgrade must start again in a rollback), then
+//!   `start`; a failure carries the unit's last journal lines;
+//! * stop: `systemctl stop`, waiting as long as the longer of the
+//!   package's stop timeout and the unit's own `TimeoutStopSec` (systemd
+//!   sends SIGKILL at the latter itself);
+//! * drain: `systemctl kill --signal=SIGUSR2 --kill-whom=main`;
+//! * after an RPM transaction that changed unit files: `daemon-reload`.
 
 use std::time::Duration;
 
@@ -12,6 +23,9 @@ pub struct Systemd {
     runner: Runner,
 }
 
+/// How many journal lines a failure shows.
+const JOURNAL_LINES: &str = "15";
+
 impl Systemd {
     pub fn new(runner: Runner) -> Self {
         Self { runner }
@@ -22,6 +36,30 @@ impl Systemd {
             .arg("--no-ask-password")
             .args(args.iter().copied())
             .timeout(Duration::from_secs(120))
+    }
+
+    /// `name` as a unit name (`rest-service` → `rest-service.service`).
+    fn unit(name: &str) -> String {
+        if name.contains('.') {
+            name.to_owned()
+        } else {
+            format!("{name}.service")
+        }
+    }
+
+    /// One property of a unit, as `systemctl show --value` prints it.
+    fn property(&self, name: &str, property: &str) -> Result<String> {
+        Ok(self
+            .runner
+            .check(&self.ctl(&["show", "-p", property, "--value", &Self::unit(name)]))?
+            .trim()
+            .to_owned())
+    }
+
+    /// The unit's `TimeoutStopSec`.
+    pub fn stop_timeout_of(&self, name: &str) -> Option<Duration> {
+        let usec: u64 = self.property(name, "TimeoutStopUSec").ok()?.parse().ok()?;
+        Some(Duration::from_micros(usec))
     }
 }
 
@@ -50,26 +88,43 @@ impl ServiceManager for Systemd {
             "show",
             "-p",
             "ActiveState,SubState,MainPID,LoadState",
-            name,
+            &Self::unit(name),
         ]))?;
         if out.contains("LoadState=not-found") {
-            return Ok(ServiceState::Unknown(format!("systemd has no unit {name}")));
+            return Ok(ServiceState::Unknown(format!(
+                "systemd has no unit {}",
+                Self::unit(name)
+            )));
         }
         Ok(parse_show(&out))
     }
 
     fn start(&self, name: &str) -> Result<()> {
-        self.runner.check(&self.ctl(&["start", name])).map(drop)
+        let unit = Self::unit(name);
+        let _ = self.runner.run(&self.ctl(&["reset-failed", &unit]));
+        let out = self.runner.run(&self.ctl(&["start", &unit]))?;
+        if !out.success() {
+            bail!(
+                "systemctl start {unit}: {}\n{}",
+                out.text.trim(),
+                self.diagnose(name)
+            );
+        }
+        Ok(())
     }
 
     fn stop(&self, name: &str, timeout: Duration) -> Result<()> {
-        match self.runner.run(
-            &self
-                .ctl(&["stop", name])
-                .timeout(timeout.saturating_add(Duration::from_secs(5))),
-        ) {
+        let wait = self
+            .stop_timeout_of(name)
+            .map_or(timeout, |unit| unit.max(timeout))
+            .saturating_add(Duration::from_secs(5));
+        match self
+            .runner
+            .run(&self.ctl(&["stop", &Self::unit(name)]).timeout(wait))
+        {
             Ok(o) if o.success() => Ok(()),
-            Ok(o) => bail!("systemctl stop {name}: {}", o.text.trim()),
+            Ok(o) => bail!("systemctl stop {}: {}", Self::unit(name), o.text.trim()),
+            // A timeout: the caller looks at the state and kills.
             Err(_) => Ok(()),
         }
     }
@@ -80,15 +135,53 @@ impl ServiceManager for Systemd {
                 "kill",
                 &format!("--signal={signal}"),
                 "--kill-whom=main",
-                name,
+                &Self::unit(name),
             ]))
             .map(drop)
     }
 
     fn kill(&self, name: &str) -> Result<()> {
         self.runner
-            .check(&self.ctl(&["kill", "--signal=SIGKILL", name]))
+            .check(&self.ctl(&["kill", "--signal=SIGKILL", &Self::unit(name)]))
             .map(drop)
+    }
+
+    fn reload_units(&self) -> Result<()> {
+        self.runner.check(&self.ctl(&["daemon-reload"])).map(drop)
+    }
+
+    fn diagnose(&self, name: &str) -> String {
+        let unit = Self::unit(name);
+        let journal = self.runner.run(
+            &Cmd::new("journalctl")
+                .args([
+                    "-u",
+                    &unit,
+                    "-n",
+                    JOURNAL_LINES,
+                    "--no-pager",
+                    "-o",
+                    "short-iso",
+                ])
+                .timeout(Duration::from_secs(30)),
+        );
+        match journal {
+            Ok(o) if !o.text.trim().is_empty() => {
+                format!(
+                    "last lines of `journalctl -u {unit}`:\n{}",
+                    o.text.trim_end()
+                )
+            }
+            _ => format!("(`journalctl -u {unit}` shows nothing)"),
+        }
+    }
+
+    fn own_stop_timeout(&self, name: &str) -> Option<Duration> {
+        self.stop_timeout_of(name)
+    }
+
+    fn is_ready(&self, name: &str) -> Result<bool> {
+        Ok(matches!(self.status(name)?, ServiceState::Running { .. }))
     }
 }
 
@@ -110,5 +203,7 @@ mod tests {
             parse_show("ActiveState=failed\nSubState=failed\n"),
             ServiceState::Failed(_)
         ));
+        assert_eq!(Systemd::unit("rest-service"), "rest-service.service");
+        assert_eq!(Systemd::unit("x.socket"), "x.socket");
     }
 }

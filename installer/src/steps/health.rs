@@ -1,7 +1,7 @@
 //! The health gate: every service of the new version must pass its health
 //! check within its timeout, or the upgrade rolls back.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use hop_artifact::package_manifest::Service;
 
 use super::Context;
@@ -18,8 +18,18 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
 pub fn check_all(cx: &Context<'_>, services: &[Service], fault_step: Option<Step>) -> Result<()> {
     let cancelled = || fault_step.is_some() && crate::interrupt::requested();
     for (i, s) in services.iter().enumerate() {
-        let took = crate::health::wait_healthy(&s.health, &cx.runner, &cancelled)
-            .with_context(|| format!("service {} is not healthy", s.name))?;
+        let took = crate::health::wait_healthy(
+            &s.health,
+            &cx.runner,
+            cx.services.as_ref(),
+            &s.name,
+            &cancelled,
+        )
+        .map_err(|e| {
+            let diagnosis = cx.services.diagnose(&s.name);
+            let sep = if diagnosis.is_empty() { "" } else { "\n" };
+            anyhow::anyhow!("service {} is not healthy: {e:#}{sep}{diagnosis}", s.name)
+        })?;
         cx.out.step(&format!(
             "    {} healthy after {}ms",
             s.name,

@@ -43,6 +43,19 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     }
     let configs = config_paths(&files);
     let before = rpm_config_files(cx.host, &configs)?;
+    let old: Vec<String> = cx
+        .manifest
+        .components
+        .iter()
+        .map(|c| db.installed(&c.name))
+        .collect::<Result<Vec<_>>>()?
+        .concat();
+    let units_change = has_units(&package_paths(&files))
+        || db
+            .files(&old)?
+            .iter()
+            .flat_map(|p| &p.files)
+            .any(|f| is_unit(&f.path));
     if fault::armed("install_rpms.mid") == Some(Action::Kill) {
         // A power cut in the middle of the rpm transaction.
         let handle = db.start_upgrade(&files)?;
@@ -65,6 +78,11 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             .cloned()
             .collect();
         db.erase(&gone)?;
+    }
+    if units_change {
+        cx.services
+            .reload_units()
+            .context("reloading the changed unit files")?;
     }
     let left: Vec<RpmConfig> = rpm_config_files(cx.host, &configs)?
         .into_iter()
@@ -98,6 +116,29 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             .join(", ")
     ));
     Ok(())
+}
+
+/// Whether `path` is a systemd unit file.
+fn is_unit(path: &str) -> bool {
+    path.contains("/systemd/system/")
+}
+
+fn has_units(paths: &[String]) -> bool {
+    paths.iter().any(|p| is_unit(p))
+}
+
+/// Every path the RPM files install.
+fn package_paths(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|p| {
+            rpm::PackageMetadata::open(p)
+                .and_then(|m| m.get_file_paths())
+                .ok()
+        })
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect()
 }
 
 /// The `%config` paths of RPM files.
@@ -135,10 +176,29 @@ fn rpm_config_files(host: &Host, configs: &[String]) -> Result<Vec<RpmConfig>> {
 
 /// Puts back exactly the RPMs recorded before the operation.
 pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
+    let new_files: Vec<PathBuf> = cx
+        .manifest
+        .components
+        .iter()
+        .map(|c| cx.staging().join(&c.file))
+        .collect();
+    let units_change = has_units(&package_paths(&new_files));
     if let Some(capture) = &facts.capture {
-        return crate::capture::restore(cx.host, &cx.runner, capture)
-            .context("putting the captured RPMs back");
+        crate::capture::restore(cx.host, &cx.runner, capture)
+            .context("putting the captured RPMs back")?;
+    } else {
+        reinstall_previous(cx, facts, &new_files)?;
     }
+    if units_change {
+        cx.services
+            .reload_units()
+            .context("reloading the unit files")?;
+    }
+    Ok(())
+}
+
+/// The previous RPMs back from their files.
+fn reinstall_previous(cx: &Context<'_>, facts: &Facts, new_files: &[PathBuf]) -> Result<()> {
     let db = RpmDb::new(&cx.runner, &cx.host.root);
     let mut names: Vec<String> = facts.rpms.iter().map(|r| r.name.clone()).collect();
     for c in &cx.manifest.components {
@@ -168,23 +228,7 @@ pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
             bail!("the saved RPM {} is missing", file.display());
         }
     }
-    let new_files: Vec<PathBuf> = cx
-        .manifest
-        .components
-        .iter()
-        .map(|c| cx.staging().join(&c.file))
-        .collect();
-    let paths: Vec<String> = reinstall
-        .iter()
-        .chain(&new_files)
-        .filter_map(|p| {
-            rpm::PackageMetadata::open(p)
-                .and_then(|m| m.get_file_paths())
-                .ok()
-        })
-        .flatten()
-        .map(|p| p.display().to_string())
-        .collect();
+    let paths = package_paths(&[reinstall.as_slice(), new_files].concat());
     remove_rpm_leftovers(cx.host, paths.iter().map(String::as_str))?;
     db.erase(&erase)?;
     db.upgrade(&reinstall, true)
