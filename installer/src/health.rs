@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use hop_artifact::package_manifest::{HealthCheck, Probe};
 
-use crate::runner::{Cmd, Runner};
+use crate::runner::{Command, Runner};
 use crate::services::ServiceManager;
 
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -52,10 +52,10 @@ pub fn probe_once(
         Probe::Command(command) => {
             // The package's command gets PATH only, not hop's environment
             // (which may hold a database password).
-            let cmd = Cmd {
+            let cmd = Command {
                 clear_env: true,
                 cwd: Some("/".into()),
-                ..Cmd::new("/bin/sh")
+                ..Command::new("/bin/sh")
                     .args(["-c", command.as_str()])
                     .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
                     .timeout(ATTEMPT_TIMEOUT * 5)

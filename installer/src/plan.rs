@@ -1,144 +1,289 @@
-//! `apply --dry-run`: the steps and everything each would change, computed
-//! from the host as it is. Nothing is changed.
+//! `apply --dry-run`: the plan of an operation as data — for each of the
+//! journaled steps the runner executes ([`Step::ALL`]), the actions it
+//! would take on this host as it is now, decided by the same functions
+//! the steps use (`ConfigAction::decide` for configs, the installed NEVRA
+//! for RPMs). `--dry-run` prints it; `--dry-run --json` serialises it.
+//! Nothing is changed.
+
+use std::time::Duration;
 
 use hop_artifact::PackageManifest;
 use hop_artifact::digest::Sha256Digest;
 use hop_artifact::duration_text;
 use hop_artifact::migration::Phase;
 use hop_migrate::status::Status;
+use serde::Serialize;
 
 use crate::host::Host;
 use crate::journal::Step;
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
 use crate::state::{HostState, StateDir};
+use crate::steps::configs::ConfigAction;
 
-/// One line per step, with what it would do.
-pub fn render(
-    host: &Host,
-    m: &PackageManifest,
-    runner: &Runner,
-    status: Option<&Status>,
-) -> String {
-    let mut out = format!(
-        "plan for {} on {} (dry run: nothing was changed)\n",
-        m.title(),
-        host.root.display()
-    );
-    let state = HostState::load(&StateDir::of(host)).ok().flatten();
-    let db = RpmDb::new(runner, &host.root);
-    let pending = |phase: Phase| -> String {
-        let names: Vec<String> = status
-            .map(|s| {
-                s.pending()
-                    .filter(|e| e.phase == phase)
-                    .map(|e| e.file.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if names.is_empty() {
-            "none pending".into()
-        } else {
-            names.join(", ")
+/// What an operation would do.
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    /// `manager 4.0.1 → 4.1.1`.
+    pub title: String,
+    pub root: String,
+    pub steps: Vec<PlannedStep>,
+}
+
+/// One step and its actions.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedStep {
+    pub step: Step,
+    pub title: &'static str,
+    pub actions: Vec<Action>,
+}
+
+/// One thing a step would do.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Extract {
+        members: usize,
+        bytes: u64,
+    },
+    DumpDatabase {
+        database: String,
+    },
+    ArchiveConfigs {
+        count: usize,
+    },
+    KeepRpms,
+    Migrate {
+        file: String,
+    },
+    Drain {
+        service: String,
+        signal: String,
+        within: String,
+    },
+    Stop {
+        service: String,
+        within: String,
+    },
+    InstallRpm {
+        installed: Option<String>,
+        to: String,
+    },
+    DeployConfig {
+        dest: String,
+        how: String,
+    },
+    Start {
+        service: String,
+    },
+    WaitHealthy {
+        service: String,
+        within: String,
+    },
+    Record {
+        version: String,
+    },
+    CleanUp,
+}
+
+impl Action {
+    /// The action for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Extract { members, bytes } => {
+                format!("extract {members} members ({bytes} bytes) under var/lib/hop/operations/")
+            }
+            Action::DumpDatabase { database } => format!("dump the {database} database"),
+            Action::ArchiveConfigs { count } => format!("archive {count} config(s)"),
+            Action::KeepRpms => {
+                "keep what a rollback needs of the installed RPMs (their files, or a capture)"
+                    .into()
+            }
+            Action::Migrate { file } => file.clone(),
+            Action::Drain {
+                service,
+                signal,
+                within,
+            } => format!("{service}: drain with {signal} ≤{within}"),
+            Action::Stop { service, within } => format!("{service}: stop ≤{within}"),
+            Action::InstallRpm { installed, to } => {
+                format!("{} → {to}", installed.as_deref().unwrap_or("(none)"))
+            }
+            Action::DeployConfig { dest, how } => format!("{dest}: {how}"),
+            Action::Start { service } => format!("start {service}"),
+            Action::WaitHealthy { service, within } => {
+                format!("{service} healthy within {within}")
+            }
+            Action::Record { version } => format!("record {version} as installed"),
+            Action::CleanUp => "remove staging and older backups".into(),
         }
-    };
-    for (i, step) in Step::ALL.iter().enumerate() {
-        let what = match step {
-            Step::Stage => format!(
-                "extract {} members ({} bytes) under var/lib/hop/operations/",
-                m.members.len(),
-                m.members.iter().map(|x| x.size).sum::<u64>()
-            ),
-            Step::Backup => format!(
-                "dump the database ({}), archive {} config(s), keep the installed RPMs",
-                host.config.database.url.split("://").next().unwrap_or("?"),
-                m.configs.len()
-            ),
-            Step::OnlineMigrations => pending(Phase::Online),
-            Step::StopServices => m
-                .services
-                .iter()
-                .rev()
-                .map(|s| match &s.drain {
-                    Some(d) => format!(
-                        "{} (drain {} ≤{}, stop ≤{})",
-                        s.name,
-                        d.signal,
-                        duration_text::format(&d.timeout),
-                        duration_text::format(&s.stop_timeout)
-                    ),
-                    None => format!(
-                        "{} (stop ≤{})",
-                        s.name,
-                        duration_text::format(&s.stop_timeout)
-                    ),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            Step::InstallRpms => m
-                .components
-                .iter()
-                .map(|c| {
-                    let now = db
-                        .installed(&c.name)
-                        .ok()
-                        .and_then(|v| v.into_iter().next())
-                        .unwrap_or_else(|| "(none)".into());
-                    format!("{now} → {}", c.nevra())
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            Step::DeployConfigs => m
-                .configs
-                .iter()
-                .map(|c| {
-                    let current = host
-                        .fs
-                        .read(&c.dest)
-                        .ok()
-                        .flatten()
-                        .map(|b| Sha256Digest::of(&b));
-                    let new = m.member(&c.file).map(|x| x.sha256);
-                    let pristine = |d: &Sha256Digest| {
-                        Some(*d) == c.from_sha256
-                            || state.as_ref().and_then(|s| s.configs.get(&c.dest)) == Some(d)
-                    };
-                    let action = match current {
-                        None => "install".to_owned(),
-                        Some(d) if Some(d) == new => "unchanged".to_owned(),
-                        Some(d) if c.preserve_local_edits && !pristine(&d) => {
-                            format!("keep local edits, new version to {}.hopnew", c.dest)
-                        }
-                        Some(_) => "replace".to_owned(),
-                    };
-                    format!("{}: {action}", c.dest)
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            Step::OfflineMigrations => pending(Phase::Offline),
-            Step::StartServices => m
-                .services
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            Step::HealthGate => m
-                .services
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} within {}",
-                        s.name,
-                        duration_text::format(&s.health.timeout)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            Step::Commit => format!("record {} as installed", m.to),
-            Step::PostMigrations => pending(Phase::Post),
-            Step::Cleanup => "remove staging and older backups".into(),
-        };
-        out += &format!("  {:>2}. {:<28} {what}\n", i + 1, step.title());
     }
-    out
+}
+
+fn within(d: &Duration) -> String {
+    duration_text::format(d)
+}
+
+impl Plan {
+    /// The plan for `m` on `host` as it is; `status` is where each
+    /// migration stands on its database (when it could be read).
+    pub fn make(
+        host: &Host,
+        m: &PackageManifest,
+        runner: &Runner,
+        status: Option<&Status>,
+    ) -> Self {
+        let state = HostState::load(&StateDir::of(host)).ok().flatten();
+        let db = RpmDb::new(runner, &host.root);
+        let pending = |phase: Phase| -> Vec<Action> {
+            status
+                .map(|s| {
+                    s.pending()
+                        .filter(|e| e.phase == phase)
+                        .map(|e| Action::Migrate {
+                            file: e.file.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let steps = Step::ALL
+            .iter()
+            .map(|&step| {
+                let actions = match step {
+                    Step::Stage => vec![Action::Extract {
+                        members: m.members.len(),
+                        bytes: m.members.iter().map(|x| x.size).sum(),
+                    }],
+                    Step::Backup => vec![
+                        Action::DumpDatabase {
+                            database: host
+                                .config
+                                .database
+                                .url
+                                .split("://")
+                                .next()
+                                .unwrap_or("?")
+                                .to_owned(),
+                        },
+                        Action::ArchiveConfigs {
+                            count: m.configs.len(),
+                        },
+                        Action::KeepRpms,
+                    ],
+                    Step::OnlineMigrations => pending(Phase::Online),
+                    Step::StopServices => m
+                        .services
+                        .iter()
+                        .rev()
+                        .flat_map(|s| {
+                            let drain = s.drain.as_ref().map(|d| Action::Drain {
+                                service: s.name.clone(),
+                                signal: d.signal.clone(),
+                                within: within(&d.timeout),
+                            });
+                            drain.into_iter().chain([Action::Stop {
+                                service: s.name.clone(),
+                                within: within(&s.stop_timeout),
+                            }])
+                        })
+                        .collect(),
+                    Step::InstallRpms => m
+                        .components
+                        .iter()
+                        .map(|c| Action::InstallRpm {
+                            installed: db
+                                .installed(&c.name)
+                                .ok()
+                                .and_then(|v| v.into_iter().next()),
+                            to: c.nevra(),
+                        })
+                        .collect(),
+                    Step::DeployConfigs => m
+                        .configs
+                        .iter()
+                        .map(|c| {
+                            let current = host.fs.read(&c.dest).ok().flatten();
+                            let new = m.member(&c.file).map(|x| x.sha256);
+                            let how = match new {
+                                Some(new) => ConfigAction::decide(
+                                    current.map(|b| Sha256Digest::of(&b)),
+                                    new,
+                                    c.preserve_local_edits,
+                                    |d| {
+                                        Some(*d) == c.from_sha256
+                                            || state.as_ref().and_then(|s| s.configs.get(&c.dest))
+                                                == Some(d)
+                                    },
+                                ),
+                                None => ConfigAction::Replace,
+                            };
+                            Action::DeployConfig {
+                                dest: c.dest.clone(),
+                                how: match how {
+                                    ConfigAction::KeepLocalEdits => format!(
+                                        "keep local edits, new version to {}.hopnew",
+                                        c.dest
+                                    ),
+                                    other => other.describe().to_owned(),
+                                },
+                            }
+                        })
+                        .collect(),
+                    Step::OfflineMigrations => pending(Phase::Offline),
+                    Step::StartServices => m
+                        .services
+                        .iter()
+                        .map(|s| Action::Start {
+                            service: s.name.clone(),
+                        })
+                        .collect(),
+                    Step::HealthGate => m
+                        .services
+                        .iter()
+                        .map(|s| Action::WaitHealthy {
+                            service: s.name.clone(),
+                            within: within(&s.health.timeout),
+                        })
+                        .collect(),
+                    Step::Commit => vec![Action::Record {
+                        version: m.to.to_string(),
+                    }],
+                    Step::PostMigrations => pending(Phase::Post),
+                    Step::Cleanup => vec![Action::CleanUp],
+                };
+                PlannedStep {
+                    step,
+                    title: step.title(),
+                    actions,
+                }
+            })
+            .collect();
+        Self {
+            title: m.title(),
+            root: host.root.display().to_string(),
+            steps,
+        }
+    }
+
+    /// One line per step, with what it would do.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "plan for {} on {} (dry run: nothing was changed)\n",
+            self.title, self.root
+        );
+        for (i, s) in self.steps.iter().enumerate() {
+            let what = if s.actions.is_empty() {
+                "nothing to do".to_owned()
+            } else {
+                s.actions
+                    .iter()
+                    .map(Action::describe)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            out += &format!("  {:>2}. {:<28} {what}\n", i + 1, s.title);
+        }
+        out
+    }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::runner::{Cmd, Runner};
+use crate::runner::{Command, Runner};
 
 /// `name-[epoch:]version-release.arch`, as hop prints NEVRAs.
 const NEVRA_FORMAT: &str = "%{NAME}-%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}.%{ARCH}\\n";
@@ -23,8 +23,8 @@ impl<'a> RpmDb<'a> {
         }
     }
 
-    pub(crate) fn rpm(&self) -> Cmd {
-        Cmd::new("rpm")
+    pub(crate) fn rpm(&self) -> Command {
+        Command::new("rpm")
             .arg("--root")
             .arg(self.root.display().to_string())
             .timeout(Duration::from_secs(1800))
@@ -190,7 +190,7 @@ impl RpmDb<'_> {
     pub fn eval(&self, expression: &str) -> Result<String> {
         Ok(self
             .runner
-            .check(&Cmd::new("rpm").args(["--eval", expression]))?
+            .check(&Command::new("rpm").args(["--eval", expression]))?
             .lines()
             .rfind(|l| !l.starts_with("rpm: "))
             .unwrap_or("")
@@ -316,6 +316,15 @@ fn header_digest_of(out: &str) -> Option<String> {
         .into_iter()
         .find(|d| !d.is_empty() && *d != "(none)")
         .map(str::to_owned)
+}
+
+/// The name in a NEVRA (`name-[epoch:]version-release.arch`): all before
+/// the last two `-`.
+pub fn name_of_nevra(nevra: &str) -> Option<String> {
+    let mut parts = nevra.rsplitn(3, '-');
+    let _release_arch = parts.next()?;
+    let _version = parts.next()?;
+    parts.next().map(str::to_owned)
 }
 
 /// The NEVRA an RPM file's header states (the header only is read).

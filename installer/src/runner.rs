@@ -11,12 +11,12 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use hop_migrate::tools::{ToolCommand, ToolOutput, Tools};
+pub use hop_exec::{Command, Output};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -25,99 +25,6 @@ use crate::log::Log;
 
 /// Output kept in the log and in errors.
 const MAX_OUTPUT: usize = 16 * 1024;
-
-/// A command line and how to run it.
-#[derive(Clone, Debug)]
-pub struct Cmd {
-    pub program: String,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
-    /// Start from an empty environment (hooks, health commands).
-    pub clear_env: bool,
-    pub timeout: Duration,
-    pub stdin: Option<PathBuf>,
-    /// Standard output into this file (standard error is captured).
-    pub stdout: Option<PathBuf>,
-    /// Standard output and error into this file instead of a pipe: hop then
-    /// waits for the process to exit, not for the pipe to close, so a
-    /// background job the command leaves behind cannot hold hop up.
-    pub output_file: Option<PathBuf>,
-    /// Kill what is left of the process group once the command exited.
-    pub end_group: bool,
-    /// The working directory.
-    pub cwd: Option<PathBuf>,
-}
-
-impl Cmd {
-    pub fn new(program: &str) -> Self {
-        Self {
-            program: program.to_owned(),
-            args: Vec::new(),
-            env: Vec::new(),
-            clear_env: false,
-            timeout: Duration::from_secs(600),
-            stdin: None,
-            stdout: None,
-            output_file: None,
-            end_group: false,
-            cwd: None,
-        }
-    }
-
-    pub fn arg(mut self, a: impl Into<String>) -> Self {
-        self.args.push(a.into());
-        self
-    }
-
-    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
-        self.args.extend(args.into_iter().map(Into::into));
-        self
-    }
-
-    pub fn env(mut self, k: &str, v: impl Into<String>) -> Self {
-        self.env.push((k.to_owned(), v.into()));
-        self
-    }
-
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = t;
-        self
-    }
-
-    /// Runs a program hop did not write (a hook, a health command): an
-    /// empty environment but `PATH` and `env`, in `cwd`, its output in
-    /// `output`, and nothing of its process group left when it ends.
-    pub fn contained(mut self, cwd: &Path, output: PathBuf) -> Self {
-        self.clear_env = true;
-        self.env
-            .insert(0, ("PATH".into(), "/usr/sbin:/usr/bin:/sbin:/bin".into()));
-        self.cwd = Some(cwd.to_path_buf());
-        self.output_file = Some(output);
-        self.end_group = true;
-        self
-    }
-
-    /// The command line as shown in logs and errors.
-    pub fn line(&self) -> String {
-        std::iter::once(self.program.as_str())
-            .chain(self.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-/// How a command ended.
-#[derive(Clone, Debug)]
-pub struct Output {
-    pub code: Option<i32>,
-    pub text: String,
-}
-
-impl Output {
-    pub fn success(&self) -> bool {
-        self.code == Some(0)
-    }
-}
 
 /// Runs commands and logs them.
 #[derive(Clone)]
@@ -137,7 +44,7 @@ impl Runner {
         self
     }
 
-    fn expression(&self, cmd: &Cmd) -> Result<duct::Expression> {
+    fn expression(&self, cmd: &Command) -> Result<duct::Expression> {
         let mut expr = duct::cmd(&cmd.program, &cmd.args).unchecked();
         if cmd.clear_env {
             expr = expr.full_env(cmd.env.iter().cloned());
@@ -184,7 +91,7 @@ impl Runner {
     }
 
     /// Starts a command without waiting (to observe or kill it).
-    pub fn start(&self, cmd: &Cmd) -> Result<duct::Handle> {
+    pub fn start(&self, cmd: &Command) -> Result<duct::Handle> {
         self.log
             .line(&format!("$ {}", self.log.redact(&cmd.line())));
         let handle = self
@@ -199,7 +106,7 @@ impl Runner {
 
     /// Runs a command to completion or its timeout; a non-zero exit is an
     /// `Ok` output (see [`Runner::check`]).
-    pub fn run(&self, cmd: &Cmd) -> Result<Output> {
+    pub fn run(&self, cmd: &Command) -> Result<Output> {
         let started = Instant::now();
         let handle = self.start(cmd)?;
         let pid = handle.pids().first().copied().unwrap_or(0);
@@ -263,7 +170,7 @@ impl Runner {
     }
 
     /// Runs a command that must succeed; returns its output.
-    pub fn check(&self, cmd: &Cmd) -> Result<String> {
+    pub fn check(&self, cmd: &Command) -> Result<String> {
         let out = self.run(cmd)?;
         if !out.success() {
             return Err(anyhow!(
@@ -311,24 +218,19 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Database tools run through the runner, so backups are logged too.
-impl Tools for Runner {
-    fn run(&self, command: &ToolCommand) -> io::Result<ToolOutput> {
-        for (_, secret) in &command.env {
+/// The database tools the migration engine runs (dumps, restores) go
+/// through the runner too, so they are logged, recorded and killed with
+/// hop; their secrets are masked from then on.
+impl hop_exec::Run for Runner {
+    fn run(&self, command: &Command) -> io::Result<Output> {
+        for secret in command.secret_values() {
             self.log.add_secret(secret);
         }
-        let cmd = Cmd {
-            env: command.env.clone(),
+        let long = Command {
             timeout: Duration::from_secs(6 * 3600),
-            stdin: command.stdin.clone(),
-            stdout: command.stdout.clone(),
-            ..Cmd::new(&command.program).args(command.args.iter().cloned())
+            ..command.clone()
         };
-        let out = Runner::run(self, &cmd).map_err(|e| io::Error::other(e.to_string()))?;
-        Ok(ToolOutput {
-            code: out.code,
-            output: out.text,
-        })
+        Runner::run(self, &long).map_err(|e| io::Error::other(e.to_string()))
     }
 }
 
@@ -343,7 +245,7 @@ mod tests {
     #[test]
     fn a_contained_command_is_not_held_up_by_its_background_job() {
         let dir = tempfile::tempdir().unwrap();
-        let cmd = Cmd::new("/bin/sh")
+        let cmd = Command::new("/bin/sh")
             .args(["-c", "sleep 30 & echo started"])
             .timeout(Duration::from_secs(20))
             .contained(dir.path(), dir.path().join("out"));
@@ -363,7 +265,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("survived");
         let script = format!("(sleep 2; touch {}) & sleep 30", marker.display());
-        let cmd = Cmd::new("/bin/sh")
+        let cmd = Command::new("/bin/sh")
             .args(["-c", script.as_str()])
             .timeout(Duration::from_millis(300))
             .contained(dir.path(), dir.path().join("out"));
@@ -379,7 +281,7 @@ mod tests {
     #[test]
     fn a_contained_command_gets_a_clean_environment_and_its_directory() {
         let dir = tempfile::tempdir().unwrap();
-        let cmd = Cmd::new("/bin/sh")
+        let cmd = Command::new("/bin/sh")
             .args(["-c", "echo \"$HOME|$(pwd)|$PATH\""])
             .contained(dir.path(), dir.path().join("out"));
         let out = runner().run(&cmd).unwrap();

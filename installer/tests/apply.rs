@@ -319,6 +319,25 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
         .assert_stdout("rest-service-4.0.1-1.noarch → rest-service-4.1.1-1.noarch")
         .assert_stdout("0012_rename_events_message.sql")
         .assert_stdout("/etc/manager/rest.yaml: replace");
+    let json = hop(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1"), "--dry-run", "--json"],
+    );
+    json.assert_code(0);
+    let plan: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 12);
+    let rpms = steps.iter().find(|s| s["step"] == "install_rpms").unwrap();
+    assert!(
+        rpms["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "install_rpm"
+                && a["installed"] == "rest-service-4.0.1-1.noarch"
+                && a["to"] == "rest-service-4.1.1-1.noarch"),
+        "{plan:#}"
+    );
     assert_eq!(host.snapshot(), before);
     assert!(!host.root.join("var/lib/hop/state.json").exists());
 }

@@ -21,8 +21,8 @@ use hop_artifact::migration::Backend;
 use rusqlite::{MAIN_DB, OpenFlags};
 
 use crate::error::MigrateError;
-use crate::tools::{ToolCommand, Tools};
 use crate::url::DatabaseUrl;
+use hop_exec::{Command, Run};
 
 /// A written, checked dump.
 #[derive(Clone, Debug)]
@@ -61,7 +61,7 @@ fn make_durable(path: &Path) -> Result<(), MigrateError> {
 
 /// Checks that `dump` is a complete, readable dump for `url`'s backend:
 /// right after it is taken, and again before anything is restored from it.
-pub fn check_dump(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(), MigrateError> {
+pub fn check_dump(url: &DatabaseUrl, dump: &Path, tools: &dyn Run) -> Result<(), MigrateError> {
     if !dump.is_file() {
         return Err(fail(format!("the backup {} is missing", dump.display())));
     }
@@ -71,7 +71,7 @@ pub fn check_dump(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(
         Backend::Postgresql => {
             run(
                 tools,
-                &ToolCommand::new("pg_restore")
+                &Command::new("pg_restore")
                     .arg("--list")
                     .arg(dump.display().to_string()),
             )
@@ -100,7 +100,7 @@ pub fn check_dump(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(
     Ok(())
 }
 
-fn run(tools: &dyn Tools, command: &ToolCommand) -> Result<String, MigrateError> {
+fn run(tools: &dyn Run, command: &Command) -> Result<String, MigrateError> {
     let out = tools.run(command).map_err(|e| {
         fail(format!(
             "cannot run {}: {e} (is it installed?)",
@@ -112,18 +112,18 @@ fn run(tools: &dyn Tools, command: &ToolCommand) -> Result<String, MigrateError>
             "{} exited with {}: {}",
             command.program,
             out.code.map_or("a signal".into(), |c| c.to_string()),
-            out.output.trim()
+            out.text.trim()
         )));
     }
-    Ok(out.output)
+    Ok(out.text)
 }
 
 /// Dumps the database `url` names into `dest`.
-pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump, MigrateError> {
+pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Run) -> Result<Dump, MigrateError> {
     create_private(dest)?;
     match url.backend() {
         Backend::Postgresql => {
-            let mut dump = ToolCommand::new("pg_dump")
+            let mut dump = Command::new("pg_dump")
                 .args(["-Fc", "--no-password"])
                 .arg(format!("--dbname={}", url.without_password()))
                 .secret_env("PGPASSWORD", url.password());
@@ -131,7 +131,7 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump,
             run(tools, &dump)?;
         }
         Backend::Mariadb => {
-            let mut dump = ToolCommand::new("mariadb-dump")
+            let mut dump = Command::new("mariadb-dump")
                 .args(mariadb_connection(url))
                 .args([
                     "--single-transaction",
@@ -168,13 +168,13 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Tools) -> Result<Dump,
 
 /// Puts the database back exactly as `dump` has it. Safe to run again if
 /// interrupted.
-pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(), MigrateError> {
+pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Run) -> Result<(), MigrateError> {
     check_dump(url, dump, tools)?;
     match url.backend() {
         Backend::Postgresql => {
             let toc = run(
                 tools,
-                &ToolCommand::new("pg_restore")
+                &Command::new("pg_restore")
                     .arg("--list")
                     .arg(dump.display().to_string()),
             )?;
@@ -184,14 +184,14 @@ pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(), 
             let result = (|| {
                 run(
                     tools,
-                    &ToolCommand::new("pg_restore")
+                    &Command::new("pg_restore")
                         .args(["--clean", "--if-exists", "-f"])
                         .arg(script.display().to_string())
                         .arg(dump.display().to_string()),
                 )?;
                 run(
                     tools,
-                    &ToolCommand::new("psql")
+                    &Command::new("psql")
                         .args([
                             "--no-psqlrc",
                             "--quiet",
@@ -212,7 +212,7 @@ pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Tools) -> Result<(), 
             result?;
         }
         Backend::Mariadb => {
-            let mut load = ToolCommand::new("mariadb")
+            let mut load = Command::new("mariadb")
                 .args(mariadb_connection(url))
                 .secret_env("MYSQL_PWD", url.password());
             load.stdin = Some(dump.to_path_buf());

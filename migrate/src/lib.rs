@@ -30,7 +30,6 @@ pub mod schema;
 pub mod scratch;
 pub mod script;
 pub mod status;
-pub mod tools;
 pub mod url;
 pub mod validate;
 

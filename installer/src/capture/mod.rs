@@ -324,7 +324,7 @@ impl Capture<'_> {
                     "{path} is not the file {nevra} installed (its digest differs from the RPM \
                      database's), so it cannot be captured for a rollback; `rpm -V {}` shows the \
                      change: reinstall the package's file, then run hop again",
-                    crate::steps::backup::name_of_nevra(nevra).unwrap_or_default()
+                    crate::rpmdb::name_of_nevra(nevra).unwrap_or_default()
                 );
             }
         }

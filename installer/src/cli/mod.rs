@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Failure};
 use crate::ops;
-use crate::output::Output;
 use crate::preflight::Level;
+use crate::terminal::Terminal;
 
 const EXIT_CODES: &str = "Exit status: 0 done; 1 failed and rolled back (the host is where it was); \
 2 refused before any change; 3 failed and needs attention (the message names the next command).";
@@ -281,9 +281,9 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             dry_run,
             json,
         } => {
-            let out = Output::new(json);
+            let out = Terminal::new(json);
             match ops::apply::apply(&root.root, &package, dry_run, &out)? {
-                ops::apply::Applied::Plan(plan) => print!("{plan}"),
+                ops::apply::Applied::Plan(plan) => emit(json, &plan, |p| p.render())?,
                 ops::apply::Applied::Upgraded(report) => emit(json, &report, |r| r.render())?,
             }
             Ok(0)
@@ -310,15 +310,15 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             dry_run,
             json,
         } => {
-            let out = Output::new(json);
+            let out = Terminal::new(json);
             match ops::upgrade::upgrade(&root.root, &to, &packages, dry_run, &out)? {
-                ops::upgrade::Upgraded::Plan(plan) => print!("{plan}"),
+                ops::upgrade::Upgraded::Plan(plan) => emit(json, &plan, |p| p.render())?,
                 ops::upgrade::Upgraded::Done(chain) => emit(json, &chain, |r| r.render())?,
             }
             Ok(0)
         }
         Command::Resume { root, json } => {
-            let out = Output::new(json);
+            let out = Terminal::new(json);
             match ops::resume::resume(&root.root, &out)? {
                 ops::resume::Resumed::Nothing => println!(
                     "nothing to resume: no unfinished operation on {}",
@@ -330,7 +330,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             Ok(0)
         }
         Command::Rollback { root, yes, json } => {
-            let out = Output::new(json);
+            let out = Terminal::new(json);
             let done = ops::rollback::rollback(&root.root, yes, &out)?;
             emit(
                 json,

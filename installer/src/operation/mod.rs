@@ -23,13 +23,13 @@ use crate::history::{self, HistoryLine};
 use crate::host::Host;
 use crate::journal::{Journal, OpPhase, Step, StepStatus, new_id};
 use crate::log::Log;
-use crate::output::Output;
 use crate::package::Verified;
 use crate::recovery::{Reaction, after_trouble};
 use crate::report::{MigrationCounts, Report};
 use crate::runner::Runner;
 use crate::state::{StateDir, now_ms};
 use crate::steps::{self, Context};
+use crate::terminal::Terminal;
 
 /// An operation in progress.
 pub struct Operation<'a> {
@@ -54,7 +54,7 @@ impl<'a> Operation<'a> {
     /// Starts a new operation for a verified package: its directory, its
     /// journal (every step pending) and its log. Nothing on the host has
     /// changed yet if this fails.
-    pub fn begin(host: &'a Host, verified: &Verified, out: &'a Output) -> Result<Self, Failure> {
+    pub fn begin(host: &'a Host, verified: &Verified, out: &'a Terminal) -> Result<Self, Failure> {
         let not_begun = |e: anyhow::Error| {
             Failure::rolled_back(format!(
                 "{e:#}; the operation did not begin and nothing on the host was changed"
@@ -83,7 +83,7 @@ impl<'a> Operation<'a> {
 
     /// Picks up an existing operation (resume, rollback), first ending
     /// whatever an interrupted run of it left running.
-    pub fn reopen(host: &'a Host, journal: Journal, out: &'a Output) -> Result<Self, Failure> {
+    pub fn reopen(host: &'a Host, journal: Journal, out: &'a Terminal) -> Result<Self, Failure> {
         let attention = |e: anyhow::Error| {
             Failure::needs_attention(
                 format!("{e:#}"),
@@ -110,7 +110,7 @@ impl<'a> Operation<'a> {
         host: &'a Host,
         journal: Journal,
         manifest: PackageManifest,
-        out: &'a Output,
+        out: &'a Terminal,
     ) -> Result<Self, Failure> {
         let state_dir = StateDir::of(host);
         let log = Log::new();

@@ -10,11 +10,12 @@ use hop_migrate::{Migrator, Options};
 use crate::error::{Failure, Refusal};
 use crate::host::Host;
 use crate::operation::Operation;
-use crate::output::Output;
 use crate::package::{Scratch, Verified};
+use crate::plan::Plan;
 use crate::preflight::{self, Level, Preflight};
 use crate::report::Report;
 use crate::runner::Runner;
+use crate::terminal::Terminal;
 
 /// A package the host's preflight accepted.
 pub struct Prepared {
@@ -29,7 +30,7 @@ pub fn prepare(
     host: &Host,
     runner: &Runner,
     package: &Path,
-    out: &Output,
+    out: &Terminal,
 ) -> Result<Prepared, Refusal> {
     let trusted = crate::trust::host_keys(host)?;
     let (verified, scratch) = crate::package::extract_for_check(host, package, &trusted)?;
@@ -64,7 +65,7 @@ pub fn refuse_on_failure(checks: &Preflight) -> Result<(), Refusal> {
 
 impl Prepared {
     /// The dry run: every step and what it would change.
-    pub fn plan(&self, host: &Host, runner: &Runner) -> String {
+    pub fn plan(&self, host: &Host, runner: &Runner) -> Plan {
         let status = host
             .database_url()
             .ok()
@@ -75,11 +76,11 @@ impl Prepared {
                         .ok()?;
                 m.status(&scripts).ok()
             });
-        crate::plan::render(host, &self.verified.manifest, runner, status.as_ref())
+        Plan::make(host, &self.verified.manifest, runner, status.as_ref())
     }
 
     /// Runs the operation to its end.
-    pub fn run(self, host: &Host, out: &Output) -> Result<Report, Failure> {
+    pub fn run(self, host: &Host, out: &Terminal) -> Result<Report, Failure> {
         let Prepared {
             verified, scratch, ..
         } = self;

@@ -10,10 +10,10 @@ use crate::error::{Error, Failure, FailureKind, Refusal};
 use crate::host::Host;
 use crate::journal::{self, Journal};
 use crate::operation::Operation;
-use crate::output::Output;
 use crate::recovery::{Direction, resume_direction};
 use crate::report::Report;
 use crate::session::Session;
+use crate::terminal::Terminal;
 
 use super::upgrade::{ChainReport, continue_chain};
 
@@ -24,7 +24,7 @@ pub enum Resumed {
     Chain(Box<ChainReport>),
 }
 
-pub fn resume(root: &Path, out: &Output) -> Result<Resumed, Error> {
+pub fn resume(root: &Path, out: &Terminal) -> Result<Resumed, Error> {
     let session = Session::changing(root, "resume")?;
     let (host, sd) = (&session.host, &session.state);
     let in_chain = Chain::load(sd)
@@ -73,7 +73,7 @@ pub enum Ending {
 }
 
 /// Resumes one operation: forward to the end, or back.
-pub fn resume_journal(host: &Host, journal: Journal, out: &Output) -> Ending {
+pub fn resume_journal(host: &Host, journal: Journal, out: &Terminal) -> Ending {
     let title = journal.title();
     let stopped_at = journal.last_touched().map_or("the start", |s| s.title());
     let direction = resume_direction(&journal);

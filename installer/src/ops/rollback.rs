@@ -9,13 +9,13 @@ use std::path::Path;
 use crate::error::{Error, Refusal};
 use crate::journal::{self, Journal, OpPhase, Step};
 use crate::operation::Operation;
-use crate::output::Output;
 use crate::recovery::rollback_needs_confirmation;
 use crate::session::Session;
 use crate::state::{HostState, StateDir};
+use crate::terminal::Terminal;
 
 /// Rolls back; `Ok(text)` once the host is back where it started.
-pub fn rollback(root: &Path, confirmed: bool, out: &Output) -> Result<String, Error> {
+pub fn rollback(root: &Path, confirmed: bool, out: &Terminal) -> Result<String, Error> {
     let session = Session::changing(root, "rollback")?;
     let (host, sd) = (&session.host, &session.state);
     let open = journal::find_open(sd).map_err(|e| Refusal::from_error(&e))?;

@@ -11,15 +11,43 @@ use serde::Serialize;
 use crate::chain::Chain;
 use crate::error::{Error, Failure, FailureKind, Refusal};
 use crate::host::Host;
-use crate::output::Output;
+use crate::plan::Plan;
 use crate::preflight;
 use crate::report::Report;
 use crate::route;
 use crate::session::Session;
 use crate::state::{StateDir, now};
+use crate::terminal::Terminal;
 
 use super::path::{gather, refusal};
 use super::prepare::prepare;
+
+/// What `upgrade --dry-run` shows: the route, and the plan of its first
+/// hop (later hops are planned on the host the earlier ones leave).
+#[derive(Serialize)]
+pub struct ChainPlan {
+    pub route: String,
+    pub hops: Vec<PlannedHop>,
+    pub first: Plan,
+}
+
+/// One hop of a planned route.
+#[derive(Serialize)]
+pub struct PlannedHop {
+    pub from: String,
+    pub to: String,
+    pub package: String,
+}
+
+impl ChainPlan {
+    pub fn render(&self) -> String {
+        let mut out = format!("route {} (dry run: nothing was changed)\n", self.route);
+        for (i, h) in self.hops.iter().enumerate() {
+            out += &format!("  hop {}: {} → {}  {}\n", i + 1, h.from, h.to, h.package);
+        }
+        out + &self.first.render()
+    }
+}
 
 /// What a chain did.
 #[derive(Serialize)]
@@ -51,7 +79,8 @@ impl ChainReport {
 }
 
 pub enum Upgraded {
-    Plan(String),
+    /// `--dry-run`: the route and the first hop's plan.
+    Plan(Box<ChainPlan>),
     Done(Box<ChainReport>),
 }
 
@@ -60,7 +89,7 @@ pub fn upgrade(
     target: &str,
     inputs: &[PathBuf],
     dry_run: bool,
-    out: &Output,
+    out: &Terminal,
 ) -> Result<Upgraded, Error> {
     let target =
         hop_artifact::version::Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
@@ -99,21 +128,19 @@ pub fn upgrade(
     if dry_run {
         let runner = session.runner("dry-run");
         let prepared = prepare(host, &runner, &route[0].path, out)?;
-        let mut plan = format!(
-            "route {} (dry run: nothing was changed)\n",
-            route::describe(&route, &installed)
-        );
-        for (i, h) in route.iter().enumerate() {
-            plan += &format!(
-                "  hop {}: {} → {}  {}\n",
-                i + 1,
-                h.from,
-                h.to,
-                h.path.display()
-            );
-        }
-        plan += &prepared.plan(host, &runner);
-        return Ok(Upgraded::Plan(plan));
+        let plan = ChainPlan {
+            route: route::describe(&route, &installed),
+            hops: route
+                .iter()
+                .map(|h| PlannedHop {
+                    from: h.from.to_string(),
+                    to: h.to.to_string(),
+                    package: h.path.display().to_string(),
+                })
+                .collect(),
+            first: prepared.plan(host, &runner),
+        };
+        return Ok(Upgraded::Plan(Box::new(plan)));
     }
     let chain = Chain {
         target: target.clone(),
@@ -135,7 +162,7 @@ pub fn run_chain(
     host: &Host,
     chain: &Chain,
     mut done: Vec<Report>,
-    out: &Output,
+    out: &Terminal,
 ) -> Result<ChainReport, Error> {
     let sd = StateDir::of(host);
     let runner = &crate::session::logging_runner(&sd, "upgrade");
@@ -240,7 +267,7 @@ pub fn run_chain(
 pub fn continue_chain(
     host: &Host,
     resumed: Option<Report>,
-    out: &Output,
+    out: &Terminal,
 ) -> Result<Option<ChainReport>, Error> {
     let sd = StateDir::of(host);
     let Some(chain) = Chain::load(&sd).map_err(|e| Refusal::from_error(&e))? else {

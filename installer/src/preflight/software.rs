@@ -116,7 +116,7 @@ pub(super) fn components(
     }
     if let Some(state) = &i.state {
         for nevra in &state.components {
-            if let Some(name) = crate::steps::backup::name_of_nevra(nevra)
+            if let Some(name) = crate::rpmdb::name_of_nevra(nevra)
                 && db
                     .installed(&name)
                     .map(|c| !c.contains(nevra))
@@ -158,7 +158,7 @@ pub(super) fn components(
 fn installed_files(p: &mut Preflight, db: &RpmDb<'_>, installed: &[String]) {
     let names: Vec<String> = installed
         .iter()
-        .filter_map(|n| crate::steps::backup::name_of_nevra(n))
+        .filter_map(|n| crate::rpmdb::name_of_nevra(n))
         .collect();
     let lines = match db.verify(&names) {
         Ok(l) => l,

@@ -12,7 +12,7 @@ use anyhow::{Result, anyhow, bail};
 
 use super::{ServiceManager, ServiceState};
 use crate::host::Host;
-use crate::runner::{Cmd, Runner};
+use crate::runner::{Command, Runner};
 
 pub struct Supervisord {
     conf: String,
@@ -40,8 +40,8 @@ impl Supervisord {
         })
     }
 
-    fn ctl(&self, args: &[&str]) -> Cmd {
-        Cmd::new("supervisorctl")
+    fn ctl(&self, args: &[&str]) -> Command {
+        Command::new("supervisorctl")
             .args(["-c", self.conf.as_str()])
             .args(args.iter().copied())
             .timeout(Duration::from_secs(60))
@@ -252,7 +252,7 @@ impl ServiceManager for Supervisord {
     fn kill(&self, name: &str) -> Result<()> {
         if let ServiceState::Running { pid: Some(pid) } = self.status(name)? {
             self.runner
-                .check(&Cmd::new("kill").args(["-KILL".to_owned(), pid.to_string()]))?;
+                .check(&Command::new("kill").args(["-KILL".to_owned(), pid.to_string()]))?;
         }
         Ok(())
     }

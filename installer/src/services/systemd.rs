@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use super::{ServiceManager, ServiceState};
-use crate::runner::{Cmd, Runner};
+use crate::runner::{Command, Runner};
 
 pub struct Systemd {
     runner: Runner,
@@ -31,8 +31,8 @@ impl Systemd {
         Self { runner }
     }
 
-    fn ctl(&self, args: &[&str]) -> Cmd {
-        Cmd::new("systemctl")
+    fn ctl(&self, args: &[&str]) -> Command {
+        Command::new("systemctl")
             .arg("--no-ask-password")
             .args(args.iter().copied())
             .timeout(Duration::from_secs(120))
@@ -153,7 +153,7 @@ impl ServiceManager for Systemd {
     fn diagnose(&self, name: &str) -> String {
         let unit = Self::unit(name);
         let journal = self.runner.run(
-            &Cmd::new("journalctl")
+            &Command::new("journalctl")
                 .args([
                     "-u",
                     &unit,

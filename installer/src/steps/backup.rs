@@ -15,7 +15,7 @@ use super::Context;
 use crate::atomic;
 use crate::hostfs::Kind;
 use crate::journal::Step;
-use crate::rpmdb::RpmDb;
+use crate::rpmdb::{RpmDb, name_of_nevra};
 use crate::state::HostState;
 
 /// What the host had before the operation.
@@ -227,14 +227,6 @@ fn save_private(source: &Path, target: &Path, state_dir: &Path) -> Result<()> {
     std::io::copy(&mut from, &mut to).with_context(|| format!("copying {}", source.display()))?;
     to.sync_all()?;
     Ok(())
-}
-
-pub fn name_of_nevra(nevra: &str) -> Option<String> {
-    // name-[epoch:]version-release.arch: the name is all before the last two '-'.
-    let mut parts = nevra.rsplitn(3, '-');
-    let _release_arch = parts.next()?;
-    let _version = parts.next()?;
-    parts.next().map(str::to_owned)
 }
 
 /// A file in the config backup archive.

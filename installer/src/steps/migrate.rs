@@ -12,7 +12,7 @@ use hop_migrate::{Migrator, Observer, Options, Script};
 
 use super::Context;
 use crate::journal::Step;
-use crate::output::Output;
+use crate::terminal::Terminal;
 
 pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
     let url = cx.database_url()?;
@@ -56,7 +56,7 @@ fn adopt(cx: &Context<'_>, migrator: &mut Migrator, scripts: &[Script]) -> Resul
 
 struct StepObserver<'a> {
     step: Step,
-    out: &'a Output,
+    out: &'a Terminal,
     first_done: bool,
 }
 

@@ -24,10 +24,10 @@ use hop_migrate::{DatabaseUrl, Script};
 
 use crate::host::Host;
 use crate::journal::Step;
-use crate::output::Output;
 use crate::runner::Runner;
 use crate::services::ServiceManager;
 use crate::state::StateDir;
+use crate::terminal::Terminal;
 
 /// What every step works with.
 pub struct Context<'a> {
@@ -40,7 +40,7 @@ pub struct Context<'a> {
     pub manifest: PackageManifest,
     pub runner: Runner,
     pub services: Box<dyn ServiceManager>,
-    pub out: &'a Output,
+    pub out: &'a Terminal,
 }
 
 impl Context<'_> {

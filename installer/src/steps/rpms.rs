@@ -13,13 +13,14 @@ use hop_artifact::package_manifest::Hook;
 use serde::{Deserialize, Serialize};
 
 use super::Context;
-use super::backup::{Facts, name_of_nevra};
+use super::backup::Facts;
 use crate::atomic;
 use crate::fault::{self, Action};
 use crate::host::Host;
 use crate::hostfs::Kind;
 use crate::rpmdb::RpmDb;
-use crate::runner::Cmd;
+use crate::rpmdb::name_of_nevra;
+use crate::runner::Command;
 use crate::state::HostState;
 
 /// A config file rpm did not simply replace.
@@ -288,7 +289,7 @@ pub fn run_hook(cx: &Context<'_>, hook: Hook) -> Result<()> {
         return Ok(());
     };
     let script = cx.staging().join(member);
-    let cmd = Cmd::new(&script.display().to_string())
+    let cmd = Command::new(&script.display().to_string())
         .env("HOP_ROOT", cx.host.root.display().to_string())
         .env("HOP_PRODUCT", cx.manifest.product.clone())
         .env("HOP_FROM", cx.manifest.from.to_string())

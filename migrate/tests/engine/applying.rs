@@ -5,7 +5,7 @@ use hop_artifact::migration::{Backend, Phase};
 use hop_migrate::{MigrateError, Quiet, Script, backup};
 
 use crate::*;
-use hop_migrate::tools::Direct;
+use hop_exec::Direct;
 
 on_every_backend!(
     fresh_apply_then_reapply_is_a_no_op,

@@ -4,7 +4,7 @@ use hop_artifact::migration::{Backend, Phase};
 use hop_migrate::{Quiet, backup};
 
 use crate::*;
-use hop_migrate::tools::Direct;
+use hop_exec::Direct;
 
 on_every_backend!(backup_then_damage_then_restore_gives_the_same_database,);
 

@@ -3,12 +3,12 @@
 
 use std::io::IsTerminal;
 
-pub struct Output {
+pub struct Terminal {
     quiet: bool,
     color: bool,
 }
 
-impl Output {
+impl Terminal {
     pub fn new(quiet: bool) -> Self {
         let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
         Self { quiet, color }
