@@ -35,6 +35,7 @@ pub mod progress;
 pub mod reader;
 pub mod signature;
 pub mod source_manifest;
+pub mod verify_report;
 pub mod version;
 pub mod writer;
 pub mod yaml;

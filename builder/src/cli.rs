@@ -189,28 +189,11 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Verify { package, key, json } => {
-            let verified = verify::verify(&package, &key)?;
+            let report = verify::verify(&package, &key)?;
             if json {
-                return print_json(&serde_json::json!({
-                    "package": package,
-                    "manifest": verified.manifest,
-                    "signer": verified.signer.as_ref().map(|s| serde_json::json!({
-                        "fingerprint": s.fingerprint, "user_id": s.user_id, "key": s.key_source,
-                    })),
-                    "bytes": verified.bytes,
-                }));
+                return print_json(&report);
             }
-            let signer = verified.signer.as_ref();
-            println!(
-                "OK {}: {} members intact, signed by {}{}",
-                verified.manifest.title(),
-                verified.manifest.members.len(),
-                signer.map_or("?", |s| s.fingerprint.as_str()),
-                signer
-                    .and_then(|s| s.user_id.as_ref())
-                    .map(|u| format!(" ({u})"))
-                    .unwrap_or_default()
-            );
+            print!("{}", report.render());
         }
     }
     Ok(())

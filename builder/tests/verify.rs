@@ -48,6 +48,36 @@ fn accepts_the_good_package() {
 }
 
 #[test]
+fn json_names_the_hop_the_size_and_the_signer() {
+    let package = fixtures().package("4.0.1", "4.1.1");
+    let out = Command::new(env!("CARGO_BIN_EXE_hop-build"))
+        .arg("verify")
+        .arg(&package)
+        .arg("--key")
+        .arg(fixtures().vendor_key().public)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The same shape as `hop-install verify --json` (one type in hop-artifact).
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "bytes", "from", "members", "package", "product", "signer", "to"
+        ]
+    );
+    assert_eq!(v["from"], "4.0.1");
+    assert_eq!(v["to"], "4.1.1");
+    assert_eq!(v["bytes"], std::fs::metadata(&package).unwrap().len());
+    assert_eq!(
+        v["signer"]["fingerprint"],
+        fixtures().vendor_key().fingerprint
+    );
+}
+
+#[test]
 fn refuses_each_crafted_package_naming_the_problem() {
     let good = std::fs::read(fixtures().package("4.0.1", "4.1.1")).unwrap();
     let untrusted = std::fs::read(untrusted_package()).unwrap();

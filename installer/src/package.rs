@@ -24,6 +24,8 @@ pub struct Verified {
     /// The exact signed `hop.yaml`.
     pub manifest_bytes: Vec<u8>,
     pub signer: Signer,
+    /// The package's size in bytes, all of it read.
+    pub bytes: u64,
 }
 
 /// Opens and fully verifies `path` against `trusted`.
@@ -46,6 +48,7 @@ pub fn verify(path: &Path, trusted: &TrustedKeys) -> Result<Verified, Refusal> {
         manifest: verified.manifest,
         manifest_bytes,
         signer,
+        bytes: verified.bytes,
     })
 }
 
@@ -99,6 +102,7 @@ pub fn extract(
         manifest: verified.manifest,
         manifest_bytes,
         signer: verified.signer.context("no signer")?,
+        bytes: verified.bytes,
     })
 }
 

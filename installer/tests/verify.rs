@@ -72,6 +72,31 @@ fn accepts_the_good_package_with_the_hosts_trusted_keys() {
 }
 
 #[test]
+fn json_names_the_hop_the_size_and_the_signer() {
+    let package = fixtures().package("4.0.1", "4.1.1");
+    let key = fixtures().vendor_key().public;
+    let (code, stdout, stderr) = hop_install(&[
+        "verify",
+        package.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The same shape as `hop-build verify --json` (one type in hop-artifact).
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "bytes", "from", "members", "package", "product", "signer", "to"
+        ]
+    );
+    assert_eq!(v["bytes"], std::fs::metadata(&package).unwrap().len());
+    assert_eq!(v["signer"]["key"], key.display().to_string());
+}
+
+#[test]
 fn refuses_a_package_signed_by_a_key_the_host_does_not_trust() {
     let root = host_trusting("verify-other-key", &[fixtures().key("someone-else").public]);
     let pkg = fixtures().package("4.0.1", "4.1.1");

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use hop_artifact::verify_report::VerifyReport;
 use serde::Serialize;
 
 use crate::error::{Error, Failure};
@@ -236,30 +237,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             root,
             json,
         } => {
-            let v = ops::verify::verify(&root.root, &package, &key)?;
-            if json {
-                print_json(&serde_json::json!({
-                    "package": package,
-                    "product": v.manifest.product,
-                    "from": v.manifest.from,
-                    "to": v.manifest.to,
-                    "members": v.manifest.members.len(),
-                    "signer": {"fingerprint": v.signer.fingerprint, "user_id": v.signer.user_id, "key": v.signer.key_source},
-                }))?;
-                return Ok(0);
-            }
-            println!(
-                "OK {}: {} members intact, signed by {}{} (trusted via {})",
-                v.manifest.title(),
-                v.manifest.members.len(),
-                v.signer.fingerprint,
-                v.signer
-                    .user_id
-                    .as_ref()
-                    .map(|u| format!(" ({u})"))
-                    .unwrap_or_default(),
-                v.signer.key_source
-            );
+            let report = ops::verify::verify(&root.root, &package, &key)?;
+            emit(json, &report, VerifyReport::render)?;
             Ok(0)
         }
         Command::Check {

@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Refusal;
-use crate::package::{self, Verified};
+use hop_artifact::verify_report::VerifyReport;
+
+use crate::package;
 use crate::session::Session;
 
-pub fn verify(root: &Path, package: &Path, keys: &[PathBuf]) -> Result<Verified, Refusal> {
+pub fn verify(root: &Path, package: &Path, keys: &[PathBuf]) -> Result<VerifyReport, Refusal> {
     let trusted = if keys.is_empty() {
         let session = Session::reading(root)
             .map_err(|r| r.with_hint("pass --key PUB.asc to verify with a given public key"))?;
@@ -15,5 +17,6 @@ pub fn verify(root: &Path, package: &Path, keys: &[PathBuf]) -> Result<Verified,
     } else {
         crate::trust::key_files(keys)?
     };
-    package::verify(package, &trusted)
+    let v = package::verify(package, &trusted)?;
+    Ok(VerifyReport::new(package, &v.manifest, &v.signer, v.bytes))
 }
