@@ -67,7 +67,8 @@ export RUST_TEST_THREADS ?= 4
 systemd-rootfs: deps
 	@./scripts/systemd-rootfs.sh
 
-test: deps systemd-rootfs
+# `make lint` first: a formatting or clippy finding fails the run, as CI's.
+test: deps lint systemd-rootfs
 	$(CARGO) build --workspace --bins --tests
 	@rm -rf target/tmp/matrices
 	$(CARGO) test --workspace --no-fail-fast
@@ -98,13 +99,13 @@ FUZZ_SECONDS ?= 60
 fuzz: build release-tree
 	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
-lint: fmt clippy
+lint: deps fmt clippy
 
 fmt:
 	$(CARGO) fmt --all -- --check
 
 clippy:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 clean:
 	$(CARGO) clean

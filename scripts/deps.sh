@@ -12,6 +12,17 @@ if ! have cargo; then
     say "cargo is missing: install Rust with rustup (https://rustup.rs) and run make again"
     exit 1
 fi
+# `make lint` (run by `make test`): rustfmt and clippy.
+for pair in fmt:rustfmt clippy:clippy; do
+    verb=${pair%%:*} component=${pair#*:}
+    cargo "$verb" --version >/dev/null 2>&1 && continue
+    if have rustup; then
+        rustup component add "$component"
+    else
+        say "cargo $verb is missing: install it (rustup component add $component) and run make again"
+        exit 1
+    fi
+done
 
 need=""
 have rpm || need="$need rpm"

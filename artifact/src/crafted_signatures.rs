@@ -15,6 +15,7 @@ use crate::signature::SignatureError;
 
 /// A refused signature over some data, with the public key that made it.
 pub struct Crafted {
+    /// What is wrong with the signature (`SHA-1 digest`).
     pub name: &'static str,
     /// The armoured public key (trust it to see the refusal).
     pub public: String,

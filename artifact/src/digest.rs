@@ -17,11 +17,13 @@ pub const IO_BUFFER: usize = 1 << 20;
 #[serde(try_from = "String", into = "String")]
 pub struct Sha256Digest([u8; 32]);
 
+/// Text that is not a SHA-256 digest in lower-case hex.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0:?} is not a SHA-256 digest (64 hex digits)")]
 pub struct DigestParseError(String);
 
 impl Sha256Digest {
+    /// A digest from its 32 bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
@@ -39,6 +41,7 @@ impl Sha256Digest {
         Ok(reader.finish())
     }
 
+    /// Parses 64 lower-case hex digits (the form hop.yaml writes).
     pub fn parse(text: &str) -> Result<Self, DigestParseError> {
         let mut bytes = [0u8; 32];
         if text.len() != 64
@@ -52,6 +55,7 @@ impl Sha256Digest {
         Ok(Self(bytes))
     }
 
+    /// The 64 lower-case hex digits.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
@@ -90,6 +94,7 @@ pub struct HashingReader<R> {
 }
 
 impl<R: Read> HashingReader<R> {
+    /// Starts hashing what is read from `inner`.
     pub fn new(inner: R) -> Self {
         Self {
             inner,

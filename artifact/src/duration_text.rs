@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serializer};
 /// The longest duration a manifest may give.
 pub const MAX: Duration = Duration::from_secs(24 * 3600);
 
+/// Parses `30s`, `2m`, `1h 30m`; refuses durations over [`MAX`].
 pub fn parse(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text.trim())
         .map_err(|e| format!("{text:?} is not a duration such as 30s or 2m ({e})"))?;
@@ -24,14 +25,17 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `2m 30s`: the form manifests use.
 pub fn format(d: &Duration) -> String {
     humantime::format_duration(*d).to_string()
 }
 
+/// Serde: writes a duration as text (`#[serde(with = "duration_text")]`).
 pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format(d))
 }
 
+/// Serde: reads a duration from text, with the checks of [`parse`].
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     parse(&text).map_err(serde::de::Error::custom)

@@ -5,6 +5,10 @@ use crate::signature::SignatureError;
 /// A package the reader refused, or could not read. Each message says what
 /// was wrong; the installer adds what to do next.
 #[derive(Debug, thiserror::Error)]
+#[allow(
+    missing_docs,
+    reason = "each variant's #[error] message is its documentation"
+)]
 pub enum PackageError {
     #[error("cannot read the package: {0}")]
     Io(#[from] std::io::Error),

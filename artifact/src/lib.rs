@@ -21,6 +21,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod archive;
 #[cfg(any(test, feature = "testing"))]
 pub mod crafted_signatures;

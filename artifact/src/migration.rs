@@ -31,8 +31,10 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in the order an operation runs them.
     pub const ALL: [Phase; 3] = [Phase::Online, Phase::Offline, Phase::Post];
 
+    /// The name manifests and headers use.
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Online => "online",
@@ -66,14 +68,19 @@ impl FromStr for Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
+    /// PostgreSQL.
     Postgresql,
+    /// MariaDB (or MySQL).
     Mariadb,
+    /// SQLite, the embedded default.
     Sqlite,
 }
 
 impl Backend {
+    /// Every backend.
     pub const ALL: [Backend; 3] = [Backend::Postgresql, Backend::Mariadb, Backend::Sqlite];
 
+    /// The name manifests and database URLs use.
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Postgresql => "postgresql",
@@ -113,7 +120,9 @@ impl FromStr for Backend {
 /// golang-migrate's `0007_add_events_kind.up.sql`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MigrationName {
+    /// The number that orders migrations.
     pub version: u32,
+    /// The words after the number, underscores kept.
     pub description: String,
     /// The file name as written (what messages and members use).
     pub file: String,
@@ -178,6 +187,7 @@ impl MigrationName {
 /// What the first line of a migration declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MigrationHeader {
+    /// When the migration runs.
     pub phase: Phase,
     /// A `post` migration run again and again until it changes no row.
     pub batch: bool,

@@ -20,23 +20,33 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The top-level folders a payload member may live in.
 pub const PAYLOAD_FOLDERS: [&str; 5] = ["rpms", "configs", "migrations", "schemas", "scripts"];
 
+/// `hop.yaml`: everything the installer needs to know about a package,
+/// signed as a whole; every payload member is listed with its digest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PackageManifest {
+    /// The manifest format (1).
     pub format: u32,
+    /// The product this hop upgrades (`manager`).
     pub product: String,
+    /// The version a host must run to take this hop.
     pub from: Version,
+    /// The version the host runs afterwards.
     pub to: Version,
     /// `hop-build <version>`.
     pub builder: String,
     /// Seconds since the epoch: `SOURCE_DATE_EPOCH`, or 0. Also the mtime of
     /// every archive member.
     pub source_date_epoch: u64,
+    /// Which databases the hop supports, and their oldest servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseRequirements>,
+    /// The RPMs of the `to` version, installed in one transaction.
     pub components: Vec<Component>,
+    /// Config files deployed after the RPMs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub configs: Vec<ConfigFile>,
+    /// Schema migrations, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub migrations: Vec<Migration>,
     /// The last migration the `from` version shipped: what a database at
@@ -51,8 +61,10 @@ pub struct PackageManifest {
     /// made.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alembic_revisions: BTreeMap<String, u32>,
+    /// The product's services, started in this order and stopped in reverse.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    /// Hook scripts (payload members under `scripts/`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scripts: BTreeMap<Hook, String>,
     /// How long each hook may run before hop kills it (default
@@ -67,6 +79,7 @@ pub struct PackageManifest {
     pub members: Vec<Member>,
 }
 
+/// What the hop needs of the database server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseRequirements {
@@ -78,11 +91,16 @@ pub struct DatabaseRequirements {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Component {
+    /// The RPM name.
     pub name: String,
+    /// The RPM epoch (0 when the header has none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub epoch: u32,
+    /// The RPM version.
     pub version: String,
+    /// The RPM release.
     pub release: String,
+    /// The RPM architecture (`noarch`, `x86_64`).
     pub arch: String,
     /// The payload member holding the RPM.
     pub file: String,
@@ -133,7 +151,9 @@ pub struct ConfigFile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedSchemas {
+    /// The member holding the schema a database at `from` has.
     pub from: String,
+    /// The member holding the schema a database at `to` has.
     pub to: String,
 }
 
@@ -142,12 +162,18 @@ pub struct ExpectedSchemas {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Migration {
+    /// The number that orders migrations.
     pub version: u32,
+    /// What the migration does, from its file name.
     pub description: String,
+    /// When it runs.
     pub phase: Phase,
+    /// A `post` migration repeated until it changes no row.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub batch: bool,
+    /// The payload member holding the portable SQL.
     pub file: String,
+    /// Per backend, a member that replaces `file` there.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<Backend, String>,
 }
@@ -174,10 +200,12 @@ impl Migration {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
+    /// The service's name for the service manager (`rest-service`).
     pub name: String,
     /// How long a graceful stop may take before the service is killed.
     #[serde(with = "crate::duration_text")]
     pub stop_timeout: Duration,
+    /// How to tell it is healthy after a start.
     pub health: HealthCheck,
     /// A signal that asks the service to finish its work and exit, sent
     /// before the stop (like ironic's SIGUSR2).
@@ -185,11 +213,13 @@ pub struct Service {
     pub drain: Option<Drain>,
 }
 
+/// A signal that lets a service finish its work before it is stopped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Drain {
     /// A signal name such as `SIGUSR2`.
     pub signal: String,
+    /// How long to wait for the service to exit after the signal.
     #[serde(with = "crate::duration_text")]
     pub timeout: Duration,
 }
@@ -199,12 +229,15 @@ pub struct Drain {
 // No deny_unknown_fields here: serde does not support it with flatten.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheck {
+    /// What is asked.
     #[serde(flatten)]
     pub probe: Probe,
+    /// How long to keep asking.
     #[serde(with = "crate::duration_text")]
     pub timeout: Duration,
 }
 
+/// One way to ask a service whether it is healthy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Probe {
@@ -266,8 +299,10 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// Every hook, in the order an operation runs them.
     pub const ALL: [Hook; 2] = [Hook::PreInstall, Hook::PostInstall];
 
+    /// The name manifests use.
     pub fn as_str(self) -> &'static str {
         match self {
             Hook::PreInstall => "pre_install",
@@ -280,8 +315,11 @@ impl Hook {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Member {
+    /// Where the member is in the archive (`rpms/…`, `configs/…`).
     pub path: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// The SHA-256 of its bytes.
     pub sha256: Sha256Digest,
 }
 
@@ -299,6 +337,7 @@ impl PackageManifest {
         format!("{} {} → {}", self.product, self.from, self.to)
     }
 
+    /// The member at `path`, if the package lists one.
     pub fn member(&self, path: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.path == path)
     }

@@ -38,6 +38,7 @@ pub struct PackageReader<R: Read> {
 /// What a full read established.
 #[derive(Clone, Debug)]
 pub struct Verified {
+    /// The signed manifest.
     pub manifest: PackageManifest,
     /// Who signed it; `None` only for [`PackageReader::open_untrusted`].
     pub signer: Option<Signer>,
@@ -171,6 +172,7 @@ impl<R: Read> PackageReader<R> {
         })
     }
 
+    /// The signed manifest (checked for consistency; members not yet read).
     pub fn manifest(&self) -> &PackageManifest {
         &self.manifest
     }

@@ -36,6 +36,10 @@ pub const MAX_SIGNATURE_BYTES: u64 = 64 * 1024;
 
 /// Why a signature or a key was refused.
 #[derive(Debug, thiserror::Error)]
+#[allow(
+    missing_docs,
+    reason = "each variant's #[error] message is its documentation"
+)]
 pub enum SignatureError {
     #[error("cannot read the key in {source_name}: {reason}")]
     BadKey { source_name: String, reason: String },
@@ -126,6 +130,7 @@ impl SigningKey {
         })
     }
 
+    /// The primary key's fingerprint, upper-case hex.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
@@ -159,8 +164,11 @@ pub fn canonical_armor(signature: &[u8]) -> Result<String, SignatureError> {
 
 /// A freshly generated key pair, both halves armoured.
 pub struct GeneratedKey {
+    /// The secret key, armoured.
     pub secret: String,
+    /// The public key, armoured.
     pub public: String,
+    /// The primary key's fingerprint, upper-case hex.
     pub fingerprint: String,
 }
 
@@ -195,6 +203,7 @@ pub fn generate_key(user_id: &str) -> Result<GeneratedKey, SignatureError> {
 pub struct Signer {
     /// Fingerprint of the primary key, upper-case hex.
     pub fingerprint: String,
+    /// The key's first user id, when it has one.
     pub user_id: Option<String>,
     /// Where the trusted key came from.
     pub key_source: String,
@@ -261,6 +270,7 @@ impl TrustedKeys {
         Self::from_files(&paths)
     }
 
+    /// Whether no key is trusted.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -25,16 +25,24 @@ use crate::yaml;
 /// The largest source manifest the builder reads.
 pub const MAX_SOURCE_MANIFEST: u64 = 1 << 20;
 
+/// A source manifest (`manifests/*.yaml`): what a release engineer writes
+/// to describe a hop; `hop-build` validates it and turns it into `hop.yaml`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceManifest {
+    /// The product (`manager`).
     pub product: String,
+    /// The version the hop upgrades from.
     pub from: String,
+    /// The version it upgrades to.
     pub to: String,
+    /// Which databases are supported, and their oldest servers.
     #[serde(default)]
     pub database: Option<SourceDatabase>,
+    /// The RPMs of the `to` version.
     #[serde(default)]
     pub components: Vec<SourceComponent>,
+    /// Config files to deploy.
     #[serde(default)]
     pub configs: Vec<SourceConfig>,
     /// A directory of `NNNN_description.sql` files, relative to the manifest.
@@ -46,6 +54,7 @@ pub struct SourceManifest {
     /// How to adopt a database another migration tool made.
     #[serde(default)]
     pub adoption: Option<SourceAdoption>,
+    /// The product's services, in start order.
     #[serde(default)]
     pub services: Vec<SourceService>,
     /// Hook name (`pre_install`, `post_install`) → script path, or
@@ -67,21 +76,27 @@ pub struct SourceAdoption {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SourceScript {
+    /// Only the script's path (relative to the manifest).
     Path(String),
+    /// A path and a timeout.
     Spec {
+        /// The script, relative to the manifest.
         path: String,
+        /// How long it may run (`5m`); the default when absent.
         #[serde(default)]
         timeout: Option<String>,
     },
 }
 
 impl SourceScript {
+    /// The script's path, relative to the manifest.
     pub fn path(&self) -> &str {
         match self {
             SourceScript::Path(p) | SourceScript::Spec { path: p, .. } => p,
         }
     }
 
+    /// The timeout as written, if given.
     pub fn timeout(&self) -> Option<&str> {
         match self {
             SourceScript::Path(_) => None,
@@ -90,6 +105,7 @@ impl SourceScript {
     }
 }
 
+/// The database servers a hop supports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceDatabase {
@@ -98,6 +114,7 @@ pub struct SourceDatabase {
     pub min_server_version: BTreeMap<String, String>,
 }
 
+/// An RPM of the `to` version and what its header must say.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceComponent {
@@ -109,6 +126,7 @@ pub struct SourceComponent {
     pub version: String,
 }
 
+/// A config file and where it goes on the host.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
@@ -119,6 +137,7 @@ pub struct SourceConfig {
     /// Octal permissions as a quoted string, e.g. `"0640"`.
     #[serde(default)]
     pub mode: Option<ModeValue>,
+    /// Keep a file the user edited, writing the new one beside it as `.hopnew`.
     #[serde(default)]
     pub preserve_local_edits: bool,
     /// The file as the `from` version shipped it, relative to the manifest:
@@ -132,7 +151,9 @@ pub struct SourceConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum ModeValue {
+    /// `"0640"`: octal text.
     Text(String),
+    /// A bare number (refused: YAML reads it as decimal).
     Number(u64),
 }
 
@@ -170,38 +191,51 @@ impl<'de> Deserialize<'de> for ModeValue {
     }
 }
 
+/// A service of the product.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceService {
+    /// Its name for the service manager.
     pub name: String,
+    /// How long a graceful stop may take (`30s`).
     #[serde(default)]
     pub stop_timeout: Option<String>,
+    /// How to tell it is healthy.
     #[serde(default)]
     pub health: Option<SourceHealth>,
+    /// A signal to send before the stop, and how long to wait.
     #[serde(default)]
     pub drain: Option<SourceDrain>,
 }
 
+/// A health probe: one of `http`, `tcp`, `command`, `notify`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceHealth {
+    /// A URL whose GET must answer 2xx.
     #[serde(default)]
     pub http: Option<String>,
+    /// `host:port` that must accept a connection.
     #[serde(default)]
     pub tcp: Option<String>,
+    /// A shell command that must exit 0.
     #[serde(default)]
     pub command: Option<String>,
     /// `true`: ready when systemd says the unit is active (`Type=notify`).
     #[serde(default)]
     pub notify: Option<bool>,
+    /// How long to keep trying (`60s`).
     #[serde(default)]
     pub timeout: Option<String>,
 }
 
+/// A drain signal and how long the service may take to exit after it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceDrain {
+    /// A signal name such as `SIGUSR2`.
     pub signal: String,
+    /// How long to wait (`30s`).
     pub timeout: String,
 }
 

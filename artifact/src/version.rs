@@ -19,6 +19,10 @@ pub struct Version(String);
 
 /// Why a string is not a product version.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[allow(
+    missing_docs,
+    reason = "each variant's #[error] message is its documentation"
+)]
 pub enum VersionError {
     #[error("a version must not be empty")]
     Empty,
@@ -47,6 +51,7 @@ impl Version {
         Ok(Self(text.to_owned()))
     }
 
+    /// The version as written.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -51,7 +51,7 @@ fn host(work: &Path) -> Result<PathBuf> {
 /// `hop-bench capture ROOT DIR`: the capture alone, in its own process
 /// (so that its time and peak memory can be measured).
 pub fn capture_only(root: &Path, dir: &Path) -> Result<()> {
-    use hop_installer::{capture::Capture, host::Host, log::Log, runner::Runner};
+    use hop_installer::{Capture, Host, Log, Runner};
     let host = Host::open(root)?;
     let runner = Runner::new(Log::new());
     let names: Vec<String> = RPMS.iter().map(|s| s.to_string()).collect();

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use hop_testdata::sandbox::{Sandbox, SandboxOptions};
 
-use hop_installer::host::Host;
-use hop_installer::log::Log;
-use hop_installer::runner::Runner;
-use hop_installer::services;
+use hop_installer::Host;
+use hop_installer::Log;
+use hop_installer::Runner;
+use hop_installer::service_manager;
 
 use crate::measure::{Downtime, duration_s, median};
 
@@ -70,7 +70,7 @@ fn bare_restart(conf: &Path) -> Result<f64> {
 /// the floor any restart of these services can reach.
 fn floor_restart(root: &Path) -> Result<f64> {
     let host = Host::open(root)?;
-    let manager = services::for_host(&host, &Runner::new(Log::new()))?;
+    let manager = service_manager(&host, &Runner::new(Log::new()))?;
     let start = Instant::now();
     for name in ["mgmtworker", "rest-service"] {
         manager.stop(name, Duration::from_secs(10))?;

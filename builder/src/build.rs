@@ -25,9 +25,13 @@ use hop_artifact::progress;
 /// The builder's name and version, recorded in every package.
 pub const BUILDER: &str = concat!("hop-build ", env!("CARGO_PKG_VERSION"));
 
+/// What to build, and how to sign it.
 pub struct BuildOptions {
+    /// The source manifest (`manifests/*.yaml`).
     pub manifest: PathBuf,
+    /// The release key, or the GnuPG agent.
     pub signing: Signing,
+    /// Where the `.hop` is written (atomically; never over a different one).
     pub output: PathBuf,
     /// `SOURCE_DATE_EPOCH`, or 0.
     pub source_date_epoch: u64,
@@ -40,10 +44,15 @@ pub struct BuildOptions {
 /// What was built.
 #[derive(Debug, Serialize)]
 pub struct BuildReport {
+    /// The package written.
     pub output: PathBuf,
+    /// `manager 4.0.1 → 4.1.1`.
     pub title: String,
+    /// How many payload members it holds.
     pub members: usize,
+    /// Its size.
     pub bytes: u64,
+    /// The signing key's fingerprint.
     pub signed_by: String,
     /// What the release engineer should know (not problems).
     pub notes: Vec<String>,
@@ -57,6 +66,8 @@ struct Hashed {
     modified: Option<SystemTime>,
 }
 
+/// Validates the source manifest and everything it names, then writes the
+/// signed, reproducible package; any problem refuses the build.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let mut plan = validate::validate(&options.manifest, BUILDER, options.source_date_epoch)
         .map_err(|problems| {

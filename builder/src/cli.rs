@@ -22,7 +22,9 @@ Typical release:\n  hop-build keygen --out-dir keys --name release\n  \
 hop-build build manifests/manager-4.0.1-to-4.1.1.yaml --key keys/release.sec.asc -o out/manager-4.0.1-to-4.1.1.hop\n  \
 hop-build verify out/manager-4.0.1-to-4.1.1.hop --key keys/release.pub.asc"
 )]
+/// The command line of `hop-build`.
 pub struct Cli {
+    /// The verb.
     #[command(subcommand)]
     pub command: Command,
 }

@@ -10,9 +10,13 @@ use hop_artifact::signature::generate_key;
 
 use crate::Refused;
 
+/// The key pair `keygen` wrote.
 pub struct KeyFiles {
+    /// `NAME.sec.asc`, mode 0600.
     pub secret: PathBuf,
+    /// `NAME.pub.asc`, for hosts to trust.
     pub public: PathBuf,
+    /// The primary key's fingerprint.
     pub fingerprint: String,
 }
 

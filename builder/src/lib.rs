@@ -1,13 +1,14 @@
 //! # hop-builder
 //!
-//! The operations behind `hop-build`, one module each: [`keygen`],
-//! [`build`], [`inspect`], [`verify`]. [`validate`] checks a source manifest
-//! and everything it names; [`lint`] is the online-migration linter.
+//! The operations behind `hop-build`, one module each: `keygen`, `build`,
+//! `inspect`, `verify`. `validate` checks a source manifest and everything
+//! it names; `lint` is the online-migration linter. The library exists for
+//! the `hop-build` binary and for the test fixtures, which build packages
+//! the way release engineers do; only what they call is public.
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! use hop_builder::build::{build, BuildOptions};
-//! use hop_builder::sign::Signing;
+//! use hop_builder::{build, BuildOptions, Signing};
 //! let report = build(&BuildOptions {
 //!     manifest: "manifests/manager-4.0.1-to-4.1.1.yaml".into(),
 //!     signing: Signing::KeyFile("release.sec.asc".into()),
@@ -20,16 +21,24 @@
 //! # Ok(()) }
 //! ```
 
-pub mod build;
-pub mod cli;
-pub mod inspect;
-pub mod keygen;
-pub mod lint;
-pub mod previous;
-pub mod schemas;
-pub mod sign;
-pub mod validate;
-pub mod verify;
+#![deny(missing_docs)]
+
+mod build;
+mod cli;
+mod inspect;
+mod keygen;
+mod lint;
+mod previous;
+mod schemas;
+mod sign;
+mod validate;
+mod verify;
+
+pub use build::{BuildOptions, BuildReport, build};
+pub use cli::{Cli, run};
+pub use keygen::{KeyFiles, keygen};
+pub use schemas::SchemaOptions;
+pub use sign::Signing;
 
 use std::fmt;
 
@@ -39,6 +48,7 @@ use std::fmt;
 pub struct Refused(pub String);
 
 impl Refused {
+    /// A refusal saying `message`.
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hop_builder::Refused;
-use hop_builder::cli::{Cli, run};
+use hop_builder::{Cli, run};
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {

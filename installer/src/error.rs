@@ -111,11 +111,14 @@ impl Failure {
 /// Any way a verb can end other than success.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
+    /// Refused before any change (exit 2).
     Refused(Refusal),
+    /// Failed after changing the host (exit 1 or 3).
     Failed(Failure),
 }
 
 impl Error {
+    /// The exit status the contract gives this outcome.
     pub fn status(&self) -> ExitStatus {
         match self {
             Error::Refused(_) => ExitStatus::Refused,

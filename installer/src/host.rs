@@ -69,7 +69,9 @@ pub const DEFAULT_SUPERVISORD_CONF: &str = "/etc/supervisord.conf";
 /// A host rooted at a directory.
 #[derive(Clone)]
 pub struct Host {
+    /// The host's root directory (`/` on a real host).
     pub root: PathBuf,
+    /// `etc/hop/host.yaml`.
     pub config: HostConfig,
     /// The host's files, resolved inside `root`.
     pub fs: Arc<HostFs>,

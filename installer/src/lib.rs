@@ -1,44 +1,57 @@
 //! # hop-installer
 //!
-//! The operations behind `hop-install`. [`cli`] parses the command line;
-//! [`ops`] holds one module per verb; [`operation`] runs the journaled
-//! [`steps`] forward and rolls them back; [`preflight`] is the checks;
-//! [`host`], [`state`] and [`journal`] are the host model.
+//! The operations behind `hop-install`. `cli` parses the command line;
+//! `ops` holds one module per verb; `operation` runs the journaled
+//! `steps` forward and rolls them back; `preflight` is the checks;
+//! `host`, `state` and `journal` are the host model.
 //!
 //! A newcomer looking for where a step of the installer lives finds it by
 //! its name under `steps/`: `stage`, `backup`, `migrate`, `services`,
 //! `rpms`, `configs`, `health`, `commit`, `cleanup`.
+//!
+//! The library exists for the `hop-install` binary and for `hop-bench`;
+//! only what they call is public.
 
-pub mod adoption;
-pub mod atomic;
-pub mod capture;
-pub mod chain;
-pub mod children;
-pub mod cli;
-pub mod error;
-pub mod fault;
-pub mod health;
-pub mod history;
-pub mod host;
-pub mod hostfs;
-pub mod interrupt;
-pub mod journal;
-pub mod lock;
-pub mod log;
-pub mod operation;
-pub mod ops;
-pub mod package;
-pub mod plan;
-pub mod preflight;
-pub mod recovery;
-pub mod report;
-pub mod route;
-pub mod rpm_sources;
-pub mod rpmdb;
-pub mod runner;
-pub mod services;
-pub mod session;
-pub mod state;
-pub mod steps;
-pub mod terminal;
-pub mod trust;
+#![deny(missing_docs)]
+
+mod adoption;
+mod atomic;
+mod capture;
+mod chain;
+mod children;
+mod cli;
+mod error;
+mod fault;
+mod health;
+mod history;
+mod host;
+mod hostfs;
+mod interrupt;
+mod journal;
+mod lock;
+mod log;
+mod operation;
+mod ops;
+mod package;
+mod plan;
+mod preflight;
+mod recovery;
+mod report;
+mod route;
+mod rpm_sources;
+mod rpmdb;
+mod runner;
+mod services;
+mod session;
+mod state;
+mod steps;
+mod terminal;
+mod trust;
+
+pub use capture::Capture;
+pub use cli::{Cli, run};
+pub use error::Error;
+pub use host::Host;
+pub use log::Log;
+pub use runner::Runner;
+pub use services::{ServiceManager, for_host as service_manager};

@@ -23,6 +23,7 @@ pub struct Log {
 }
 
 impl Log {
+    /// A log kept in memory until it is given a file.
     pub fn new() -> Self {
         Self::default()
     }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hop_installer::cli::{Cli, run};
+use hop_installer::{Cli, run};
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {

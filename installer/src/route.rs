@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use hop_artifact::PackageManifest;
 use hop_artifact::reader::PackageReader;
 use hop_artifact::signature::TrustedKeys;
 use hop_artifact::version::Version;
@@ -18,8 +17,6 @@ pub struct Hop {
     pub path: PathBuf,
     pub from: Version,
     pub to: Version,
-    #[serde(skip)]
-    pub manifest: PackageManifest,
 }
 
 /// A file that is not a usable hop for this host, and why.
@@ -71,7 +68,6 @@ pub fn collect(
                         path,
                         from: m.from.clone(),
                         to: m.to.clone(),
-                        manifest: m,
                     });
                 }
             }
@@ -224,15 +220,10 @@ mod tests {
 
     fn hop(from: &str, to: &str, name: &str) -> Hop {
         let v = |s: &str| Version::parse(s).unwrap();
-        let manifest: PackageManifest = hop_artifact::yaml::from_str(&format!(
-            "format: 1\nproduct: p\nfrom: \"{from}\"\nto: \"{to}\"\nbuilder: b\nsource_date_epoch: 0\ncomponents: []\nmembers: []\n"
-        ))
-        .unwrap();
         Hop {
             path: PathBuf::from(name),
             from: v(from),
             to: v(to),
-            manifest,
         }
     }
 

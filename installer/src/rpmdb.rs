@@ -56,16 +56,6 @@ impl<'a> RpmDb<'a> {
         Ok(lines(&out.text).into_iter().next_back())
     }
 
-    /// Every installed package, sorted.
-    pub fn all(&self) -> Result<Vec<String>> {
-        let out = self
-            .runner
-            .check(&self.rpm().args(["-qa", "--qf", NEVRA_FORMAT]))?;
-        let mut all = lines(&out);
-        all.sort();
-        Ok(all)
-    }
-
     /// `rpm -U --test`: would this transaction succeed?
     pub fn test_upgrade(&self, files: &[PathBuf]) -> Result<(), String> {
         let cmd = self

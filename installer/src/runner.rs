@@ -29,11 +29,13 @@ const MAX_OUTPUT: usize = 16 * 1024;
 /// Runs commands and logs them.
 #[derive(Clone)]
 pub struct Runner {
+    /// Where each command and its output is written.
     pub log: Log,
     ledger: Option<Arc<Ledger>>,
 }
 
 impl Runner {
+    /// A runner that logs to `log` and records no children.
     pub fn new(log: Log) -> Self {
         Self { log, ledger: None }
     }

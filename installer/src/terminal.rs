@@ -35,12 +35,4 @@ impl Terminal {
             eprintln!("{} {text}", self.paint("33", "warning:"));
         }
     }
-
-    pub fn ok(&self, text: &str) -> String {
-        self.paint("32", text)
-    }
-
-    pub fn bad(&self, text: &str) -> String {
-        self.paint("31", text)
-    }
 }

@@ -20,17 +20,28 @@ use crate::schema::Difference;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Foreign {
     /// golang-migrate: the current version and whether it is dirty.
-    GolangMigrate { version: i64, dirty: bool },
+    GolangMigrate {
+        /// `schema_migrations`: the current version.
+        version: i64,
+        /// Whether golang-migrate left it dirty (a failed migration).
+        dirty: bool,
+    },
     /// Flyway: the versions applied successfully, and those that failed.
     Flyway {
+        /// Versions `flyway_schema_history` records as successful.
         applied: Vec<String>,
+        /// Versions it records as failed.
         failed: Vec<String>,
     },
     /// Alembic: the current revision.
-    Alembic { revision: String },
+    Alembic {
+        /// `alembic_version`: the current revision.
+        revision: String,
+    },
 }
 
 impl Foreign {
+    /// The tool's name, for messages.
     pub fn tool(&self) -> &'static str {
         match self {
             Foreign::GolangMigrate { .. } => "golang-migrate",
@@ -82,6 +93,7 @@ pub struct Facts<'a> {
     pub hop_rows: usize,
     /// The product's tables in the database.
     pub tables: usize,
+    /// The history another tool left, if any.
     pub foreign: Option<&'a Foreign>,
     /// The live schema against the package's expected `from` schema, when
     /// the package has one for this database.
@@ -102,9 +114,19 @@ pub enum Adoption {
     /// hop's history is there, or the database is empty: nothing to adopt.
     NotNeeded,
     /// Write baseline rows for the migrations up to `up_to`.
-    Baseline { up_to: u32, because: String },
+    Baseline {
+        /// The last migration the database already holds.
+        up_to: u32,
+        /// Why (recorded in the baseline rows).
+        because: String,
+    },
     /// The database cannot be adopted: why, and what to do.
-    Refused { why: String, fix: String },
+    Refused {
+        /// What is wrong.
+        why: String,
+        /// What the user can do.
+        fix: String,
+    },
 }
 
 /// Decides whether and how to adopt a database.

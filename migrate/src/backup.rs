@@ -27,7 +27,9 @@ use hop_exec::{Command, Run};
 /// A written, checked dump.
 #[derive(Clone, Debug)]
 pub struct Dump {
+    /// The dump file.
     pub path: PathBuf,
+    /// Its size.
     pub bytes: u64,
 }
 

@@ -15,6 +15,7 @@ pub struct ServerFacts {
     pub default_engine: Option<String>,
     /// MariaDB/MySQL: the database's default character set and collation.
     pub charset: Option<String>,
+    /// MariaDB/MySQL: the database's default collation.
     pub collation: Option<String>,
 }
 

@@ -75,19 +75,26 @@ impl Observer for Quiet {}
 /// A migration applied by a run.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Applied {
+    /// The migration's number.
     pub version: u32,
+    /// Its file name.
     pub file: String,
+    /// How long it took.
     pub duration_ms: u64,
+    /// How many batches ran (1 unless it is a batched `post` migration).
     pub batches: u64,
+    /// Rows it changed.
     pub rows: u64,
 }
 
 /// What a run of one phase did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PhaseReport {
+    /// The phase run.
     pub phase: Phase,
     /// Migrations of the phase pending before the run.
     pub pending: usize,
+    /// What was applied, in order.
     pub applied: Vec<Applied>,
     /// Migrations of the phase still pending after the run.
     pub remaining: usize,
@@ -114,14 +121,17 @@ impl Migrator {
         })
     }
 
+    /// The database product.
     pub fn backend(&self) -> Backend {
         self.url.backend()
     }
 
+    /// The database, as configured.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
+    /// Server version, engine and character set: what compatibility checks read.
     pub fn server_facts(&mut self) -> Result<ServerFacts, MigrateError> {
         self.conn.facts()
     }
@@ -177,6 +187,7 @@ impl Migrator {
         }
     }
 
+    /// Releases the migration lock (also released when the migrator drops).
     pub fn unlock(&mut self) -> Result<(), MigrateError> {
         if self.locked {
             self.locked = false;

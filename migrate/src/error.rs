@@ -5,6 +5,10 @@ use std::time::Duration;
 
 /// The engine's errors.
 #[derive(Debug, thiserror::Error)]
+#[allow(
+    missing_docs,
+    reason = "each variant's #[error] message is its documentation"
+)]
 pub enum MigrateError {
     #[error("cannot reach the database {url}: {reason}")]
     Unreachable { url: String, reason: String },

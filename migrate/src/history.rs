@@ -19,33 +19,49 @@
 
 use hop_artifact::migration::{Backend, Phase};
 
+/// hop's history table in the product's database.
 pub const TABLE: &str = "hop_schema_history";
 
 /// One row of the history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryRow {
+    /// The migration's number.
     pub version: u32,
+    /// Its description (the file name's words).
     pub description: String,
+    /// Its phase.
     pub phase: Phase,
+    /// SHA-256 of the file applied.
     pub checksum: String,
+    /// The hop that applied it (`4.0.1→4.1.1`), or `baseline (…)` for an adopted one.
     pub hop: String,
+    /// When it finished (RFC 3339, UTC).
     pub applied_at: String,
+    /// How long it ran.
     pub duration_ms: u64,
+    /// Whether it completed.
     pub success: bool,
+    /// Batches run so far.
     pub batches: u64,
+    /// Rows changed so far.
     pub rows_affected: u64,
+    /// The database's error, when it failed.
     pub error: Option<String>,
 }
 
 /// What a history row says about its migration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowState {
+    /// Completed.
     Applied,
+    /// Started and not finished: a crash, or a batched migration under way.
     InProgress,
+    /// Failed with an error.
     Failed,
 }
 
 impl HistoryRow {
+    /// What the row says about its migration.
     pub fn state(&self) -> RowState {
         match (self.success, &self.error) {
             (true, _) => RowState::Applied,
@@ -88,6 +104,7 @@ pub fn create_table_sql(backend: Backend) -> &'static str {
     }
 }
 
+/// Reads the whole history, in order.
 pub const SELECT_SQL: &str = "SELECT version, description, phase, checksum, hop, applied_at, \
      duration_ms, success, batches, rows_affected, error FROM hop_schema_history ORDER BY version";
 

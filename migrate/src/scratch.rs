@@ -52,10 +52,12 @@ impl ScratchDatabase {
         })
     }
 
+    /// Where the scratch database is.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
+    /// Its name (`hop_scratch_…`).
     pub fn name(&self) -> &str {
         &self.name
     }

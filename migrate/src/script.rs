@@ -11,10 +11,15 @@ use hop_artifact::migration::{
 pub struct Script {
     /// The file name as written (`0004_add_x.sql`, `0004_add_x.up.sql`).
     pub file: String,
+    /// The number that orders migrations.
     pub version: u32,
+    /// The words after the number.
     pub description: String,
+    /// When it runs (its `-- hop: phase=` header).
     pub phase: Phase,
+    /// A `post` migration repeated until it changes no row.
     pub batch: bool,
+    /// The SQL.
     pub sql: String,
     /// SHA-256 of the file's bytes.
     pub checksum: Sha256Digest,

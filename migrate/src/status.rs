@@ -11,17 +11,27 @@ use crate::script::Script;
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum State {
+    /// Not applied yet.
     Pending,
+    /// Applied by a hop.
     Applied {
+        /// The hop that applied it.
         hop: String,
+        /// When.
         applied_at: String,
+        /// How long it ran.
         duration_ms: u64,
     },
+    /// A batched migration under way (or one a crash interrupted).
     InProgress {
+        /// Batches run so far.
         batches: u64,
+        /// Rows changed so far.
         rows: u64,
     },
+    /// It failed.
     Failed {
+        /// The database's error.
         error: String,
     },
 }
@@ -29,9 +39,13 @@ pub enum State {
 /// One line of the status.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Entry {
+    /// The migration's number.
     pub version: u32,
+    /// Its file name.
     pub file: String,
+    /// Its phase.
     pub phase: Phase,
+    /// Where it stands.
     #[serde(flatten)]
     pub state: State,
 }
@@ -39,6 +53,7 @@ pub struct Entry {
 /// Every migration the package or the history knows of.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Status {
+    /// One entry per migration, in order.
     pub entries: Vec<Entry>,
 }
 
@@ -56,6 +71,7 @@ impl Status {
         (pending, applied)
     }
 
+    /// The migrations still to run (pending or under way), in order.
     pub fn pending(&self) -> impl Iterator<Item = &Entry> {
         self.entries
             .iter()

@@ -19,7 +19,12 @@ pub struct DatabaseUrl {
     sqlite_path: Option<PathBuf>,
 }
 
+/// Why a database URL was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[allow(
+    missing_docs,
+    reason = "each variant's #[error] message is its documentation"
+)]
 pub enum UrlError {
     #[error("database URL {0} is not a URL")]
     NotUrl(String),
@@ -82,6 +87,7 @@ impl DatabaseUrl {
         })
     }
 
+    /// The database product the scheme names.
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -144,10 +150,12 @@ impl DatabaseUrl {
         self.url.path().trim_start_matches('/').to_owned()
     }
 
+    /// The user, when the URL names one.
     pub fn user(&self) -> Option<String> {
         (!self.url.username().is_empty()).then(|| self.url.username().to_owned())
     }
 
+    /// The server's host, when the URL names one.
     pub fn host(&self) -> Option<String> {
         self.url
             .host_str()
@@ -155,6 +163,7 @@ impl DatabaseUrl {
             .map(str::to_owned)
     }
 
+    /// The server's port, when the URL names one.
     pub fn port(&self) -> Option<u16> {
         self.url.port()
     }

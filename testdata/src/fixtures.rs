@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result, bail};
-use hop_builder::build::{BuildOptions, build};
-use hop_builder::keygen::keygen;
-use hop_builder::sign::Signing;
+use hop_builder::{BuildOptions, Signing, build, keygen};
 
 use crate::product;
 
@@ -288,8 +286,8 @@ impl Fixtures {
 
 /// Expected schemas made on this machine's PostgreSQL and MariaDB, cached
 /// beside the fixture directories (shared by every test process).
-pub fn schema_options(fixtures: &Path) -> hop_builder::schemas::SchemaOptions {
-    hop_builder::schemas::SchemaOptions {
+pub fn schema_options(fixtures: &Path) -> hop_builder::SchemaOptions {
+    hop_builder::SchemaOptions {
         servers: vec![
             crate::db::server_url(hop_artifact::migration::Backend::Postgresql, "postgres"),
             crate::db::server_url(hop_artifact::migration::Backend::Mariadb, "mysql"),

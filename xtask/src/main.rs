@@ -39,8 +39,8 @@ enum Task {
 
 fn commands() -> [(&'static str, clap::Command); 2] {
     [
-        ("hop-install", hop_installer::cli::Cli::command()),
-        ("hop-build", hop_builder::cli::Cli::command()),
+        ("hop-install", hop_installer::Cli::command()),
+        ("hop-build", hop_builder::Cli::command()),
     ]
 }
 

@@ -50,10 +50,6 @@ impl Problems {
     pub fn len(&self) -> usize {
         self.items.len()
     }
-
-    pub fn items(&self) -> &[String] {
-        &self.items
-    }
 }
 
 impl fmt::Display for Problems {

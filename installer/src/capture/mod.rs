@@ -152,7 +152,9 @@ fn write_lock() -> nix::libc::flock {
 
 /// Where a capture keeps its copies.
 pub struct Capture<'a> {
+    /// The host whose RPMs are captured.
     pub host: &'a Host,
+    /// Runs `rpm` (and logs it).
     pub runner: &'a Runner,
     /// `backup/capture/` of the operation.
     pub dir: PathBuf,

@@ -17,7 +17,9 @@ const EXIT_CODES: &str = "Exit status: 0 done; 1 failed and rolled back (the hos
 
 #[derive(Parser)]
 #[command(name = "hop-install", version, about = "Verify and apply .hop upgrade packages on a manager host", after_help = EXIT_CODES)]
+/// The command line of `hop-install`.
 pub struct Cli {
+    /// The verb.
     #[command(subcommand)]
     pub command: Command,
 }

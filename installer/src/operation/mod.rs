@@ -152,10 +152,6 @@ impl<'a> Operation<'a> {
         })
     }
 
-    pub fn log_path(&self) -> &PathBuf {
-        &self.log_path
-    }
-
     fn log(&self, text: &str) {
         self.cx.runner.log.line(text);
     }

@@ -20,7 +20,6 @@ use crate::terminal::Terminal;
 /// A package the host's preflight accepted.
 pub struct Prepared {
     pub verified: Verified,
-    pub checks: Preflight,
     scratch: Scratch,
 }
 
@@ -39,11 +38,7 @@ pub fn prepare(
     for c in checks.checks.iter().filter(|c| c.result == Level::Warning) {
         out.warn(&format!("{}: {}", c.check, c.details));
     }
-    Ok(Prepared {
-        verified,
-        checks,
-        scratch,
-    })
+    Ok(Prepared { verified, scratch })
 }
 
 /// Refuses when a preflight check failed, quoting each failure.
@@ -81,9 +76,7 @@ impl Prepared {
 
     /// Runs the operation to its end.
     pub fn run(self, host: &Host, out: &Terminal) -> Result<Report, Failure> {
-        let Prepared {
-            verified, scratch, ..
-        } = self;
+        let Prepared { verified, scratch } = self;
         drop(scratch);
         Operation::begin(host, &verified, out)?.forward()
     }

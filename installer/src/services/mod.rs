@@ -35,6 +35,7 @@ impl ServiceState {
 
 /// The operations hop needs from a service manager.
 pub trait ServiceManager {
+    /// Whether the service runs, and since when.
     fn status(&self, name: &str) -> Result<ServiceState>;
     /// Starts the service (a running one is left alone).
     fn start(&self, name: &str) -> Result<()>;
