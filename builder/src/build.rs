@@ -31,7 +31,8 @@ pub struct BuildOptions {
     pub manifest: PathBuf,
     /// The release key, or the GnuPG agent.
     pub signing: Signing,
-    /// Where the `.hop` is written (atomically; never over a different one).
+    /// Where the `.hop` is written (atomically: a reader sees the old file
+    /// or the whole new one).
     pub output: PathBuf,
     /// `SOURCE_DATE_EPOCH`, or 0.
     pub source_date_epoch: u64,

@@ -91,12 +91,14 @@ pub fn render(i: &Inspection) -> String {
             for b in mig.variants.keys() {
                 notes.push(format!("{b} variant"));
             }
-            out += &format!(
-                "  {:<44} {:<8} {}\n",
+            let line = format!(
+                "  {:<44} {:<8} {}",
                 mig.file_name(),
-                mig.phase,
+                mig.phase.as_str(),
                 notes.join(", ")
             );
+            out += line.trim_end();
+            out += "\n";
         }
         if let Some(last) = m.from_last_migration {
             out += &format!(

@@ -4,26 +4,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use hop_testdata::fixtures::{Fixtures, SOURCE_DATE_EPOCH, require_tool, run};
+mod common;
 
-fn fixtures() -> &'static Fixtures {
-    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
-}
+use common::{Run, fixtures, hop_build};
+use hop_testdata::fixtures::{require_tool, run};
 
-fn hop_build(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hop-build"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH.to_string())
-        .output()
-        .expect("run hop-build");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn build_demo(from: &str, to: &str, out: &Path) -> (i32, String, String) {
+fn build_demo(from: &str, to: &str, out: &Path) -> Run {
     let f = fixtures();
     let manifest = f.manifest(from, to);
     let key = f.vendor_key();
@@ -43,13 +29,17 @@ fn two_builds_of_each_demo_hop_are_byte_identical() {
     for (from, to) in [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0")] {
         let a = dir.join(format!("{from}-a.hop"));
         let b = dir.join(format!("{from}-b.hop"));
-        let (code, stdout, stderr) = build_demo(from, to, &a);
+        let Run {
+            code,
+            stdout,
+            stderr,
+        } = build_demo(from, to, &a);
         assert_eq!(code, 0, "{stderr}");
         assert!(
             stdout.contains(&format!("built manager {from} → {to}")),
             "{stdout}"
         );
-        assert_eq!(build_demo(from, to, &b).0, 0);
+        assert_eq!(build_demo(from, to, &b).code, 0);
         let (a, b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         assert!(a == b, "two builds of {from} → {to} differ");
     }
@@ -192,7 +182,11 @@ fn build_signs_through_gpg_with_a_key_from_the_keyring() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let (code, stdout, stderr) = hop_build(&[
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = hop_build(&[
         "verify",
         out.to_str().unwrap(),
         "--key",
@@ -205,7 +199,11 @@ fn build_signs_through_gpg_with_a_key_from_the_keyring() {
 #[test]
 fn keygen_writes_a_private_secret_key_and_never_overwrites() {
     let dir = fixtures().scratch("keygen").unwrap();
-    let (code, stdout, stderr) = hop_build(&[
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = hop_build(&[
         "keygen",
         "--out-dir",
         dir.to_str().unwrap(),
@@ -222,7 +220,7 @@ fn keygen_writes_a_private_secret_key_and_never_overwrites() {
         & 0o777;
     assert_eq!(mode, 0o600);
     let before = std::fs::read(dir.join("rel.sec.asc")).unwrap();
-    let (code, _, stderr) = hop_build(&[
+    let Run { code, stderr, .. } = hop_build(&[
         "keygen",
         "--out-dir",
         dir.to_str().unwrap(),
@@ -237,14 +235,20 @@ fn keygen_writes_a_private_secret_key_and_never_overwrites() {
 #[test]
 fn inspect_shows_the_hop_and_checks_members() {
     let pkg = fixtures().package("4.1.1", "4.2.0");
-    let (code, text, stderr) = hop_build(&["inspect", pkg.to_str().unwrap()]);
+    let Run {
+        code,
+        stdout: text,
+        stderr,
+    } = hop_build(&["inspect", pkg.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert!(text.starts_with("manager 4.1.1 → 4.2.0"), "{text}");
     assert!(text.contains("rest-service-4.2.0-1.noarch"), "{text}");
     assert!(text.contains("0023_backfill_events_level.sql"), "{text}");
     assert!(text.contains("all match hop.yaml"), "{text}");
 
-    let (code, json, _) = hop_build(&["inspect", pkg.to_str().unwrap(), "--json"]);
+    let Run {
+        code, stdout: json, ..
+    } = hop_build(&["inspect", pkg.to_str().unwrap(), "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["manifest"]["to"], "4.2.0");

@@ -3,33 +3,14 @@
 //! `.up.sql`/`.down.sql` pairs — builds; `--previous` holds a release to
 //! the order its predecessor shipped; the expected schemas are recorded.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use hop_testdata::fixtures::Fixtures;
-
-fn fixtures() -> &'static Fixtures {
-    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
-}
-
-fn hop_build(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hop-build"))
-        .args(args)
-        .env("HOP_SCHEMA_CACHE", fixtures().dir().join("schemas"))
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{Run, fixtures, hop_build};
 
 /// Builds `manifest` (a path) into `name.hop` in a scratch directory.
-fn build(name: &str, manifest: &Path, extra: &[&str]) -> (Output, PathBuf) {
+fn build(name: &str, manifest: &Path, extra: &[&str]) -> (Run, PathBuf) {
     let out = fixtures()
         .scratch(&format!("history-{name}"))
         .unwrap()
@@ -75,15 +56,18 @@ fn next_hop_with(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
 fn a_history_with_gaps_dots_and_up_down_pairs_builds_and_notes_the_down_files() {
     let f = fixtures();
     let (out, pkg) = build("gaps", &f.manifest("4.0.1", "4.1.1"), &[]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.code == 0, "{}", out.text());
     assert!(
-        text(&out).contains("note: ignored 2 down migration(s), which hop never runs")
-            && text(&out).contains("0001_4.0.0_create_deployments.down.sql"),
+        out.text()
+            .contains("note: ignored 2 down migration(s), which hop never runs")
+            && out
+                .text()
+                .contains("0001_4.0.0_create_deployments.down.sql"),
         "{}",
-        text(&out)
+        out.text()
     );
     let inspect = hop_build(&["inspect", pkg.to_str().unwrap(), "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
     let files: Vec<&str> = json["manifest"]["migrations"]
         .as_array()
         .unwrap()
@@ -111,8 +95,7 @@ fn a_history_with_gaps_dots_and_up_down_pairs_builds_and_notes_the_down_files() 
             "{json:#}"
         );
     }
-    let text = String::from_utf8_lossy(&hop_build(&["inspect", pkg.to_str().unwrap()]).stdout)
-        .into_owned();
+    let text = hop_build(&["inspect", pkg.to_str().unwrap()]).stdout;
     assert!(text.contains("expected schemas:"), "{text}");
     assert!(text.contains("from_last_migration: 0005"), "{text}");
 }
@@ -121,7 +104,7 @@ fn a_history_with_gaps_dots_and_up_down_pairs_builds_and_notes_the_down_files() 
 fn previous_refuses_a_lower_numbered_new_migration_and_a_changed_shipped_one() {
     let f = fixtures();
     let (out, previous) = build("previous", &f.manifest("4.0.1", "4.1.1"), &[]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.code == 0, "{}", out.text());
     let prev = previous.to_str().unwrap();
 
     let (ok, _) = build(
@@ -129,7 +112,7 @@ fn previous_refuses_a_lower_numbered_new_migration_and_a_changed_shipped_one() {
         &f.manifest("4.1.1", "4.2.0"),
         &["--previous", prev],
     );
-    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(ok.code == 0, "{}", ok.text());
 
     let manifest = next_hop_with("lower", |d| {
         std::fs::write(
@@ -139,14 +122,14 @@ fn previous_refuses_a_lower_numbered_new_migration_and_a_changed_shipped_one() {
         .unwrap()
     });
     let (out, written) = build("lower", &manifest, &["--previous", prev]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(Some(out.code), Some(2), "{}", out.text());
     assert!(!written.exists());
     assert!(
-        text(&out).contains(
+        out.text().contains(
             "0013_late_fix.sql is numbered below 0015_backfill_deployments_status.sql, the last migration previous.hop shipped"
         ),
         "{}",
-        text(&out)
+        out.text()
     );
 
     let manifest = next_hop_with("changed", |d| {
@@ -156,10 +139,11 @@ fn previous_refuses_a_lower_numbered_new_migration_and_a_changed_shipped_one() {
         std::fs::write(file, sql).unwrap();
     });
     let (out, _) = build("changed", &manifest, &["--previous", prev]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(Some(out.code), Some(2), "{}", out.text());
     assert!(
-        text(&out).contains("0012_rename_events_message.sql changed since previous.hop shipped it"),
+        out.text()
+            .contains("0012_rename_events_message.sql changed since previous.hop shipped it"),
         "{}",
-        text(&out)
+        out.text()
     );
 }

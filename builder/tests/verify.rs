@@ -1,29 +1,21 @@
 //! `hop-build verify` accepts a good package and refuses every damaged or
 //! crafted one with exit 2 and a message naming the problem.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::{fixtures, hop_build};
 use hop_testdata::craft::{flip_positions, hostile_packages};
-use hop_testdata::fixtures::Fixtures;
-
-fn fixtures() -> &'static Fixtures {
-    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
-}
 
 fn verify(package: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hop-build"))
-        .arg("verify")
-        .arg(package)
-        .arg("--key")
-        .arg(fixtures().vendor_key().public)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let key = fixtures().vendor_key().public;
+    let run = hop_build(&["verify", path(package), "--key", path(&key)]);
+    (run.code, run.stdout, run.stderr)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
 }
 
 fn untrusted_package() -> PathBuf {
@@ -50,16 +42,10 @@ fn accepts_the_good_package() {
 #[test]
 fn json_names_the_hop_the_size_and_the_signer() {
     let package = fixtures().package("4.0.1", "4.1.1");
-    let out = Command::new(env!("CARGO_BIN_EXE_hop-build"))
-        .arg("verify")
-        .arg(&package)
-        .arg("--key")
-        .arg(fixtures().vendor_key().public)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = fixtures().vendor_key().public;
+    let out = hop_build(&["verify", path(&package), "--key", path(&key), "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     // The same shape as `hop-install verify --json` (one type in hop-artifact).
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
     assert_eq!(

@@ -272,6 +272,7 @@ impl Plan {
             "plan for {} on {} (dry run: nothing was changed)\n",
             self.title, self.root
         );
+        let width = self.steps.iter().map(|s| s.title.chars().count()).max();
         for (i, s) in self.steps.iter().enumerate() {
             let what = if s.actions.is_empty() {
                 "nothing to do".to_owned()
@@ -282,7 +283,12 @@ impl Plan {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            out += &format!("  {:>2}. {:<28} {what}\n", i + 1, s.title);
+            out += &format!(
+                "  {:>2}. {:<width$}  {what}\n",
+                i + 1,
+                s.title,
+                width = width.unwrap_or(0)
+            );
         }
         out
     }

@@ -8,17 +8,6 @@ use std::path::PathBuf;
 use common::*;
 use hop_artifact::migration::Backend;
 
-/// A directory holding the given packages (copied), as support staff
-/// would hand them over.
-fn packages_dir(name: &str, packages: &[String]) -> String {
-    let dir = fixtures().scratch(&format!("packages-{name}")).unwrap();
-    for p in packages {
-        let p = PathBuf::from(p);
-        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-    }
-    dir.display().to_string()
-}
-
 fn all_three() -> Vec<String> {
     vec![
         package("4.0.1", "4.1.1"),

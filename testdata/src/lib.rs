@@ -10,6 +10,7 @@ pub mod container;
 pub mod craft;
 pub mod db;
 pub mod fixtures;
+pub mod golden;
 pub mod product;
 pub mod rpms;
 pub mod sandbox;

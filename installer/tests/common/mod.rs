@@ -96,6 +96,17 @@ pub fn hop_env(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Run {
     run_of(sandbox.hop_install(HOP_INSTALL, args, env))
 }
 
+/// A directory holding the given packages (copied), as support staff
+/// would hand them over.
+pub fn packages_dir(name: &str, packages: &[String]) -> String {
+    let dir = fixtures().scratch(&format!("packages-{name}")).unwrap();
+    for p in packages {
+        let p = PathBuf::from(p);
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    dir.display().to_string()
+}
+
 pub fn package(from: &str, to: &str) -> String {
     fixtures().package(from, to).display().to_string()
 }
@@ -345,10 +356,5 @@ pub fn interrupt(child: &std::process::Child) {
 }
 
 pub fn finish(child: std::process::Child) -> Run {
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_of(child.wait_with_output().unwrap())
 }
