@@ -19,7 +19,9 @@ pub enum Signing {
 
 /// A signer ready to sign.
 pub enum Ready {
+    /// A secret key, loaded.
     Key(Box<SigningKey>),
+    /// A key gpg holds.
     Gpg(String),
 }
 
@@ -36,18 +38,8 @@ impl Signing {
                 Ok(Ready::Key(Box::new(key)))
             }
             Signing::Gpg(id) => {
-                let out = duct::cmd!("gpg", "--batch", "--list-secret-keys", "--with-colons", id)
-                    .stdout_capture()
-                    .stderr_capture()
-                    .unchecked()
-                    .run()
-                    .context("cannot run gpg (is gnupg installed?)")?;
-                if !out.status.success() {
-                    bail!(
-                        "gpg has no secret key {id:?}: {}",
-                        String::from_utf8_lossy(&out.stderr).trim()
-                    );
-                }
+                gpg(&["--list-secret-keys", "--with-colons", id], &[])
+                    .with_context(|| format!("gpg has no secret key {id:?}"))?;
                 Ok(Ready::Gpg(id.clone()))
             }
         }
@@ -60,9 +52,7 @@ impl Ready {
         match self {
             Ready::Key(key) => Ok(key.sign(data, source_date_epoch)?),
             Ready::Gpg(id) => {
-                let out = duct::cmd!(
-                    "gpg",
-                    "--batch",
+                let args = [
                     "--yes",
                     "--armor",
                     "--detach-sign",
@@ -71,21 +61,10 @@ impl Ready {
                     "--local-user",
                     id,
                     "--output",
-                    "-"
-                )
-                .stdin_bytes(data.to_vec())
-                .stdout_capture()
-                .stderr_capture()
-                .unchecked()
-                .run()
-                .context("cannot run gpg")?;
-                if !out.status.success() {
-                    bail!(
-                        "gpg could not sign: {}",
-                        String::from_utf8_lossy(&out.stderr).trim()
-                    );
-                }
-                Ok(canonical_armor(&out.stdout).context("gpg wrote an unreadable signature")?)
+                    "-",
+                ];
+                let signature = gpg(&args, data).context("gpg could not sign")?;
+                Ok(canonical_armor(&signature).context("gpg wrote an unreadable signature")?)
             }
         }
     }
@@ -96,4 +75,23 @@ impl Ready {
             Ready::Gpg(id) => format!("gpg key {id}"),
         }
     }
+}
+
+/// Runs `gpg --batch ARGS` with `input` on its standard input; its
+/// standard output, or an error quoting what it said.
+fn gpg(args: &[&str], input: &[u8]) -> Result<Vec<u8>> {
+    let out = duct::cmd(
+        "gpg",
+        std::iter::once("--batch").chain(args.iter().copied()),
+    )
+    .stdin_bytes(input.to_vec())
+    .stdout_capture()
+    .stderr_capture()
+    .unchecked()
+    .run()
+    .context("cannot run gpg (is gnupg installed?)")?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(out.stdout)
 }

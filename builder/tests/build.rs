@@ -7,7 +7,7 @@ use std::process::Command;
 mod common;
 
 use common::{Run, fixtures, hop_build};
-use hop_testdata::fixtures::{require_tool, run};
+use hop_testdata::fixtures::{require_tool, run, run_ok};
 
 fn build_demo(from: &str, to: &str, out: &Path) -> Run {
     let f = fixtures();
@@ -165,22 +165,17 @@ fn build_signs_through_gpg_with_a_key_from_the_keyring() {
 
     let out = dir.join("gpg.hop");
     let manifest = f.manifest("4.0.1", "4.1.1");
-    let built = Command::new(env!("CARGO_BIN_EXE_hop-build"))
-        .env("GNUPGHOME", &home)
-        .args([
-            "build",
-            manifest.to_str().unwrap(),
-            "--gpg-key",
-            "ci@example.com",
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_hop-build"))
+            .env("GNUPGHOME", &home)
+            .args([
+                "build",
+                manifest.to_str().unwrap(),
+                "--gpg-key",
+                "ci@example.com",
+                "-o",
+                out.to_str().unwrap(),
+            ]),
     );
     let Run {
         code,

@@ -8,25 +8,24 @@ mod common;
 use std::path::Path;
 
 use common::{Run, fixtures, hop_build};
-use hop_testdata::golden::{assert_golden, normalize};
+use hop_testdata::golden::Transcript;
 
 /// Runs `hop-build ARGS` and compares its exit code, stdout and stderr
 /// with `tests/golden/NAME.txt`.
 fn golden(name: &str, args: &[&str]) -> Run {
     let run = hop_build(args);
     let fixtures = fixtures().dir().display().to_string();
-    let literals = [(fixtures.as_str(), "FIXTURES")];
-    let shown = format!(
-        "$ hop-build {}\nexit {}\n--- stdout\n{}--- stderr\n{}",
-        normalize(&args.join(" "), &literals),
-        run.code,
-        normalize(&run.stdout, &literals),
-        normalize(&run.stderr, &literals),
-    );
-    assert_golden(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"),
-        &format!("{name}.txt"),
-        &shown,
+    Transcript {
+        program: "hop-build",
+        args,
+        code: run.code,
+        stdout: &run.stdout,
+        stderr: &run.stderr,
+    }
+    .assert_matches(
+        env!("CARGO_MANIFEST_DIR"),
+        name,
+        &[(fixtures.as_str(), "FIXTURES")],
     );
     run
 }

@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{fixtures, hop_build};
-use hop_testdata::craft::{flip_positions, hostile_packages};
+use hop_testdata::refusals::assert_refuses_damaged_packages;
 
 fn verify(package: &Path) -> (i32, String, String) {
     let key = fixtures().vendor_key().public;
@@ -16,16 +16,6 @@ fn verify(package: &Path) -> (i32, String, String) {
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn untrusted_package() -> PathBuf {
-    let f = fixtures();
-    let out = f.dir().join("untrusted.hop");
-    if !out.exists() {
-        f.build(&f.manifest("4.0.1", "4.1.1"), &f.key("intruder"), &out)
-            .unwrap();
-    }
-    out
 }
 
 #[test]
@@ -64,46 +54,12 @@ fn json_names_the_hop_the_size_and_the_signer() {
 }
 
 #[test]
-fn refuses_each_crafted_package_naming_the_problem() {
-    let good = std::fs::read(fixtures().package("4.0.1", "4.1.1")).unwrap();
-    let untrusted = std::fs::read(untrusted_package()).unwrap();
-    let dir = fixtures().scratch("crafted-build").unwrap();
-    for case in hostile_packages(&good, &untrusted).unwrap() {
-        let path = dir.join("case.hop");
-        std::fs::write(&path, &case.bytes).unwrap();
-        let (code, _, stderr) = verify(&path);
-        assert_eq!(
-            code, 2,
-            "{}: expected exit 2, got {code}\n{stderr}",
-            case.name
-        );
-        assert!(
-            stderr.contains(case.expect),
-            "{}: {:?} not in\n{stderr}",
-            case.name,
-            case.expect
-        );
-    }
+fn refuses_each_crafted_package_and_every_flipped_byte_naming_the_problem() {
+    assert_refuses_damaged_packages(fixtures(), "build", verdict);
 }
 
-#[test]
-fn refuses_every_single_flipped_byte_in_a_sample_across_the_file() {
-    let good = std::fs::read(fixtures().package("4.0.1", "4.1.1")).unwrap();
-    let dir = fixtures().scratch("flips-build").unwrap();
-    let positions = flip_positions(&good, 60);
-    assert!(positions.len() > 100, "only {} positions", positions.len());
-    for pos in positions {
-        let mut bad = good.clone();
-        bad[pos] ^= 0xff;
-        let path = dir.join("flipped.hop");
-        std::fs::write(&path, &bad).unwrap();
-        let (code, _, stderr) = verify(&path);
-        assert_eq!(
-            code,
-            2,
-            "flipping byte {pos} of {} was accepted:\n{stderr}",
-            good.len()
-        );
-        assert!(stderr.contains("refused"), "byte {pos}: {stderr}");
-    }
+/// What the verifier said of `path`: its exit code and stderr.
+fn verdict(path: &Path) -> (i32, String) {
+    let (code, _, stderr) = verify(path);
+    (code, stderr)
 }

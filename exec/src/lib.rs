@@ -160,22 +160,32 @@ pub trait Run {
 /// Runs commands directly, with no timeout and no log (tests, tools).
 pub struct Direct;
 
-impl Run for Direct {
-    fn run(&self, command: &Command) -> io::Result<Output> {
-        let mut expr = duct::cmd(&command.program, &command.args).unchecked();
-        if command.clear_env {
-            expr = expr.full_env(command.env.iter().cloned());
+impl Command {
+    /// The command as a `duct` expression with its environment, working
+    /// directory and standard input; a non-zero exit is not an error. The
+    /// caller chooses where its output goes.
+    pub fn expression(&self) -> duct::Expression {
+        let mut expr = duct::cmd(&self.program, &self.args).unchecked();
+        if self.clear_env {
+            expr = expr.full_env(self.env.iter().cloned());
         } else {
-            for (k, v) in &command.env {
+            for (k, v) in &self.env {
                 expr = expr.env(k, v);
             }
         }
-        if let Some(dir) = &command.cwd {
+        if let Some(dir) = &self.cwd {
             expr = expr.dir(dir);
         }
-        if let Some(p) = &command.stdin {
+        if let Some(p) = &self.stdin {
             expr = expr.stdin_path(p);
         }
+        expr
+    }
+}
+
+impl Run for Direct {
+    fn run(&self, command: &Command) -> io::Result<Output> {
+        let expr = command.expression();
         let out = match &command.stdout {
             Some(p) => expr.stdout_path(p).stderr_capture().run()?,
             None => expr.stderr_to_stdout().stdout_capture().run()?,

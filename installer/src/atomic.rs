@@ -121,6 +121,14 @@ pub fn new_private_dir(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Reads a JSON file hop wrote: an error names the file, and says it is
+/// damaged when it does not parse.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

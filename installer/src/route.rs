@@ -231,29 +231,46 @@ mod tests {
         Version::parse(s).unwrap()
     }
 
-    #[test]
-    fn takes_the_fewest_hops() {
-        let hops = [
-            hop("4.0.1", "4.1.1", "a"),
-            hop("4.1.1", "4.2.0", "b"),
-            hop("4.0.1", "4.2.0", "direct"),
-            hop("4.2.0", "4.3.0", "c"),
-        ];
-        let route = find(&hops, &v("4.0.1"), &v("4.3.0")).unwrap();
-        let names: Vec<_> = route.iter().map(|h| h.path.display().to_string()).collect();
-        assert_eq!(names, ["direct", "c"]);
+    /// A hop as (from, to, package name).
+    type HopSpec<'a> = (&'a str, &'a str, &'a str);
+
+    /// The route from `from` to `to` over `hops` (from, to, name), as
+    /// `from → … → to`.
+    fn route(hops: &[HopSpec], from: &str, to: &str) -> String {
+        let hops: Vec<Hop> = hops.iter().map(|(f, t, n)| hop(f, t, n)).collect();
+        let found = find(&hops, &v(from), &v(to)).unwrap();
+        describe(&found, &v(from))
     }
 
     #[test]
-    fn breaks_ties_by_the_newest_intermediate_version() {
-        let hops = [
-            hop("1.0", "1.1", "old"),
-            hop("1.0", "1.2", "new"),
-            hop("1.1", "2.0", "x"),
-            hop("1.2", "2.0", "y"),
+    fn takes_the_fewest_hops_and_breaks_ties_by_the_newest_version_between() {
+        let cases: [(&[HopSpec], &str, &str, &str); 2] = [
+            (
+                &[
+                    ("4.0.1", "4.1.1", "a"),
+                    ("4.1.1", "4.2.0", "b"),
+                    ("4.0.1", "4.2.0", "direct"),
+                    ("4.2.0", "4.3.0", "c"),
+                ],
+                "4.0.1",
+                "4.3.0",
+                "4.0.1 → 4.2.0 → 4.3.0",
+            ),
+            (
+                &[
+                    ("1.0", "1.1", "old"),
+                    ("1.0", "1.2", "new"),
+                    ("1.1", "2.0", "x"),
+                    ("1.2", "2.0", "y"),
+                ],
+                "1.0",
+                "2.0",
+                "1.0 → 1.2 → 2.0",
+            ),
         ];
-        let route = find(&hops, &v("1.0"), &v("2.0")).unwrap();
-        assert_eq!(describe(&route, &v("1.0")), "1.0 → 1.2 → 2.0");
+        for (hops, from, to, expected) in cases {
+            assert_eq!(route(hops, from, to), expected);
+        }
     }
 
     #[test]

@@ -47,21 +47,8 @@ impl Runner {
     }
 
     fn expression(&self, cmd: &Command) -> Result<duct::Expression> {
-        let mut expr = duct::cmd(&cmd.program, &cmd.args).unchecked();
-        if cmd.clear_env {
-            expr = expr.full_env(cmd.env.iter().cloned());
-        } else {
-            for (k, v) in &cmd.env {
-                expr = expr.env(k, v);
-            }
-        }
-        if let Some(dir) = &cmd.cwd {
-            expr = expr.dir(dir);
-        }
-        if let Some(p) = &cmd.stdin {
-            expr = expr.stdin_path(p);
-        }
-        expr = match (&cmd.output_file, &cmd.stdout) {
+        let expr = cmd.expression();
+        let expr = match (&cmd.output_file, &cmd.stdout) {
             (Some(path), _) => {
                 let file = crate::atomic::create_private(path)?;
                 // duct applies the outer redirection first: join stderr

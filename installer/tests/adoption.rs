@@ -127,12 +127,7 @@ fn drift_is_named_and_refused(name: &str, backend: Backend, history: ToolHistory
     let pkg = package("4.0.1", "4.1.1");
     let check = hop(&host, &["check", &pkg]);
     check.assert_code(2);
-    let schema = check
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("schema"))
-        .unwrap_or_default()
-        .to_owned();
+    let schema = check.line("schema");
     assert!(
         schema.contains("FAILURE") && schema.contains("column deployments.name: expected "),
         "{}",
@@ -169,12 +164,7 @@ fn a_database_hop_cannot_place_is_refused_before_any_service_stops() {
     let pkg = package("4.0.1", "4.1.1");
     let check = hop(&host, &["check", &pkg]);
     check.assert_code(2);
-    let line = check
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("adoption"))
-        .unwrap_or_default()
-        .to_owned();
+    let line = check.line("adoption");
     assert!(
         line.contains("FAILURE")
             && line.contains("no migration history")

@@ -39,14 +39,7 @@ fn ctrl_c_during_post_migrations_keeps_every_write_made_after_commit() {
 fn a_failed_journal_write_stops_hop_before_any_undo() {
     let host = sandbox("journal-write", Backend::Sqlite);
     let initial = host.snapshot();
-    let run = hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[(
-            "HOP_FAULT",
-            "fail@health_gate.begin,fail@journal.rolling_back",
-        )],
-    );
+    let run = apply_with_fault(&host, "fail@health_gate.begin,fail@journal.rolling_back");
     run.assert_code(3)
         .assert_stderr("hop stopped before acting without a record of it")
         .assert_stderr("hop-install resume");
@@ -71,11 +64,7 @@ fn a_failed_journal_write_stops_hop_before_any_undo() {
 fn a_crash_during_a_rollback_continues_with_the_undo_the_journal_names() {
     let host = sandbox("rollback-progress", Backend::Postgresql);
     let initial = host.snapshot();
-    let killed = hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[("HOP_FAULT", "fail@health_gate.begin,kill@rollback.mid")],
-    );
+    let killed = apply_with_fault(&host, "fail@health_gate.begin,kill@rollback.mid");
     assert_eq!(killed.code, -1, "{}", killed.stderr);
     let journal = only_journal(&host);
     assert!(journal.contains("\"phase\": \"rolling_back\""), "{journal}");
@@ -93,13 +82,7 @@ fn a_crash_during_a_rollback_continues_with_the_undo_the_journal_names() {
 
 #[test]
 fn a_damaged_journal_is_refused_with_a_message_and_changes_nothing() {
-    let host = sandbox("damaged-journal", Backend::Sqlite);
-    let killed = hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[("HOP_FAULT", "kill@deploy_configs.mid")],
-    );
-    assert_eq!(killed.code, -1);
+    let host = killed_host("damaged-journal", Backend::Sqlite, "deploy_configs.mid");
     let path = journal_path(&host);
     let good = std::fs::read_to_string(&path).unwrap();
     let mut journal: serde_json::Value = serde_json::from_str(&good).unwrap();
@@ -179,12 +162,7 @@ fn fresh_run(host: &hop_testdata::sandbox::Sandbox, dir: &std::path::Path) -> Ru
 fn rollback_of_a_committed_hop_says_what_would_be_lost_and_needs_yes() {
     let host = sandbox("committed-rollback", Backend::Sqlite);
     let initial = host.snapshot();
-    hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[("HOP_FAULT", "fail@post_migrations.begin")],
-    )
-    .assert_code(3);
+    apply_with_fault(&host, "fail@post_migrations.begin").assert_code(3);
     let before = host.tree_digest();
     hop(&host, &["rollback"])
         .assert_code(2)

@@ -8,17 +8,6 @@ use common::*;
 use hop_artifact::migration::Backend;
 use hop_testdata::sandbox::Sandbox;
 
-macro_rules! on_sqlite_and_postgresql {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() { super::$name(hop_artifact::migration::Backend::Sqlite) }
-            #[test]
-            fn postgresql() { super::$name(hop_artifact::migration::Backend::Postgresql) }
-        }
-    )*};
-}
-
 on_sqlite_and_postgresql!(
     applies_4_0_1_to_4_1_1,
     a_failing_online_migration_rolls_back,
@@ -97,56 +86,52 @@ fn assert_rolled_back(
 }
 
 fn a_failing_online_migration_rolls_back(backend: Backend) {
-    let host = sandbox("online-fails", backend);
-    let pkg = variant_with_migration(
-        &format!("online-fails-{backend}"),
+    a_failing_migration_rolls_back(
+        backend,
+        "online",
         "0011_index_deployments_name.sql",
         // Fine on an empty database (hop-build tries it there), refused on
         // this host's rows.
-        "-- hop: phase=online\nINSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
+        "INSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
     );
-    let before = host.snapshot();
-    let run = hop(&host, &["apply", &pkg]);
-    assert_rolled_back(&host, &run, &before, "\"apply online migrations\" failed");
-    run.assert_stderr("0011_index_deployments_name.sql");
 }
 
 fn a_failing_offline_migration_rolls_back(backend: Backend) {
-    let host = sandbox("offline-fails", backend);
-    let pkg = variant_with_migration(
-        &format!("offline-fails-{backend}"),
+    a_failing_migration_rolls_back(
+        backend,
+        "offline",
         "0012_rename_events_message.sql",
-        "-- hop: phase=offline\nALTER TABLE events RENAME COLUMN message TO text;\nINSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
+        "ALTER TABLE events RENAME COLUMN message TO text;\nINSERT INTO deployments (id, name, created_at) VALUES (1, 'duplicate', '2026-01-01');\n",
+    );
+}
+
+/// The package with `file`, a migration of `phase`, rewritten to `sql`
+/// (which fails on this host's rows) rolls the host back.
+fn a_failing_migration_rolls_back(backend: Backend, phase: &str, file: &str, sql: &str) {
+    let host = sandbox(&format!("{phase}-fails"), backend);
+    let pkg = variant_with_migration(
+        &format!("{phase}-fails-{backend}"),
+        file,
+        &format!("-- hop: phase={phase}\n{sql}"),
     );
     let before = host.snapshot();
     let run = hop(&host, &["apply", &pkg]);
-    assert_rolled_back(&host, &run, &before, "\"apply offline migrations\" failed");
-    run.assert_stderr("0012_rename_events_message.sql");
+    assert_rolled_back(
+        &host,
+        &run,
+        &before,
+        &format!("\"apply {phase} migrations\" failed"),
+    );
+    run.assert_stderr(file);
 }
 
 fn an_rpm_transaction_failure_rolls_back(backend: Backend) {
     let host = sandbox("rpm-fails", backend);
-    let name = format!("rpm-fails-{backend}");
-    let dir = fixtures().dir().join(format!("scratch/variant-{name}"));
-    let pkg = variant(
-        &name,
-        |d| {
-            // It needs a directory where the host has a config file: a file
-            // conflict on disk, which `rpm --test` does not look for.
-            let spec = hop_testdata::product::component_rpm("mgmtworker", "4.1.1")
-                .unwrap()
-                .file("/etc/manager/rest.yaml/extra.conf", "x\n", 0o644);
-            spec.build(d).unwrap();
-        },
-        |m| {
-            replace(
-                m,
-                "release/rpms/mgmtworker-4.1.1-1.noarch.rpm",
-                &dir.join("mgmtworker-4.1.1-1.noarch.rpm")
-                    .display()
-                    .to_string(),
-            )
-        },
+    // A directory where the host has a config file: a file conflict on
+    // disk, which `rpm --test` does not look for.
+    let pkg = with_mgmtworker_file(
+        &format!("rpm-fails-{backend}"),
+        ("/etc/manager/rest.yaml/extra.conf", "x\n", 0o644),
     );
     let before = host.snapshot();
     let run = hop(&host, &["apply", &pkg]);
@@ -155,29 +140,7 @@ fn an_rpm_transaction_failure_rolls_back(backend: Backend) {
 
 fn a_service_that_never_becomes_healthy_rolls_back(backend: Backend) {
     let host = sandbox("unhealthy", backend);
-    let name = format!("unhealthy-{backend}");
-    let dir = fixtures().dir().join(format!("scratch/variant-{name}"));
-    let pkg = variant(
-        &name,
-        |d| {
-            let good =
-                std::fs::read_to_string(fixtures().release().join("4.1.1/configs/rest.yaml"))
-                    .unwrap();
-            std::fs::write(d.join("rest.yaml"), format!("{good}ready: false\n")).unwrap();
-        },
-        |m| {
-            let m = replace(
-                m,
-                "source: release/4.1.1/configs/rest.yaml",
-                &format!("source: {}", dir.join("rest.yaml").display()),
-            );
-            replace(
-                m,
-                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s}",
-                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 3s}",
-            )
-        },
-    );
+    let pkg = never_healthy_package(&format!("unhealthy-{backend}"));
     let before = host.snapshot();
     let run = hop(&host, &["apply", &pkg]);
     assert_rolled_back(&host, &run, &before, "\"health gate\" failed");
@@ -187,11 +150,13 @@ fn a_service_that_never_becomes_healthy_rolls_back(backend: Backend) {
 #[test]
 fn refuses_a_package_for_another_source_version() {
     let host = sandbox("wrong-from", Backend::Sqlite);
-    let before = host.snapshot();
-    hop(&host, &["apply", &package("4.1.1", "4.2.0")])
-        .assert_code(2)
-        .assert_stderr("this host runs 4.0.1; this package upgrades 4.1.1 → 4.2.0; apply the 4.0.1 → 4.1.1 package first");
-    assert_eq!(host.snapshot(), before);
+    assert_refused(
+        &host,
+        &["apply", &package("4.1.1", "4.2.0")],
+        &[
+            "this host runs 4.0.1; this package upgrades 4.1.1 → 4.2.0; apply the 4.0.1 → 4.1.1 package first",
+        ],
+    );
 }
 
 #[test]
@@ -202,11 +167,11 @@ fn refuses_a_package_for_another_product() {
         |_| {},
         |m| replace(m, "product: manager", "product: inventory"),
     );
-    let before = host.snapshot();
-    hop(&host, &["apply", &pkg])
-        .assert_code(2)
-        .assert_stderr("this package is for inventory, this host runs manager");
-    assert_eq!(host.snapshot(), before);
+    assert_refused(
+        &host,
+        &["apply", &pkg],
+        &["this package is for inventory, this host runs manager"],
+    );
 }
 
 #[test]
@@ -219,11 +184,7 @@ fn refuses_a_package_signed_by_an_untrusted_key() {
         |m| m,
         &fixtures().key("intruder"),
     );
-    let before = host.snapshot();
-    hop(&host, &["apply", &pkg])
-        .assert_code(2)
-        .assert_stderr("not trusted");
-    assert_eq!(host.snapshot(), before);
+    assert_refused(&host, &["apply", &pkg], &["not trusted"]);
 }
 
 #[test]
@@ -237,12 +198,14 @@ fn refuses_when_the_preflight_fails() {
         .output()
         .unwrap();
     assert!(stopped.status.success());
-    let before = host.snapshot();
-    hop(&host, &["apply", &package("4.0.1", "4.1.1")])
-        .assert_code(2)
-        .assert_stderr("the preflight failed; nothing was changed")
-        .assert_stderr("mgmtworker is not running");
-    assert_eq!(host.snapshot(), before);
+    assert_refused(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &[
+            "the preflight failed; nothing was changed",
+            "mgmtworker is not running",
+        ],
+    );
     hop(&host, &["check", &package("4.0.1", "4.1.1")])
         .assert_code(2)
         .assert_stdout("FAILURE");
@@ -251,35 +214,22 @@ fn refuses_when_the_preflight_fails() {
 #[test]
 fn refuses_an_rpm_file_conflict_found_by_rpm_test() {
     let host = sandbox("file-conflict", Backend::Sqlite);
-    let dir = fixtures().dir().join("scratch/variant-file-conflict");
-    let pkg = variant(
+    let pkg = with_mgmtworker_file(
         "file-conflict",
-        |d| {
-            let spec = hop_testdata::product::component_rpm("mgmtworker", "4.1.1")
-                .unwrap()
-                .file(
-                    "/usr/bin/manager-cli",
-                    "#!/bin/sh\necho not the cli\n",
-                    0o755,
-                );
-            spec.build(d).unwrap();
-        },
-        |m| {
-            replace(
-                m,
-                "release/rpms/mgmtworker-4.1.1-1.noarch.rpm",
-                &dir.join("mgmtworker-4.1.1-1.noarch.rpm")
-                    .display()
-                    .to_string(),
-            )
-        },
+        (
+            "/usr/bin/manager-cli",
+            "#!/bin/sh\necho not the cli\n",
+            0o755,
+        ),
     );
-    let before = host.snapshot();
-    hop(&host, &["apply", &pkg])
-        .assert_code(2)
-        .assert_stderr("rpm transaction: rpm -U --test fails")
-        .assert_stderr("/usr/bin/manager-cli");
-    assert_eq!(host.snapshot(), before);
+    assert_refused(
+        &host,
+        &["apply", &pkg],
+        &[
+            "rpm transaction: rpm -U --test fails",
+            "/usr/bin/manager-cli",
+        ],
+    );
 }
 
 #[test]
@@ -381,4 +331,29 @@ fn the_json_report_has_every_step_and_the_downtime() {
         "downtime {downtime} of {total}"
     );
     assert_eq!(v["migrations"]["online"], 2);
+}
+
+/// The 4.0.1 → 4.1.1 package whose mgmtworker RPM also ships `file`
+/// (path, content, mode).
+fn with_mgmtworker_file(name: &str, (path, content, mode): (&str, &str, u16)) -> String {
+    let dir = fixtures().dir().join(format!("scratch/variant-{name}"));
+    variant(
+        name,
+        |d| {
+            hop_testdata::product::component_rpm("mgmtworker", "4.1.1")
+                .unwrap()
+                .file(path, content, mode)
+                .build(d)
+                .unwrap();
+        },
+        |m| {
+            replace(
+                m,
+                "release/rpms/mgmtworker-4.1.1-1.noarch.rpm",
+                &dir.join("mgmtworker-4.1.1-1.noarch.rpm")
+                    .display()
+                    .to_string(),
+            )
+        },
+    )
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use common::*;
 use hop_artifact::migration::Backend;
+use hop_testdata::sandbox::Sandbox;
 
 fn all_three() -> Vec<String> {
     vec![
@@ -14,17 +15,6 @@ fn all_three() -> Vec<String> {
         package("4.1.1", "4.2.0"),
         package("4.2.0", "4.3.0"),
     ]
-}
-
-macro_rules! on_sqlite_and_postgresql {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() { super::$name(hop_artifact::migration::Backend::Sqlite) }
-            #[test]
-            fn postgresql() { super::$name(hop_artifact::migration::Backend::Postgresql) }
-        }
-    )*};
 }
 
 on_sqlite_and_postgresql!(a_three_hop_chain_ends_at_the_final_version);
@@ -47,18 +37,19 @@ fn a_three_hop_chain_ends_at_the_final_version(backend: Backend) {
         run.assert_stdout(hop_title);
     }
     assert_runs_release(&host, "4.3.0");
-    let q = |sql: &str| host.query_i64(sql).unwrap();
-    assert_eq!(
-        q("SELECT COUNT(*) FROM hop_schema_history WHERE success"),
-        14
+    assert_rows(
+        &host,
+        &[
+            ("SELECT COUNT(*) FROM hop_schema_history WHERE success", 14),
+            ("SELECT COUNT(*) FROM hop_schema_history", 14),
+            (
+                "SELECT COUNT(*) FROM deployments WHERE status = 'active'",
+                40,
+            ),
+            ("SELECT COUNT(*) FROM events WHERE level = 'info'", 120),
+            ("SELECT COUNT(*) FROM plugins", 1),
+        ],
     );
-    assert_eq!(q("SELECT COUNT(*) FROM hop_schema_history"), 14);
-    assert_eq!(
-        q("SELECT COUNT(*) FROM deployments WHERE status = 'active'"),
-        40
-    );
-    assert_eq!(q("SELECT COUNT(*) FROM events WHERE level = 'info'"), 120);
-    assert_eq!(q("SELECT COUNT(*) FROM plugins"), 1);
     hop(&host, &["history"])
         .assert_code(0)
         .assert_stdout("4.2.0 → 4.3.0");
@@ -254,12 +245,7 @@ fn a_kill_during_the_second_hop_then_resume_finishes_the_chain() {
     // that hop back, applies it again, and carries on.
     let host = sandbox("chain-kill-early", Backend::Sqlite);
     let dir = packages_dir("kill-early", &all_three());
-    let killed = hop_env(
-        &host,
-        &["upgrade", "--to", "4.3.0", &dir],
-        &[("HOP_FAULT", "kill@install_rpms.mid:4.2.0")],
-    );
-    assert_eq!(killed.code, -1, "{}", killed.stderr);
+    kill_upgrade(&host, &dir, "install_rpms.mid:4.2.0");
     hop(&host, &["status"])
         .assert_stdout("UNFINISHED: manager 4.1.1 → 4.2.0")
         .assert_stdout("UPGRADE IN PROGRESS to 4.3.0");
@@ -278,12 +264,7 @@ fn a_kill_during_the_second_hop_then_resume_finishes_the_chain() {
 fn a_kill_after_the_second_hops_changes_then_resume_finishes_the_chain() {
     let host = sandbox("chain-kill-late", Backend::Postgresql);
     let dir = packages_dir("kill-late", &all_three());
-    let killed = hop_env(
-        &host,
-        &["upgrade", "--to", "4.3.0", &dir],
-        &[("HOP_FAULT", "kill@post_migrations.mid:4.2.0")],
-    );
-    assert_eq!(killed.code, -1, "{}", killed.stderr);
+    kill_upgrade(&host, &dir, "post_migrations.mid:4.2.0");
     let run = hop(&host, &["resume"]);
     run.assert_code(0)
         .assert_stdout("4.1.1 → 4.2.0: upgraded")
@@ -298,13 +279,7 @@ fn a_kill_after_the_second_hops_changes_then_resume_finishes_the_chain() {
 
 #[test]
 fn apply_refuses_the_next_hop_while_the_previous_post_migrations_are_unfinished() {
-    let host = sandbox("post-unfinished", Backend::Sqlite);
-    let killed = hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[("HOP_FAULT", "kill@post_migrations.mid")],
-    );
-    assert_eq!(killed.code, -1);
+    let host = killed_host("post-unfinished", Backend::Sqlite, "post_migrations.mid");
     let db = hop(&host, &["db", "status"]);
     db.assert_code(0);
     let backfill = db
@@ -316,14 +291,26 @@ fn apply_refuses_the_next_hop_while_the_previous_post_migrations_are_unfinished(
         backfill.contains("in progress") || backfill.contains("pending"),
         "the killed post migration is unfinished: {backfill}"
     );
-    let before = host.snapshot();
-    hop(&host, &["apply", &package("4.1.1", "4.2.0")])
-        .assert_code(2)
-        .assert_stderr("the post migrations of manager 4.0.1 → 4.1.1 did not finish; run `hop-install resume` to finish them");
-    assert_eq!(host.snapshot(), before);
+    assert_refused(
+        &host,
+        &["apply", &package("4.1.1", "4.2.0")],
+        &[
+            "the post migrations of manager 4.0.1 → 4.1.1 did not finish; run `hop-install resume` to finish them",
+        ],
+    );
     hop(&host, &["resume"]).assert_code(0);
     hop(&host, &["db", "status"])
         .assert_code(0)
         .assert_stdout("0 pending");
     hop(&host, &["apply", &package("4.1.1", "4.2.0")]).assert_code(0);
+}
+
+/// Runs `upgrade --to 4.3.0 DIR` and kills it (SIGKILL) at `point`.
+fn kill_upgrade(host: &Sandbox, dir: &str, point: &str) {
+    let killed = hop_env(
+        host,
+        &["upgrade", "--to", "4.3.0", dir],
+        &[("HOP_FAULT", &format!("kill@{point}"))],
+    );
+    assert_eq!(killed.code, -1, "not killed at {point}: {}", killed.stderr);
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use hop_artifact::migration::Backend;
+use hop_testdata::fixtures::run_ok;
 use hop_testdata::sandbox::Sandbox;
 
 /// A 4.0.1 → 4.1.1 variant whose `hook` runs `body` (a shell script),
@@ -90,13 +91,11 @@ fn a_config_that_is_a_link_is_refused_before_any_change() {
     let manager = host.root.join("etc/manager");
     std::fs::rename(manager.join("rest.yaml"), manager.join("rest.real")).unwrap();
     std::os::unix::fs::symlink("rest.real", manager.join("rest.yaml")).unwrap();
-    let tree = host.tree_digest();
-    hop(&host, &["apply", &package("4.0.1", "4.1.1")])
-        .assert_code(2)
-        .assert_stderr(
-            "/etc/manager/rest.yaml is a symbolic link; hop writes configs as regular files",
-        );
-    assert_same_tree(&tree, &host.tree_digest());
+    assert_refused(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &["/etc/manager/rest.yaml is a symbolic link; hop writes configs as regular files"],
+    );
 }
 
 #[test]
@@ -236,18 +235,12 @@ fn health_commands_do_not_see_hops_environment() {
             )
         },
     );
-    let out = host
-        .command(HOP_INSTALL)
-        .args(["apply", &pkg, "--root"])
-        .arg(&host.root)
-        .env("HOP_SECRET", "leak-me")
-        .current_dir("/tmp")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        host.command(HOP_INSTALL)
+            .args(["apply", &pkg, "--root"])
+            .arg(&host.root)
+            .env("HOP_SECRET", "leak-me")
+            .current_dir("/tmp"),
     );
 }
 
@@ -283,4 +276,61 @@ fn a_password_in_the_url_query_is_refused_without_showing_it() {
         );
     }
     assert_same_tree(&tree, &host.tree_digest());
+}
+
+#[test]
+fn hook_scripts_run_with_a_clean_environment() {
+    let host = sandbox("hooks", Backend::Sqlite);
+    let dir = fixtures().dir().join("scratch/variant-hooks");
+    let pkg = variant(
+        "hooks",
+        |d| {
+            std::fs::write(
+                d.join("post-install.sh"),
+                "#!/bin/sh\nenv | sort > \"$HOP_ROOT/etc/manager/hook-env\"\n",
+            )
+            .unwrap();
+        },
+        |m| {
+            format!(
+                "{m}scripts:\n  post_install: {}\n",
+                dir.join("post-install.sh").display()
+            )
+        },
+    );
+    run_ok(
+        host.command(HOP_INSTALL)
+            .args(["apply", &pkg, "--root"])
+            .arg(&host.root)
+            .env("HOP_DB_PASSWORD", "leak-me")
+            .env("HOME", "/root")
+            .env("HOP_FAULT", ""),
+    );
+    let env = std::fs::read_to_string(host.root.join("etc/manager/hook-env")).unwrap();
+    let names: Vec<&str> = env.lines().filter_map(|l| l.split('=').next()).collect();
+    // What hop gives a hook, and what the shell adds itself.
+    let given = [
+        "HOP_FROM",
+        "HOP_HOOK",
+        "HOP_PRODUCT",
+        "HOP_ROOT",
+        "HOP_TO",
+        "PATH",
+    ];
+    for expected in given {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from the hook's environment:\n{env}"
+        );
+    }
+    for name in &names {
+        assert!(
+            given.contains(name) || ["PWD", "SHLVL", "_"].contains(name),
+            "the hook saw {name}:\n{env}"
+        );
+    }
+    assert!(
+        env.contains("HOP_HOOK=post_install") && env.contains("HOP_TO=4.1.1"),
+        "{env}"
+    );
 }

@@ -39,11 +39,7 @@ fn crash_then(index: usize, recover: &str, backend: Backend) {
     let host = sandbox(&format!("crash{index}-{recover}"), backend);
     let initial = host.snapshot();
 
-    let killed = hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[("HOP_FAULT", fault)],
-    );
+    let killed = apply_with_fault(&host, fault);
     assert_eq!(
         killed.code, -1,
         "{fault}: hop-install was not killed\n{}",

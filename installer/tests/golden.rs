@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::*;
 use hop_artifact::migration::Backend;
-use hop_testdata::golden::{assert_golden, normalize};
+use hop_testdata::golden::{Transcript, assert_golden};
 use hop_testdata::sandbox::Sandbox;
 
 /// Runs `hop-install ARGS` and compares its exit code, stdout and stderr
@@ -20,18 +20,14 @@ fn golden(host: &Sandbox, name: &str, args: &[&str], dirs: &[(&str, &str)]) -> R
     let fixtures = fixtures().dir().display().to_string();
     let mut literals = vec![(root.as_str(), "ROOT"), (fixtures.as_str(), "FIXTURES")];
     literals.extend_from_slice(dirs);
-    let shown = format!(
-        "$ hop-install {}\nexit {}\n--- stdout\n{}--- stderr\n{}",
-        normalize(&args.join(" "), &literals),
-        run.code,
-        normalize(&run.stdout, &literals),
-        normalize(&run.stderr, &literals),
-    );
-    assert_golden(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"),
-        &format!("{name}.txt"),
-        &shown,
-    );
+    Transcript {
+        program: "hop-install",
+        args,
+        code: run.code,
+        stdout: &run.stdout,
+        stderr: &run.stderr,
+    }
+    .assert_matches(env!("CARGO_MANIFEST_DIR"), name, &literals);
     run
 }
 

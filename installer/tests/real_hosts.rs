@@ -10,6 +10,7 @@ mod common;
 
 use common::*;
 use hop_artifact::migration::Backend;
+use hop_testdata::fixtures::run_ok;
 use hop_testdata::rpms::RpmSpec;
 use hop_testdata::sandbox::{Sandbox, SandboxOptions};
 
@@ -31,31 +32,6 @@ fn failing_hook_package() -> String {
             format!(
                 "{m}scripts:\n  post_install: {}\n",
                 dir.join("post.sh").display()
-            )
-        },
-    )
-}
-
-fn never_healthy_package() -> String {
-    let dir = fixtures().dir().join("scratch/variant-never-healthy");
-    variant(
-        "never-healthy",
-        |d| {
-            let good =
-                std::fs::read_to_string(fixtures().release().join("4.1.1/configs/rest.yaml"))
-                    .unwrap();
-            std::fs::write(d.join("rest.yaml"), format!("{good}ready: false\n")).unwrap();
-        },
-        |m| {
-            let m = replace(
-                m,
-                "source: release/4.1.1/configs/rest.yaml",
-                &format!("source: {}", dir.join("rest.yaml").display()),
-            );
-            replace(
-                m,
-                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s}",
-                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 3s}",
             )
         },
     )
@@ -127,7 +103,7 @@ fn without_rpm_files_a_failing_offline_migration_rolls_back_exactly() {
 fn without_rpm_files_a_service_that_never_gets_healthy_rolls_back_exactly() {
     rolls_back_exactly(
         "capture-unhealthy",
-        &never_healthy_package(),
+        &never_healthy_package("never-healthy"),
         "",
         "rest-service is not healthy",
     );
@@ -209,12 +185,7 @@ fn a_cached_rpm_of_another_build_is_refused_and_named() {
     let tree = host.tree_digest();
     let check = hop(&host, &["check", &package("4.0.1", "4.1.1")]);
     check.assert_code(2);
-    let line = check
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("components"))
-        .unwrap_or_default()
-        .to_owned();
+    let line = check.line("components");
     assert!(
         line.contains(&format!("/var/cache/manager/rpms/{name}"))
             && line.contains("its header is not the installed package's"),
@@ -247,7 +218,7 @@ fn a_verified_rpm_cache_is_used_for_the_rollback() {
     hop(&host, &["check", &package("4.0.1", "4.1.1")])
         .assert_code(0)
         .assert_stdout("a rollback reinstalls their original RPM files");
-    let run = hop(&host, &["apply", &never_healthy_package()]);
+    let run = hop(&host, &["apply", &never_healthy_package("never-healthy")]);
     run.assert_code(1);
     assert!(!run.stderr.contains("capturing"), "{}", run.stderr);
     assert_eq!(host.snapshot().owned, before.owned);
@@ -262,26 +233,16 @@ fn a_package_from_outside_that_needs_the_old_version_is_named() {
         .requires("rest-service", "4.0.1-1")
         .build(&fixtures().scratch("acme").unwrap())
         .unwrap();
-    let out = std::process::Command::new("rpm")
-        .arg("--root")
-        .arg(&host.root)
-        .arg("-i")
-        .arg(&plugin)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        std::process::Command::new("rpm")
+            .arg("--root")
+            .arg(&host.root)
+            .arg("-i")
+            .arg(&plugin),
     );
     let check = hop(&host, &["check", &package("4.0.1", "4.1.1")]);
     check.assert_code(2);
-    let line = check
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("rpm transaction"))
-        .unwrap_or_default()
-        .to_owned();
+    let line = check.line("rpm transaction");
     assert!(
         line.contains("acme-manager-plugin-2.3-1.noarch, installed from outside the product, requires rest-service = 4.0.1-1"),
         "{line}"

@@ -9,6 +9,7 @@ mod common;
 
 use common::*;
 use hop_artifact::migration::Backend;
+use hop_testdata::sandbox::Sandbox;
 
 const STEPS: [&str; 12] = [
     "stage",
@@ -28,11 +29,7 @@ const STEPS: [&str; 12] = [
 fn fails_at(fault: &str, backend: Backend) {
     let host = sandbox(&format!("fail-{}", fault.replace(['@', '.'], "-")), backend);
     let initial = host.snapshot();
-    let run = hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[("HOP_FAULT", fault)],
-    );
+    let run = apply_with_fault(&host, fault);
     run.assert_stderr("injected failure");
     let outcome = if fault.contains("@post_migrations.") {
         // Committed: forward only. The post migrations wait for `resume`.
@@ -108,12 +105,7 @@ fn failures_midway_through_steps_roll_back_before_commit_only() {
 fn ctrl_c_during_apply_stops_at_a_safe_point_and_rolls_back() {
     let host = sandbox("sigint", Backend::Sqlite);
     let initial = host.snapshot();
-    let child = spawn_apply(&host, "pause@install_rpms.begin");
-    wait_for_journal(
-        &host,
-        "\"step\": \"install_rpms\",\n      \"status\": \"started\"",
-    );
-    interrupt(&child);
+    let child = interrupted_in_install_rpms(&host, "");
     let run = finish(child);
     run.assert_code(1)
         .assert_stderr("interrupted; stopping at the next safe point")
@@ -125,12 +117,7 @@ fn ctrl_c_during_apply_stops_at_a_safe_point_and_rolls_back() {
 fn a_second_ctrl_c_during_the_rollback_does_not_leave_a_half_state() {
     let host = sandbox("sigint-twice", Backend::Postgresql);
     let initial = host.snapshot();
-    let child = spawn_apply(&host, "pause@install_rpms.begin,pause@rollback.stopped");
-    wait_for_journal(
-        &host,
-        "\"step\": \"install_rpms\",\n      \"status\": \"started\"",
-    );
-    interrupt(&child);
+    let child = interrupted_in_install_rpms(&host, ",pause@rollback.stopped");
     wait_for_journal(&host, "\"phase\": \"rolling_back\"");
     interrupt(&child);
     let run = finish(child);
@@ -142,28 +129,19 @@ fn a_second_ctrl_c_during_the_rollback_does_not_leave_a_half_state() {
 fn a_second_apply_while_one_runs_is_refused_and_changes_nothing() {
     let host = sandbox("concurrent", Backend::Sqlite);
     let first = spawn_apply(&host, "pause@backup.begin");
-    wait_for_journal(
+    wait_for_step(&host, "backup");
+    assert_refused(
         &host,
-        "\"step\": \"backup\",\n      \"status\": \"started\"",
+        &["apply", &package("4.0.1", "4.1.1")],
+        &["another operation is running on this host"],
     );
-    let before = host.snapshot();
-    hop(&host, &["apply", &package("4.0.1", "4.1.1")])
-        .assert_code(2)
-        .assert_stderr("another operation is running on this host");
-    assert_eq!(host.snapshot(), before);
     finish(first).assert_code(0);
     assert_eq!(host.service_versions()[0].1.as_deref(), Some("4.1.1"));
 }
 
 #[test]
 fn apply_and_check_refuse_while_an_operation_is_unfinished() {
-    let host = sandbox("unfinished", Backend::Sqlite);
-    let killed = hop_env(
-        &host,
-        &["apply", &package("4.0.1", "4.1.1")],
-        &[("HOP_FAULT", "kill@deploy_configs.mid")],
-    );
-    assert_eq!(killed.code, -1);
+    let host = killed_host("unfinished", Backend::Sqlite, "deploy_configs.mid");
     let status = hop(&host, &["status"]);
     status
         .assert_code(0)
@@ -191,4 +169,13 @@ fn apply_and_check_refuse_while_an_operation_is_unfinished() {
     hop(&host, &["resume"])
         .assert_code(0)
         .assert_stdout("nothing to resume");
+}
+
+/// An `apply` paused as it starts installing RPMs (and at `more` pauses),
+/// then sent Ctrl-C.
+fn interrupted_in_install_rpms(host: &Sandbox, more: &str) -> std::process::Child {
+    let child = spawn_apply(host, &format!("pause@install_rpms.begin{more}"));
+    wait_for_step(host, "install_rpms");
+    interrupt(&child);
+    child
 }

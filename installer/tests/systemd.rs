@@ -47,12 +47,7 @@ fn hop_in(host: &Container, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("running hop-install in the container");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(cmd.output().expect("running hop-install in the container"))
 }
 
 /// Every service reports `version` — from its program and from the unit
@@ -114,28 +109,7 @@ fn a_sqlite_host_upgrades_with_systemd() {
 #[test]
 fn a_service_that_never_gets_healthy_rolls_back_to_the_old_units() {
     let host = systemd_host("unhealthy", Backend::Postgresql);
-    let dir = fixtures().dir().join("scratch/variant-systemd-unhealthy");
-    let variant = variant(
-        "systemd-unhealthy",
-        |d| {
-            let good =
-                std::fs::read_to_string(fixtures().release().join("4.1.1/configs/rest.yaml"))
-                    .unwrap();
-            std::fs::write(d.join("rest.yaml"), format!("{good}ready: false\n")).unwrap();
-        },
-        |m| {
-            let m = replace(
-                m,
-                "source: release/4.1.1/configs/rest.yaml",
-                &format!("source: {}", dir.join("rest.yaml").display()),
-            );
-            replace(
-                m,
-                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s}",
-                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 3s}",
-            )
-        },
-    );
+    let variant = never_healthy_package("systemd-unhealthy");
     hop_in(&host, &["apply", &inside(Path::new(&variant))], &[])
         .assert_code(1)
         .assert_stderr("rest-service is not healthy")
@@ -147,24 +121,16 @@ fn a_service_that_never_gets_healthy_rolls_back_to_the_old_units() {
 #[test]
 fn a_unit_that_fails_to_start_shows_its_journal_and_rolls_back() {
     let host = systemd_host("start-fails", Backend::Sqlite);
-    let dir = fixtures().dir().join("scratch/variant-systemd-start-fails");
     // mgmtworker is Type=notify: a bad port makes it exit before READY=1,
     // so `systemctl start` itself fails.
-    let variant = variant(
+    let variant = variant_with_config(
         "systemd-start-fails",
-        |d| std::fs::write(d.join("mgmtworker.yaml"), "port: not-a-port\n").unwrap(),
-        |m| {
-            let m = replace(
-                m,
-                "source: release/4.1.1/configs/mgmtworker.yaml",
-                &format!("source: {}", dir.join("mgmtworker.yaml").display()),
-            );
-            replace(
-                m,
-                "health: {tcp: \"127.0.0.1:8102\", timeout: 60s}",
-                "health: {notify: true, timeout: 20s}",
-            )
-        },
+        "mgmtworker.yaml",
+        "port: not-a-port\n",
+        (
+            "health: {tcp: \"127.0.0.1:8102\", timeout: 60s}",
+            "health: {notify: true, timeout: 20s}",
+        ),
     );
     hop_in(&host, &["apply", &inside(Path::new(&variant))], &[])
         .assert_code(1)
@@ -202,27 +168,21 @@ fn killed_then_resumed(name: &str, fault: &str, ends_at: &str) {
     );
 }
 
-#[test]
-fn killed_during_stop_then_resumed() {
-    killed_then_resumed("kill-stop", "kill@stop_services.mid", "4.0.1");
+/// Each named test kills `apply` at a point, resumes, and checks the
+/// version the host ends at.
+macro_rules! killed_then_resumed {
+    ($($name:ident ($host:literal): $point:literal => $ends_at:literal),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            killed_then_resumed($host, $point, $ends_at);
+        }
+    )*};
 }
 
-#[test]
-fn killed_inside_the_rpm_transaction_then_resumed() {
-    killed_then_resumed("kill-rpm", "kill@install_rpms.mid", "4.0.1");
-}
-
-#[test]
-fn killed_after_configs_then_resumed() {
-    killed_then_resumed("kill-configs", "kill@deploy_configs.end", "4.0.1");
-}
-
-#[test]
-fn killed_during_offline_migrations_then_resumed() {
-    killed_then_resumed("kill-offline", "kill@offline_migrations.mid", "4.0.1");
-}
-
-#[test]
-fn killed_during_start_then_resumed() {
-    killed_then_resumed("kill-start", "kill@start_services.mid", "4.1.1");
-}
+killed_then_resumed!(
+    killed_during_stop_then_resumed("kill-stop"): "kill@stop_services.mid" => "4.0.1",
+    killed_inside_the_rpm_transaction_then_resumed("kill-rpm"): "kill@install_rpms.mid" => "4.0.1",
+    killed_after_configs_then_resumed("kill-configs"): "kill@deploy_configs.end" => "4.0.1",
+    killed_during_offline_migrations_then_resumed("kill-offline"): "kill@offline_migrations.mid" => "4.0.1",
+    killed_during_start_then_resumed("kill-start"): "kill@start_services.mid" => "4.1.1",
+);

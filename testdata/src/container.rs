@@ -313,17 +313,7 @@ impl Container {
         let names: Vec<&str> = COMPONENTS.iter().map(|c| c.name).collect();
         let mut args = vec!["rpm", "-q", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}\\n"];
         args.extend(names);
-        let mut list: Vec<String> = self
-            .exec(&args)
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        list.sort();
-        list
+        crate::sandbox::inspect::sorted_lines(self.exec(&args).ok())
     }
 }
 

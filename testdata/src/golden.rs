@@ -61,6 +61,40 @@ pub fn normalize(text: &str, literals: &[(&str, &str)]) -> String {
     out
 }
 
+/// One run of a program, as a golden file holds it.
+pub struct Transcript<'a> {
+    /// The program's name, as a user types it.
+    pub program: &'a str,
+    /// Its arguments.
+    pub args: &'a [&'a str],
+    /// Its exit code.
+    pub code: i32,
+    /// What it printed.
+    pub stdout: &'a str,
+    /// What it printed as errors and progress.
+    pub stderr: &'a str,
+}
+
+impl Transcript<'_> {
+    /// Compares the run, normalised with `literals`, with the golden file
+    /// `tests/golden/NAME.txt` under `crate_dir`.
+    pub fn assert_matches(&self, crate_dir: &str, name: &str, literals: &[(&str, &str)]) {
+        let text = format!(
+            "$ {} {}\nexit {}\n--- stdout\n{}--- stderr\n{}",
+            self.program,
+            normalize(&self.args.join(" "), literals),
+            self.code,
+            normalize(self.stdout, literals),
+            normalize(self.stderr, literals),
+        );
+        assert_golden(
+            &Path::new(crate_dir).join("tests/golden"),
+            &format!("{name}.txt"),
+            &text,
+        );
+    }
+}
+
 /// Compares `actual` with the file `dir/name`; under `HOP_BLESS=1`,
 /// writes it instead. On a difference, panics with both texts.
 pub fn assert_golden(dir: &Path, name: &str, actual: &str) {

@@ -11,6 +11,8 @@ pub mod craft;
 pub mod db;
 pub mod fixtures;
 pub mod golden;
+pub mod output;
 pub mod product;
+pub mod refusals;
 pub mod rpms;
 pub mod sandbox;

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use hop_testdata::fixtures::run_ok;
+
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -17,17 +19,12 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
         binaries.join("hop-install").is_file(),
         "build the binaries first (make test does)"
     );
-    let made = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["rpm", "--out"])
-        .arg(&out)
-        .arg("--binaries")
-        .arg(&binaries)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["rpm", "--out"])
+            .arg(&out)
+            .arg("--binaries")
+            .arg(&binaries),
     );
     let rpm = out.join(format!(
         "hop-installer-{}-1.{}.rpm",
@@ -35,12 +32,7 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
         std::env::consts::ARCH
     ));
 
-    let list = Command::new("rpm").arg("-qpl").arg(&rpm).output().unwrap();
-    assert!(
-        list.status.success(),
-        "{}",
-        String::from_utf8_lossy(&list.stderr)
-    );
+    let list = run_ok(Command::new("rpm").arg("-qpl").arg(&rpm));
     let files = String::from_utf8_lossy(&list.stdout);
     for expected in [
         "/usr/bin/hop-install",
@@ -68,16 +60,7 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
             .unwrap()
             .success()
     );
-    let installed = Command::new("rpm")
-        .args(["--root", &r, "-i"])
-        .arg(&rpm)
-        .output()
-        .unwrap();
-    assert!(
-        installed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&installed.stderr)
-    );
+    run_ok(Command::new("rpm").args(["--root", &r, "-i"]).arg(&rpm));
     let version = Command::new(root.join("usr/bin/hop-install"))
         .arg("--version")
         .output()

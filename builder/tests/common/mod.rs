@@ -10,19 +10,7 @@ pub fn fixtures() -> &'static Fixtures {
     Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
 }
 
-/// What `hop-build` did.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// stdout then stderr.
-    pub fn text(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
+pub use hop_testdata::output::Run;
 
 /// `hop-build ARGS` with the fixtures' `SOURCE_DATE_EPOCH` and schema cache.
 pub fn hop_build(args: &[&str]) -> Run {
@@ -34,9 +22,5 @@ pub fn hop_build(args: &[&str]) -> Run {
         .env("COLUMNS", "100")
         .output()
         .expect("run hop-build");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }

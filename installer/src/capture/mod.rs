@@ -93,10 +93,7 @@ impl Index {
     }
 
     pub fn load(dir: &Path) -> Result<Self> {
-        let path = Self::path(dir);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        crate::atomic::read_json(&Self::path(dir))
     }
 
     /// Bytes of file content captured.

@@ -231,13 +231,7 @@ impl<'a> Operation<'a> {
         self.log(&format!("== stopped after commit: {cause}"));
         // The phase stays "forward", which is all `resume` needs; the cause
         // is for `status`.
-        let unrecorded = match self
-            .journal
-            .set_phase(OpPhase::Forward, Some(cause.clone()))
-        {
-            Ok(()) => String::new(),
-            Err(e) => format!(" ({e:#})"),
-        };
+        let unrecorded = self.record_trouble(OpPhase::Forward, &cause);
         Failure::needs_attention(
             format!(
                 "{cause}{unrecorded}\nthe upgrade to {} is committed: the host runs {} and its users may \
@@ -251,6 +245,15 @@ impl<'a> Operation<'a> {
                 self.log_path.display()
             ),
         )
+    }
+
+    /// Records where the operation stopped and why; what to add to the
+    /// message when even that could not be written.
+    fn record_trouble(&mut self, phase: OpPhase, cause: &str) -> String {
+        match self.journal.set_phase(phase, Some(cause.to_owned())) {
+            Ok(()) => String::new(),
+            Err(e) => format!(" (and the journal could not record it: {e:#})"),
+        }
     }
 
     /// The report as the journal stands.

@@ -88,13 +88,7 @@ impl Operation<'_> {
             undo.title()
         );
         self.log(&format!("== rollback failed: {e:#}"));
-        let unrecorded = match self
-            .journal
-            .set_phase(OpPhase::RollbackFailed, Some(why.clone()))
-        {
-            Ok(()) => String::new(),
-            Err(e) => format!(" (and the journal could not record it: {e:#})"),
-        };
+        let unrecorded = self.record_trouble(OpPhase::RollbackFailed, &why);
         Failure::needs_attention(
             format!("{why}{unrecorded}"),
             format!(

@@ -142,6 +142,23 @@ fn fault_code(e: &xmlrpc::Error) -> Option<i32> {
     e.fault().map(|f| f.fault_code)
 }
 
+impl Supervisord {
+    /// Asks supervisord to `method` the process `name` (with `extra`
+    /// arguments); the fault `done` means it already is as asked.
+    fn ask(
+        &self,
+        socket: &Path,
+        (method, name, extra): (&str, &str, xmlrpc::Value),
+        timeout: Duration,
+        done: i32,
+    ) -> Result<(), xmlrpc::Error> {
+        match self.call(socket, method, &[name.into(), extra], timeout) {
+            Err(e) if fault_code(&e) != Some(done) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl ServiceManager for Supervisord {
     fn status(&self, name: &str) -> Result<ServiceState> {
         if let Some(socket) = &self.socket {
@@ -184,16 +201,15 @@ impl ServiceManager for Supervisord {
 
     fn start(&self, name: &str) -> Result<()> {
         if let Some(socket) = &self.socket {
-            return match self.call(
-                socket,
-                "supervisor.startProcess",
-                &[name.into(), true.into()],
-                Duration::from_secs(120),
-            ) {
-                Ok(_) => Ok(()),
-                Err(e) if fault_code(&e) == Some(FAULT_ALREADY_STARTED) => Ok(()),
-                Err(e) => Err(anyhow!("starting {name}: {e}")),
-            };
+            let start = ("supervisor.startProcess", name, true.into());
+            return self
+                .ask(
+                    socket,
+                    start,
+                    Duration::from_secs(120),
+                    FAULT_ALREADY_STARTED,
+                )
+                .map_err(|e| anyhow!("starting {name}: {e}"));
         }
         let out = self.runner.run(&self.ctl(&["start", name]))?;
         if out.success() || out.text.contains("already started") {
@@ -207,17 +223,11 @@ impl ServiceManager for Supervisord {
         // after the program's stopwaitsecs); past `timeout` the caller
         // kills it itself.
         if let Some(socket) = &self.socket {
-            return match self.call(
-                socket,
-                "supervisor.stopProcess",
-                &[name.into(), true.into()],
-                timeout,
-            ) {
-                Ok(_) => Ok(()),
-                Err(e) if fault_code(&e) == Some(FAULT_NOT_RUNNING) => Ok(()),
+            let stop = ("supervisor.stopProcess", name, true.into());
+            return match self.ask(socket, stop, timeout, FAULT_NOT_RUNNING) {
                 Err(e) if e.fault().is_some() => Err(anyhow!("stopping {name}: {e}")),
                 // A transport timeout: the caller looks at the state.
-                Err(_) => Ok(()),
+                _ => Ok(()),
             };
         }
         match self.runner.run(&self.ctl(&["stop", name]).timeout(timeout)) {
@@ -230,16 +240,10 @@ impl ServiceManager for Supervisord {
     fn signal(&self, name: &str, signal: &str) -> Result<()> {
         let sig = signal.trim_start_matches("SIG");
         if let Some(socket) = &self.socket {
-            return match self.call(
-                socket,
-                "supervisor.signalProcess",
-                &[name.into(), sig.into()],
-                Duration::from_secs(10),
-            ) {
-                Ok(_) => Ok(()),
-                Err(e) if fault_code(&e) == Some(FAULT_NOT_RUNNING) => Ok(()),
-                Err(e) => Err(anyhow!("signalling {name}: {e}")),
-            };
+            let signal = ("supervisor.signalProcess", name, sig.into());
+            return self
+                .ask(socket, signal, Duration::from_secs(10), FAULT_NOT_RUNNING)
+                .map_err(|e| anyhow!("signalling {name}: {e}"));
         }
         let out = self.runner.run(&self.ctl(&["signal", sig, name]))?;
         if out.success() {

@@ -52,10 +52,7 @@ impl Facts {
     }
 
     pub fn load(backup_dir: &Path) -> Result<Self> {
-        let path = Self::path(backup_dir);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is damaged", path.display()))
+        crate::atomic::read_json(&Self::path(backup_dir))
     }
 }
 

@@ -146,22 +146,18 @@ mod tests {
         let (old, new, edited) = (d(b"old"), d(b"new"), d(b"edited"));
         let pristine = |x: &Sha256Digest| *x == old;
         use ConfigAction::*;
-        assert_eq!(ConfigAction::decide(None, new, true, pristine), Install);
-        assert_eq!(
-            ConfigAction::decide(Some(new), new, true, pristine),
-            Unchanged
-        );
-        assert_eq!(
-            ConfigAction::decide(Some(old), new, true, pristine),
-            Replace
-        );
-        assert_eq!(
-            ConfigAction::decide(Some(edited), new, true, pristine),
-            KeepLocalEdits
-        );
-        assert_eq!(
-            ConfigAction::decide(Some(edited), new, false, pristine),
-            Replace
-        );
+        for (current, keep_edits, expected) in [
+            (None, true, Install),
+            (Some(new), true, Unchanged),
+            (Some(old), true, Replace),
+            (Some(edited), true, KeepLocalEdits),
+            (Some(edited), false, Replace),
+        ] {
+            assert_eq!(
+                ConfigAction::decide(current, new, keep_edits, pristine),
+                expected,
+                "{current:?}, keep edits: {keep_edits}"
+            );
+        }
     }
 }

@@ -3,13 +3,31 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use hop_artifact::migration::Backend;
-use hop_testdata::fixtures::{Fixtures, KeyPair};
+use hop_testdata::fixtures::Fixtures;
 use hop_testdata::sandbox::{Sandbox, SandboxOptions};
+
+/// Makes each named `fn(Backend)` two tests, `NAME::sqlite` and
+/// `NAME::postgresql`.
+#[macro_export]
+macro_rules! on_sqlite_and_postgresql {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() { super::$name(hop_artifact::migration::Backend::Sqlite) }
+            #[test]
+            fn postgresql() { super::$name(hop_artifact::migration::Backend::Postgresql) }
+        }
+    )*};
+}
+
+mod packages;
+
+pub use packages::*;
 
 pub const HOP_INSTALL: &str = env!("CARGO_BIN_EXE_hop-install");
 
@@ -42,144 +60,16 @@ pub fn sandbox_with(name: &str, opts: &SandboxOptions) -> Sandbox {
     }
 }
 
-/// The result of running hop-install.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    pub fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    pub fn assert_stderr(&self, text: &str) -> &Self {
-        assert!(
-            self.stderr.contains(text),
-            "{text:?} not in stderr:\n{}",
-            self.stderr
-        );
-        self
-    }
-
-    pub fn assert_stdout(&self, text: &str) -> &Self {
-        assert!(
-            self.stdout.contains(text),
-            "{text:?} not in stdout:\n{}",
-            self.stdout
-        );
-        self
-    }
-}
-
-fn run_of(out: Output) -> Run {
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+pub use hop_testdata::output::Run;
 
 /// `hop-install ARGS --root <sandbox>`, inside its namespace.
 pub fn hop(sandbox: &Sandbox, args: &[&str]) -> Run {
-    run_of(sandbox.hop_install(HOP_INSTALL, args, &[]))
+    Run::from(sandbox.hop_install(HOP_INSTALL, args, &[]))
 }
 
 /// The same with extra environment (HOP_FAULT).
 pub fn hop_env(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Run {
-    run_of(sandbox.hop_install(HOP_INSTALL, args, env))
-}
-
-/// A directory holding the given packages (copied), as support staff
-/// would hand them over.
-pub fn packages_dir(name: &str, packages: &[String]) -> String {
-    let dir = fixtures().scratch(&format!("packages-{name}")).unwrap();
-    for p in packages {
-        let p = PathBuf::from(p);
-        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-    }
-    dir.display().to_string()
-}
-
-pub fn package(from: &str, to: &str) -> String {
-    fixtures().package(from, to).display().to_string()
-}
-
-/// A package built from a variant of the 4.0.1 → 4.1.1 manifest: `edit`
-/// rewrites the manifest text; `prepare` may write files into the variant's
-/// own directory (passed to it) that the edited manifest names.
-pub fn variant(
-    name: &str,
-    prepare: impl FnOnce(&Path),
-    edit: impl FnOnce(String) -> String,
-) -> String {
-    variant_of(
-        name,
-        ("4.0.1", "4.1.1"),
-        prepare,
-        edit,
-        &fixtures().vendor_key(),
-    )
-}
-
-pub fn variant_of(
-    name: &str,
-    (from, to): (&str, &str),
-    prepare: impl FnOnce(&Path),
-    edit: impl FnOnce(String) -> String,
-    key: &KeyPair,
-) -> String {
-    let f = fixtures();
-    let dir = f.scratch(&format!("variant-{name}")).unwrap();
-    prepare(&dir);
-    let text = std::fs::read_to_string(f.manifest(from, to)).unwrap();
-    let manifest = f
-        .dir()
-        .join("manifests")
-        .join(format!("variant-{name}.yaml"));
-    std::fs::write(&manifest, edit(text)).unwrap();
-    let out = dir.join(format!("{name}.hop"));
-    f.build(&manifest, key, &out)
-        .unwrap_or_else(|e| panic!("building variant {name}: {e:#}"));
-    out.display().to_string()
-}
-
-/// Replaces `from` with `to` in `text`, which must contain it.
-pub fn replace(text: String, from: &str, to: &str) -> String {
-    assert!(text.contains(from), "{from:?} not in the manifest");
-    text.replacen(from, to, 1)
-}
-
-/// The 4.0.1 → 4.1.1 package with one migration, `file`, rewritten to
-/// `sql`; the other migrations stay as released.
-pub fn variant_with_migration(name: &str, file: &str, sql: &str) -> String {
-    let migrations = fixtures()
-        .dir()
-        .join(format!("scratch/variant-{name}/migrations"));
-    variant(
-        name,
-        |dir| {
-            let migrations = dir.join("migrations");
-            hop_testdata::product::write_migrations("4.1.1", &migrations).unwrap();
-            std::fs::write(migrations.join(file), sql).unwrap();
-            // A portable file that changed must not be shadowed by an old variant.
-            let _ = std::fs::remove_file(migrations.join("postgresql").join(file));
-            let _ = std::fs::remove_file(migrations.join("mariadb").join(file));
-        },
-        |m| {
-            replace(
-                m,
-                "migrations: release/4.1.1/migrations/",
-                &format!("migrations: {}", migrations.display()),
-            )
-        },
-    )
+    Run::from(sandbox.hop_install(HOP_INSTALL, args, env))
 }
 
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgresql];
@@ -243,22 +133,30 @@ pub fn assert_consistent(host: &Sandbox, initial: &hop_testdata::sandbox::HostSn
         }
         "4.1.1" => {
             assert_runs_release(host, "4.1.1");
-            let history = |sql: &str| host.query_i64(sql).unwrap();
-            assert_eq!(
-                history("SELECT COUNT(*) FROM hop_schema_history WHERE success"),
-                7
+            assert_rows(
+                host,
+                &[
+                    ("SELECT COUNT(*) FROM hop_schema_history WHERE success", 7),
+                    ("SELECT COUNT(*) FROM hop_schema_history", 7),
+                    (
+                        "SELECT COUNT(*) FROM deployments WHERE status = 'active'",
+                        40,
+                    ),
+                    ("SELECT COUNT(*) FROM events", 120),
+                ],
             );
-            assert_eq!(history("SELECT COUNT(*) FROM hop_schema_history"), 7);
-            assert_eq!(
-                history("SELECT COUNT(*) FROM deployments WHERE status = 'active'"),
-                40
-            );
-            assert_eq!(history("SELECT COUNT(*) FROM events"), 120);
             status.assert_stdout("manager 4.1.1");
         }
         other => panic!("the host runs {other}, neither 4.0.1 nor 4.1.1"),
     }
     version
+}
+
+/// Asserts each query's count.
+pub fn assert_rows(host: &Sandbox, expected: &[(&str, i64)]) {
+    for (sql, count) in expected {
+        assert_eq!(host.query_i64(sql).unwrap(), *count, "{sql}");
+    }
 }
 
 /// Appends a line to the printed coverage matrix.
@@ -296,6 +194,49 @@ pub fn assert_same_tree(
         "the host is not byte-identical: {}",
         differ.join(", ")
     );
+}
+
+/// Runs `hop-install ARGS` and asserts it refused (exit 2) saying each of
+/// `messages`, and changed nothing on the host: the same services, RPMs
+/// and rows, and every file byte-identical.
+pub fn assert_refused(host: &Sandbox, args: &[&str], messages: &[&str]) {
+    // The lock's holder note of a process that was killed goes when the
+    // next verb takes the lock: it describes no one.
+    let tree = || {
+        let mut t = host.tree_digest();
+        t.remove("var/lib/hop/lock.holder");
+        t
+    };
+    let before = (host.snapshot(), tree());
+    let run = hop(host, args);
+    run.assert_code(2);
+    for message in messages {
+        run.assert_stderr(message);
+    }
+    assert_eq!(host.snapshot(), before.0, "a refusal changed the host");
+    assert_same_tree(&before.1, &tree());
+}
+
+/// `apply` of the 4.0.1 → 4.1.1 package with `HOP_FAULT=fault`.
+pub fn apply_with_fault(host: &Sandbox, fault: &str) -> Run {
+    hop_env(
+        host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &[("HOP_FAULT", fault)],
+    )
+}
+
+/// A fresh sandbox whose `apply` of the 4.0.1 → 4.1.1 package was killed
+/// (SIGKILL, as a power cut would) at `point`, such as `deploy_configs.mid`.
+pub fn killed_host(name: &str, backend: Backend, point: &str) -> Sandbox {
+    let host = sandbox(name, backend);
+    let killed = apply_with_fault(&host, &format!("kill@{point}"));
+    assert_eq!(
+        killed.code, -1,
+        "apply was not killed at {point}:\n{}",
+        killed.stderr
+    );
+    host
 }
 
 /// Starts `apply` of the 4.0.1 → 4.1.1 package in the background with `fault`.
@@ -356,5 +297,5 @@ pub fn interrupt(child: &std::process::Child) {
 }
 
 pub fn finish(child: std::process::Child) -> Run {
-    run_of(child.wait_with_output().unwrap())
+    Run::from(child.wait_with_output().unwrap())
 }

@@ -2,7 +2,7 @@
 //! database: tables, columns (full type, nullability, default, extra),
 //! indexes, foreign keys, checks, views and sequences.
 
-use super::{Rows, Schema, col, column};
+use super::{Rows, Schema, col, column, foreign_key};
 use crate::connection::Connection;
 
 pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
@@ -64,13 +64,10 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
         s.add(
             "constraint",
             &format!("{}.{}", col(&r, 0), col(&r, 1)),
-            &format!(
-                "FOREIGN KEY ({}) REFERENCES {}({}) ON UPDATE {} ON DELETE {}",
+            &foreign_key(
                 col(&r, 2),
-                col(&r, 3),
-                col(&r, 4),
-                col(&r, 5),
-                col(&r, 6)
+                (col(&r, 3), col(&r, 4)),
+                (col(&r, 5), col(&r, 6)),
             ),
         );
     }

@@ -178,6 +178,18 @@ fn column(data_type: &str, not_null: bool, default: Option<&str>) -> String {
     text
 }
 
+/// A foreign key as MariaDB and SQLite describe it: its columns, the
+/// referenced (table, columns), and the (update, delete) rules.
+fn foreign_key(
+    columns: &str,
+    (table, referenced): (&str, &str),
+    (update, delete): (&str, &str),
+) -> String {
+    format!(
+        "FOREIGN KEY ({columns}) REFERENCES {table}({referenced}) ON UPDATE {update} ON DELETE {delete}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,27 +58,29 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
             &text,
         );
     }
-    for r in q(format!(
-        "SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x \
-         JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
-         JOIN pg_namespace n ON n.oid = t.relnamespace WHERE {USER_SCHEMAS}"
-    ))? {
-        s.add(
+    // Indexes and constraints: (schema, table, name, definition).
+    let named = [
+        (
             "index",
-            &format!("{}.{}", name(col(&r, 0), col(&r, 1)), col(&r, 2)),
-            &unqualified(col(&r, 3)),
-        );
-    }
-    for r in q(format!(
-        "SELECT n.nspname, t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c \
-         JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
-         WHERE c.contype <> 'n' AND {USER_SCHEMAS}"
-    ))? {
-        s.add(
+            "SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace WHERE",
+        ),
+        (
             "constraint",
-            &format!("{}.{}", name(col(&r, 0), col(&r, 1)), col(&r, 2)),
-            &unqualified(col(&r, 3)),
-        );
+            "SELECT n.nspname, t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE c.contype <> 'n' AND",
+        ),
+    ];
+    for (kind, select) in named {
+        for r in q(format!("{select} {USER_SCHEMAS}"))? {
+            s.add(
+                kind,
+                &format!("{}.{}", name(col(&r, 0), col(&r, 1)), col(&r, 2)),
+                &unqualified(col(&r, 3)),
+            );
+        }
     }
     for r in q(format!(
         "SELECT n.nspname, c.relname, pg_get_viewdef(c.oid), c.relkind::text FROM pg_class c \

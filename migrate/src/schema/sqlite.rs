@@ -3,7 +3,7 @@
 //! ones included), foreign keys, views and triggers. CHECK constraints
 //! live only in a table's SQL text and are not compared.
 
-use super::{Rows, Schema, col, column};
+use super::{Rows, Schema, col, column, foreign_key};
 use crate::connection::Connection;
 
 const TABLES: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
@@ -44,13 +44,10 @@ pub(super) fn read(conn: &mut dyn Connection) -> Result<Schema, String> {
         s.add(
             "constraint",
             &format!("{}.fk{}", col(&r, 0), col(&r, 1)),
-            &format!(
-                "FOREIGN KEY ({}) REFERENCES {}({}) ON UPDATE {} ON DELETE {}",
+            &foreign_key(
                 col(&r, 3),
-                col(&r, 2),
-                col(&r, 4),
-                col(&r, 5),
-                col(&r, 6)
+                (col(&r, 2), col(&r, 4)),
+                (col(&r, 5), col(&r, 6)),
             ),
         );
     }

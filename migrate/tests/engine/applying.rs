@@ -17,9 +17,7 @@ on_every_backend!(
 fn fresh_apply_then_reapply_is_a_no_op(backend: Backend) {
     let db = database(backend);
     let scripts = five(false);
-    let report = migrator(&db)
-        .apply(&scripts, Phase::Offline, HOP, &mut Quiet)
-        .unwrap();
+    let report = apply_ok(&db, &scripts);
     assert_eq!(
         (report.pending, report.applied.len(), report.remaining),
         (5, 5, 0)
@@ -35,9 +33,7 @@ fn fresh_apply_then_reapply_is_a_no_op(backend: Backend) {
     assert_eq!(history[2].file_name(), "0003_create_c.sql");
 
     let before = db.snapshot().unwrap();
-    let again = migrator(&db)
-        .apply(&scripts, Phase::Offline, HOP, &mut Quiet)
-        .unwrap();
+    let again = apply_ok(&db, &scripts);
     assert_eq!((again.pending, again.applied.len()), (0, 0));
     assert_eq!(
         db.snapshot().unwrap(),
@@ -49,34 +45,20 @@ fn fresh_apply_then_reapply_is_a_no_op(backend: Backend) {
 fn refuses_a_changed_a_missing_and_a_dirty_migration_naming_the_file(backend: Backend) {
     let db = database(backend);
     let scripts = five(false);
-    migrator(&db)
-        .apply(&scripts[..3], Phase::Offline, HOP, &mut Quiet)
-        .unwrap();
+    apply_ok(&db, &scripts[..3]);
 
     let mut changed = scripts.clone();
     changed[1] = script(2, "fill_a", "offline", "INSERT INTO a VALUES (3, 'three');");
-    let err = migrator(&db)
-        .apply(&changed, Phase::Offline, HOP, &mut Quiet)
-        .unwrap_err();
+    let err = apply_err(&db, &changed);
     assert!(
         matches!(err, MigrateError::ChecksumMismatch { .. }),
         "{err}"
     );
-    assert!(
-        err.to_string()
-            .contains("0002_fill_a.sql changed since it was applied"),
-        "{err}"
-    );
+    assert_says(&err, "0002_fill_a.sql changed since it was applied");
 
     let missing: Vec<Script> = scripts.iter().filter(|s| s.version != 3).cloned().collect();
-    let err = migrator(&db)
-        .apply(&missing, Phase::Offline, HOP, &mut Quiet)
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("0003_create_c.sql was applied to this database"),
-        "{err}"
-    );
+    let err = apply_err(&db, &missing);
+    assert_says(&err, "0003_create_c.sql was applied to this database");
 
     db.execute(
         "INSERT INTO hop_schema_history (version, description, phase, checksum, hop, applied_at, \
@@ -85,20 +67,10 @@ fn refuses_a_changed_a_missing_and_a_dirty_migration_naming_the_file(backend: Ba
     )
     .unwrap();
     let before = db.snapshot().unwrap();
-    let err = migrator(&db)
-        .apply(&scripts, Phase::Offline, HOP, &mut Quiet)
-        .unwrap_err();
+    let err = apply_err(&db, &scripts);
     assert!(matches!(err, MigrateError::Dirty { .. }), "{err}");
-    assert!(
-        err.to_string()
-            .contains("0004_create_d.sql failed on 2026-01-01T00:00:00Z"),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .contains("restore the database from the backup"),
-        "{err}"
-    );
+    assert_says(&err, "0004_create_d.sql failed on 2026-01-01T00:00:00Z");
+    assert_says(&err, "restore the database from the backup");
     assert_eq!(
         db.snapshot().unwrap(),
         before,
@@ -109,16 +81,12 @@ fn refuses_a_changed_a_missing_and_a_dirty_migration_naming_the_file(backend: Ba
 fn a_failing_migration_in_the_middle_leaves_the_database_as_before_it(backend: Backend) {
     let db = database(backend);
     let scripts = five(true);
-    migrator(&db)
-        .apply(&scripts[..2], Phase::Offline, HOP, &mut Quiet)
-        .unwrap();
+    apply_ok(&db, &scripts[..2]);
     let before = db.snapshot().unwrap();
     let dump = scratch().join(format!("middle-{backend}.dump"));
     backup::backup(&db.database_url(), &dump, &Direct).unwrap();
 
-    let err = migrator(&db)
-        .apply(&scripts, Phase::Offline, HOP, &mut Quiet)
-        .unwrap_err();
+    let err = apply_err(&db, &scripts);
     let MigrateError::Failed {
         file, line, dirty, ..
     } = &err
@@ -133,19 +101,14 @@ fn a_failing_migration_in_the_middle_leaves_the_database_as_before_it(backend: B
     if backend == Backend::Mariadb {
         // DDL commits implicitly: the failure is recorded dirty and says so.
         assert!(*dirty && err.needs_restore(), "{err}");
-        assert!(
-            err.to_string().contains("restore it from the backup"),
-            "{err}"
-        );
+        assert_says(&err, "restore it from the backup");
         assert_ne!(db.snapshot().unwrap(), before);
-        let refused = migrator(&db)
-            .apply(&scripts, Phase::Offline, HOP, &mut Quiet)
-            .unwrap_err();
+        let refused = apply_err(&db, &scripts);
         assert!(matches!(refused, MigrateError::Dirty { .. }), "{refused}");
         backup::restore(&db.database_url(), &dump, &Direct).unwrap();
     } else {
         assert!(!dirty, "{err}");
-        assert!(err.to_string().contains("rolled back"), "{err}");
+        assert_says(&err, "rolled back");
     }
     assert_eq!(
         db.snapshot().unwrap(),
@@ -204,13 +167,7 @@ fn refuses_a_pending_migration_older_than_an_earlier_hops() {
     let first = [scripts[0].clone(), scripts[2].clone()];
     let err = migrator(&db).apply(&first, Phase::Offline, "4.0.0→4.0.1", &mut Quiet);
     assert!(err.is_ok());
-    let err = migrator(&db)
-        .apply(&scripts, Phase::Offline, HOP, &mut Quiet)
-        .unwrap_err();
+    let err = apply_err(&db, &scripts);
     assert!(matches!(err, MigrateError::OutOfOrder { .. }), "{err}");
-    assert!(
-        err.to_string()
-            .contains("0002_fill_a.sql is older than 0003_create_c.sql"),
-        "{err}"
-    );
+    assert_says(&err, "0002_fill_a.sql is older than 0003_create_c.sql");
 }

@@ -53,9 +53,7 @@ fn a_batched_post_migration_interrupted_midway_continues_and_migrates_every_row_
         ),
         script(2, "backfill_items", "post batch", batch),
     ];
-    migrator(&db)
-        .apply(&scripts, Phase::Offline, HOP, &mut Quiet)
-        .unwrap();
+    apply_ok(&db, &scripts);
     assert_eq!(db.query_i64("SELECT COUNT(*) FROM items").unwrap(), 100_000);
 
     let err = migrator(&db)

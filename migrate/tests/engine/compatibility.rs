@@ -14,9 +14,5 @@ fn refuses_a_server_older_than_the_minimum(backend: Backend) {
     assert!(!facts.version.is_empty());
     let err = m.check_compatibility(Some("99")).unwrap_err();
     assert!(matches!(err, MigrateError::Incompatible(_)), "{err}");
-    assert!(
-        err.to_string()
-            .contains(&format!("{} is older than 99", facts.version)),
-        "{err}"
-    );
+    assert_says(&err, &format!("{} is older than 99", facts.version));
 }

@@ -13,8 +13,8 @@ mod schemas;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hop_artifact::migration::Backend;
-use hop_migrate::{Migrator, Options, Script};
+use hop_artifact::migration::{Backend, Phase};
+use hop_migrate::{Migrator, Options, Quiet, Script};
 use hop_testdata::db::TestDatabase;
 
 pub const HOP: &str = "4.0.1→4.1.1";
@@ -85,6 +85,26 @@ pub fn five(third_fails: bool) -> Vec<Script> {
             "ALTER TABLE a ADD COLUMN note VARCHAR(20);",
         ),
     ]
+}
+
+/// Asserts that `err`'s message contains `text`.
+pub fn assert_says(err: &impl std::fmt::Display, text: &str) {
+    assert!(err.to_string().contains(text), "{text:?} not in: {err}");
+}
+
+/// Applies `scripts` (offline) with a fresh migrator.
+pub fn apply_ok(db: &TestDatabase, scripts: &[Script]) -> hop_migrate::PhaseReport {
+    migrator(db)
+        .apply(scripts, Phase::Offline, HOP, &mut Quiet)
+        .unwrap_or_else(|e| panic!("applying failed: {e}"))
+}
+
+/// Applies `scripts` (offline) with a fresh migrator, expecting a refusal.
+pub fn apply_err(db: &TestDatabase, scripts: &[Script]) -> hop_migrate::MigrateError {
+    match migrator(db).apply(scripts, Phase::Offline, HOP, &mut Quiet) {
+        Ok(report) => panic!("applied, expected a refusal: {report:?}"),
+        Err(e) => e,
+    }
 }
 
 pub fn history_len(db: &TestDatabase) -> i64 {

@@ -36,16 +36,7 @@ impl Sandbox {
                 "%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n",
             ])
             .output();
-        let mut list: Vec<String> = out
-            .map(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .lines()
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        list.sort();
-        list
+        sorted_lines(out.ok())
     }
 
     /// `rpm -V` of every component of the product: their files match the
@@ -208,4 +199,18 @@ fn digest_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
             out.insert(rel, format!("{} {mode:o}", Sha256Digest::of(&bytes)));
         }
     }
+}
+
+/// The lines a command printed, sorted; none when it could not run.
+pub(crate) fn sorted_lines(out: Option<std::process::Output>) -> Vec<String> {
+    let mut list: Vec<String> = out
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    list.sort();
+    list
 }

@@ -14,7 +14,7 @@
 //! At root `/` the same rules are the host's ordinary path rules.
 
 use std::fs::{File, Metadata, Permissions};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -156,10 +156,8 @@ impl HostFs {
         }))
     }
 
-    /// Replaces `path` with `data` atomically and durably: a fresh file
-    /// with `mode` and (when given) `owner`, renamed over whatever was there
-    /// (a link at `path` is replaced, never followed). Missing parent
-    /// directories are created (0755).
+    /// Replaces `path` with `data` atomically and durably, as
+    /// [`HostFs::write_from`] does.
     pub fn write(
         &self,
         path: &str,
@@ -167,44 +165,13 @@ impl HostFs {
         mode: u32,
         owner: Option<(u32, u32)>,
     ) -> Result<()> {
-        let rel = relative(path);
-        let parent = parent_of(rel);
-        self.root
-            .mkdir_all(parent, &Permissions::from_mode(0o755))
-            .with_context(|| format!("cannot create the directory of {path}"))?;
-        let tmp = crate::atomic::temporary_name(rel);
-        let result = (|| -> Result<()> {
-            let mut file = self
-                .root
-                .create_file(
-                    &tmp,
-                    OpenFlags::O_WRONLY | OpenFlags::O_EXCL | OpenFlags::O_NOFOLLOW,
-                    &Permissions::from_mode(0o600),
-                )
-                .with_context(|| format!("cannot create a temporary file beside {path}"))?;
-            file.write_all(data)?;
-            if let Some((uid, gid)) = owner {
-                std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
-            }
-            // After the chown, which clears set-id bits.
-            file.set_permissions(Permissions::from_mode(mode))?;
-            file.sync_all()?;
-            self.root
-                .rename(&tmp, rel, RenameFlags::empty())
-                .with_context(|| format!("cannot move the new {path} into place"))?;
-            self.root
-                .open_subpath(parent, OpenFlags::O_RDONLY | OpenFlags::O_DIRECTORY)?
-                .sync_all()?;
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = self.root.remove_file(&tmp);
-        }
-        result.with_context(|| format!("writing {path}"))
+        self.write_from(path, &mut &data[..], mode, owner, None)
     }
 
-    /// Replaces `path` with the bytes of `source`, as [`HostFs::write`]
-    /// does, also setting the modification time when given.
+    /// Replaces `path` with the bytes of `source` atomically and durably:
+    /// a fresh file with `mode`, (when given) `owner` and modification
+    /// time, renamed over whatever was there (a link at `path` is replaced,
+    /// never followed). Missing parent directories are created (0755).
     pub fn write_from(
         &self,
         path: &str,
@@ -232,6 +199,7 @@ impl HostFs {
             if let Some((uid, gid)) = owner {
                 std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
             }
+            // After the chown, which clears set-id bits.
             file.set_permissions(Permissions::from_mode(mode))?;
             if let Some(t) = mtime {
                 file.set_modified(t)?;
@@ -240,6 +208,9 @@ impl HostFs {
             self.root
                 .rename(&tmp, rel, RenameFlags::empty())
                 .with_context(|| format!("cannot move the new {path} into place"))?;
+            self.root
+                .open_subpath(parent, OpenFlags::O_RDONLY | OpenFlags::O_DIRECTORY)?
+                .sync_all()?;
             Ok(())
         })();
         if result.is_err() {
@@ -394,69 +365,4 @@ impl HostFs {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn host() -> (tempfile::TempDir, HostFs) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("etc/manager")).unwrap();
-        let fs = HostFs::open(dir.path()).unwrap();
-        (dir, fs)
-    }
-
-    #[test]
-    fn writes_never_leave_the_root() {
-        let (dir, fs) = host();
-        let outside = tempfile::tempdir().unwrap();
-        // etc/conf -> the real outside directory, absolute: inside the
-        // root that path does not exist, so the write fails.
-        std::os::unix::fs::symlink(outside.path(), dir.path().join("etc/conf")).unwrap();
-        assert!(fs.write("/etc/conf/x.yaml", b"data", 0o640, None).is_err());
-        assert!(
-            !outside.path().join("x.yaml").exists(),
-            "hop wrote outside the root"
-        );
-        // Resolved as the host sees it: the same path inside the root.
-        let inside = dir.path().join(outside.path().strip_prefix("/").unwrap());
-        std::fs::create_dir_all(&inside).unwrap();
-        fs.write("/etc/conf/x.yaml", b"data", 0o640, None).unwrap();
-        assert!(
-            !outside.path().join("x.yaml").exists(),
-            "hop wrote outside the root"
-        );
-        assert_eq!(std::fs::read(inside.join("x.yaml")).unwrap(), b"data");
-        // `..` stops at the root.
-        std::os::unix::fs::symlink("../../../../../../srv", dir.path().join("etc/up")).unwrap();
-        std::fs::create_dir_all(dir.path().join("srv")).unwrap();
-        fs.write("/etc/up/y", b"y", 0o600, None).unwrap();
-        assert!(dir.path().join("srv/y").exists());
-    }
-
-    #[test]
-    fn a_link_at_the_target_is_replaced_not_followed() {
-        let (dir, fs) = host();
-        let victim = dir.path().join("victim");
-        std::fs::write(&victim, "precious").unwrap();
-        std::os::unix::fs::symlink("/victim", dir.path().join("etc/manager/rest.yaml")).unwrap();
-        assert_eq!(
-            fs.stat("/etc/manager/rest.yaml").unwrap().unwrap().0,
-            Kind::Symlink
-        );
-        fs.write("/etc/manager/rest.yaml", b"new", 0o640, Some((0, 0)))
-            .unwrap();
-        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
-        let written = fs.read_file("/etc/manager/rest.yaml").unwrap().unwrap();
-        assert_eq!(
-            (written.data.as_slice(), written.mode),
-            (&b"new"[..], 0o640)
-        );
-    }
-
-    #[test]
-    fn reads_report_what_is_there() {
-        let (_dir, fs) = host();
-        assert_eq!(fs.read("/etc/manager/none").unwrap(), None);
-        assert!(fs.read("/etc/manager").is_err());
-        fs.remove("/etc/manager/none").unwrap();
-    }
-}
+mod tests;

@@ -16,15 +16,18 @@
 use std::io::{self, BufReader, Read};
 use std::time::SystemTime;
 
-use crate::archive::{
-    BLOCK, MANIFEST_NAME, MAX_MANIFEST_BYTES, SIGNATURE_NAME, canonical_header, checksum_ok,
-    entry_kind, padding,
-};
+use crate::archive::{MANIFEST_NAME, MAX_MANIFEST_BYTES, SIGNATURE_NAME};
 use crate::digest::{HashingReader, IO_BUFFER};
 use crate::error::PackageError;
 use crate::package_manifest::{Member, PackageManifest, check_member_path};
 use crate::signature::{MAX_SIGNATURE_BYTES, Signer, TrustedKeys, canonical_armor};
 use crate::yaml;
+
+mod blocks;
+
+use blocks::{
+    Counting, check_canonical, check_regular, read_header, read_padding, read_small, read_trailer,
+};
 
 /// A package whose head has been verified; its payload is still unread.
 pub struct PackageReader<R: Read> {
@@ -44,26 +47,6 @@ pub struct Verified {
     pub signer: Option<Signer>,
     /// Bytes read, the whole package.
     pub bytes: u64,
-}
-
-/// A header block as read, with where it starts.
-struct HeaderBlock {
-    block: [u8; BLOCK as usize],
-    offset: u64,
-}
-
-impl HeaderBlock {
-    fn header(&self) -> &tar::Header {
-        tar::Header::from_byte_slice(&self.block)
-    }
-
-    fn path(&self) -> String {
-        String::from_utf8_lossy(&self.header().path_bytes()).into_owned()
-    }
-
-    fn is_zero(&self) -> bool {
-        self.block.iter().all(|b| *b == 0)
-    }
 }
 
 impl<R: Read> PackageReader<R> {
@@ -275,138 +258,5 @@ fn misplaced(members: &[Member], index: usize, path: String) -> PackageError {
         }
     } else {
         PackageError::UnlistedMember { path }
-    }
-}
-
-/// Reads a header block; `None` at an all-zero (end-of-archive) block.
-fn read_header<R: Read>(
-    input: &mut Counting<R>,
-    what: &str,
-) -> Result<Option<HeaderBlock>, PackageError> {
-    let offset = input.count;
-    let mut block = [0u8; BLOCK as usize];
-    read_exact(input, &mut block, what)?;
-    let head = HeaderBlock { block, offset };
-    if head.is_zero() {
-        return Ok(None);
-    }
-    if !checksum_ok(&head.block) {
-        return Err(PackageError::HeaderChecksum { offset });
-    }
-    Ok(Some(head))
-}
-
-fn check_regular(head: &HeaderBlock) -> Result<(), PackageError> {
-    if let Some(kind) = entry_kind(head.header()) {
-        return Err(PackageError::NotRegularFile {
-            path: head.path(),
-            kind,
-        });
-    }
-    let path = head.path();
-    if path.starts_with('/') || path.split('/').any(|p| p == "..") {
-        return Err(PackageError::UnsafePath {
-            reason: "absolute or climbing out with ..".into(),
-            path,
-        });
-    }
-    Ok(())
-}
-
-fn check_canonical(head: &HeaderBlock, size: u64, mtime: u64) -> Result<(), PackageError> {
-    let path = head.path();
-    let expected = canonical_header(&path, size, mtime)?;
-    if expected.as_bytes() != &head.block {
-        return Err(PackageError::NonCanonicalHeader {
-            path,
-            offset: head.offset,
-        });
-    }
-    Ok(())
-}
-
-fn read_small<R: Read>(
-    input: &mut Counting<R>,
-    size: u64,
-    what: &str,
-) -> Result<Vec<u8>, PackageError> {
-    let mut data = vec![0u8; size as usize];
-    read_exact(input, &mut data, what)?;
-    read_padding(input, size, what)?;
-    Ok(data)
-}
-
-fn read_padding<R: Read>(
-    input: &mut Counting<R>,
-    size: u64,
-    what: &str,
-) -> Result<(), PackageError> {
-    let offset = input.count;
-    let mut pad = [0u8; BLOCK as usize];
-    let pad = &mut pad[..padding(size) as usize];
-    read_exact(input, pad, what)?;
-    if pad.iter().any(|b| *b != 0) {
-        return Err(PackageError::BadPadding { offset });
-    }
-    Ok(())
-}
-
-/// After the last listed member: a second zero block (the first one was
-/// read as a header), then nothing.
-fn read_trailer<R: Read>(input: &mut Counting<R>) -> Result<(), PackageError> {
-    if let Some(extra) = read_header(input, "the end of the archive")? {
-        check_regular(&extra)?;
-        let path = extra.path();
-        return Err(match check_member_path(&path) {
-            Err(reason) => PackageError::UnsafePath { path, reason },
-            Ok(()) => PackageError::UnlistedMember { path },
-        });
-    }
-    let offset = input.count;
-    let mut second = [0u8; BLOCK as usize];
-    read_exact(input, &mut second, "the end of the archive")?;
-    if second.iter().any(|b| *b != 0) {
-        return Err(PackageError::BadPadding { offset });
-    }
-    let offset = input.count;
-    if input.read(&mut [0u8; 1])? != 0 {
-        return Err(PackageError::TrailingData { offset });
-    }
-    Ok(())
-}
-
-fn read_exact<R: Read>(
-    input: &mut Counting<R>,
-    buf: &mut [u8],
-    what: &str,
-) -> Result<(), PackageError> {
-    let start = input.count;
-    match input.read_exact(buf) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(PackageError::Truncated {
-            offset: start.max(input.count),
-            what: what.to_owned(),
-        }),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Counts the bytes read, for error offsets.
-struct Counting<R> {
-    inner: R,
-    count: u64,
-}
-
-impl<R> Counting<R> {
-    fn new(inner: R) -> Self {
-        Self { inner, count: 0 }
-    }
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        Ok(n)
     }
 }

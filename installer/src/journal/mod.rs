@@ -17,77 +17,9 @@ use crate::atomic;
 use crate::recovery::Undo;
 use crate::state::{StateDir, now, now_ms};
 
-/// The journaled steps of an upgrade, in order. (Verify and preflight run
-/// before the journal exists: they change nothing.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    Stage,
-    Backup,
-    OnlineMigrations,
-    StopServices,
-    InstallRpms,
-    DeployConfigs,
-    OfflineMigrations,
-    StartServices,
-    HealthGate,
-    Commit,
-    PostMigrations,
-    Cleanup,
-}
+mod step;
 
-impl Step {
-    pub const ALL: [Step; 12] = [
-        Step::Stage,
-        Step::Backup,
-        Step::OnlineMigrations,
-        Step::StopServices,
-        Step::InstallRpms,
-        Step::DeployConfigs,
-        Step::OfflineMigrations,
-        Step::StartServices,
-        Step::HealthGate,
-        Step::Commit,
-        Step::PostMigrations,
-        Step::Cleanup,
-    ];
-
-    /// The name used in the journal, reports and `HOP_FAULT`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Step::Stage => "stage",
-            Step::Backup => "backup",
-            Step::OnlineMigrations => "online_migrations",
-            Step::StopServices => "stop_services",
-            Step::InstallRpms => "install_rpms",
-            Step::DeployConfigs => "deploy_configs",
-            Step::OfflineMigrations => "offline_migrations",
-            Step::StartServices => "start_services",
-            Step::HealthGate => "health_gate",
-            Step::Commit => "commit",
-            Step::PostMigrations => "post_migrations",
-            Step::Cleanup => "cleanup",
-        }
-    }
-
-    /// What the step does, for people.
-    pub fn title(self) -> &'static str {
-        match self {
-            Step::Stage => "stage the verified payload",
-            Step::Backup => "back up database, configs and RPMs",
-            Step::OnlineMigrations => "apply online migrations",
-            Step::StopServices => "stop services",
-            Step::InstallRpms => "install RPMs",
-            Step::DeployConfigs => "deploy configs",
-            Step::OfflineMigrations => "apply offline migrations",
-            Step::StartServices => "start services",
-            Step::HealthGate => "health gate",
-            Step::Commit => "commit",
-            Step::PostMigrations => "apply post migrations",
-            Step::Cleanup => "clean up",
-        }
-    }
-}
+pub use step::Step;
 
 /// Where a step is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -405,47 +337,4 @@ pub fn new_id(from: &str, to: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn journal() -> Journal {
-        Journal::new(
-            Path::new("/nowhere"),
-            "id",
-            Path::new("p.hop"),
-            "manager",
-            "4.0.1",
-            "4.1.1",
-        )
-    }
-
-    #[test]
-    fn a_journal_round_trips() {
-        let j = journal();
-        let parsed = Journal::parse(&serde_json::to_vec(&j).unwrap()).unwrap();
-        assert_eq!(parsed.steps, j.steps);
-    }
-
-    #[test]
-    fn refuses_a_journal_with_missing_or_reordered_steps() {
-        let mut j = journal();
-        j.steps.pop();
-        let err = Journal::parse(&serde_json::to_vec(&j).unwrap()).unwrap_err();
-        assert!(format!("{err:#}").contains("11 step(s)"), "{err:#}");
-        let mut j = journal();
-        j.steps.swap(0, 1);
-        assert!(Journal::parse(&serde_json::to_vec(&j).unwrap()).is_err());
-        assert!(Journal::parse(b"{\"id\": 1}").is_err());
-        assert!(Journal::parse(b"not json").is_err());
-    }
-
-    #[test]
-    fn refuses_rollback_progress_beyond_its_plan() {
-        let mut j = journal();
-        j.rollback = Some(RollbackRecord {
-            plan: vec![Undo::RemoveStaging],
-            done: 2,
-        });
-        assert!(Journal::parse(&serde_json::to_vec(&j).unwrap()).is_err());
-    }
-}
+mod tests;

@@ -1,0 +1,229 @@
+//! `hop.yaml`: the package manifest the builder writes and the installer
+//! trusts once its signature checks out.
+//!
+//! It records what the hop is (product, `from`, `to`), what it contains
+//! (every payload member with its size and SHA-256, in archive order) and
+//! what to do with it (components, configs, migrations, services, scripts).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::migration::Backend;
+use crate::version::Version;
+
+mod checks;
+mod parts;
+
+pub use checks::{
+    MAX_MEMBER_PATH, check_host_path, check_member_path, check_product_name, parse_mode,
+};
+pub use parts::{
+    Component, ConfigFile, DEFAULT_HOOK_TIMEOUT, DatabaseRequirements, Drain, ExpectedSchemas,
+    HealthCheck, Hook, Member, Migration, Probe, Service,
+};
+
+/// The package format this crate writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The top-level folders a payload member may live in.
+pub const PAYLOAD_FOLDERS: [&str; 5] = ["rpms", "configs", "migrations", "schemas", "scripts"];
+
+/// `hop.yaml`: everything the installer needs to know about a package,
+/// signed as a whole; every payload member is listed with its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageManifest {
+    /// The manifest format (1).
+    pub format: u32,
+    /// The product this hop upgrades (`manager`).
+    pub product: String,
+    /// The version a host must run to take this hop.
+    pub from: Version,
+    /// The version the host runs afterwards.
+    pub to: Version,
+    /// `hop-build <version>`.
+    pub builder: String,
+    /// Seconds since the epoch: `SOURCE_DATE_EPOCH`, or 0. Also the mtime of
+    /// every archive member.
+    pub source_date_epoch: u64,
+    /// Which databases the hop supports, and their oldest servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseRequirements>,
+    /// The RPMs of the `to` version, installed in one transaction.
+    pub components: Vec<Component>,
+    /// Config files deployed after the RPMs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configs: Vec<ConfigFile>,
+    /// Schema migrations, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<Migration>,
+    /// The last migration the `from` version shipped: what a database at
+    /// `from` holds (adoption, expected schemas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_last_migration: Option<u32>,
+    /// Per database, the schema expected after `from`'s migrations and
+    /// after `to`'s (payload members under `schemas/`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expected_schemas: BTreeMap<Backend, ExpectedSchemas>,
+    /// Alembic revision → migration number, to adopt a database Alembic
+    /// made.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alembic_revisions: BTreeMap<String, u32>,
+    /// The product's services, started in this order and stopped in reverse.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    /// Hook scripts (payload members under `scripts/`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scripts: BTreeMap<Hook, String>,
+    /// How long each hook may run before hop kills it (default
+    /// [`DEFAULT_HOOK_TIMEOUT`]).
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "parts::timeouts_text"
+    )]
+    pub script_timeouts: BTreeMap<Hook, Duration>,
+    /// Every payload member, in archive order.
+    pub members: Vec<Member>,
+}
+
+impl PackageManifest {
+    /// How long `hook` may run.
+    pub fn hook_timeout(&self, hook: Hook) -> Duration {
+        self.script_timeouts
+            .get(&hook)
+            .copied()
+            .unwrap_or(DEFAULT_HOOK_TIMEOUT)
+    }
+
+    /// `manager 4.0.1 → 4.1.1`.
+    pub fn title(&self) -> String {
+        format!("{} {} → {}", self.product, self.from, self.to)
+    }
+
+    /// The member at `path`, if the package lists one.
+    pub fn member(&self, path: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.path == path)
+    }
+
+    /// Migrations as they apply on `backend`, in version order.
+    pub fn migrations_for(&self, backend: Backend) -> impl Iterator<Item = (&Migration, &str)> {
+        self.migrations
+            .iter()
+            .map(move |m| (m, m.file_for(backend)))
+    }
+
+    /// Checks the manifest's own consistency; each problem is one sentence.
+    ///
+    /// The reader runs this on a signed `hop.yaml` before trusting it, so a
+    /// manifest that a buggy or hostile builder wrote cannot steer the
+    /// installer outside the package's members or the host's root.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.format != FORMAT_VERSION {
+            problems.push(format!(
+                "package format {} is not supported (this hop reads format {FORMAT_VERSION}); use a hop-install as new as the builder",
+                self.format
+            ));
+        }
+        if let Err(e) = check_product_name(&self.product) {
+            problems.push(e);
+        }
+        if self.from >= self.to {
+            problems.push(format!(
+                "from ({}) must be older than to ({})",
+                self.from, self.to
+            ));
+        }
+
+        let mut member_paths = BTreeSet::new();
+        for member in &self.members {
+            if let Err(e) = check_member_path(&member.path) {
+                problems.push(e);
+            }
+            if !member_paths.insert(member.path.as_str()) {
+                problems.push(format!("member {} is listed twice", member.path));
+            }
+        }
+
+        let mut referenced: Vec<(&str, String)> = Vec::new();
+        for c in &self.components {
+            referenced.push((&c.file, format!("component {}", c.name)));
+        }
+        for c in &self.configs {
+            referenced.push((&c.file, format!("config {}", c.dest)));
+        }
+        for m in &self.migrations {
+            referenced.push((&m.file, format!("migration {}", m.file_name())));
+            for (backend, file) in &m.variants {
+                referenced.push((file, format!("{backend} variant of {}", m.file_name())));
+            }
+        }
+        for (hook, file) in &self.scripts {
+            referenced.push((file, format!("script {}", hook.as_str())));
+        }
+        for (backend, schemas) in &self.expected_schemas {
+            referenced.push((
+                &schemas.from,
+                format!("expected {backend} schema of {}", self.from),
+            ));
+            referenced.push((
+                &schemas.to,
+                format!("expected {backend} schema of {}", self.to),
+            ));
+        }
+        let mut used = BTreeSet::new();
+        for (path, what) in &referenced {
+            if !member_paths.contains(path) {
+                problems.push(format!("{what} names {path}, which is not a listed member"));
+            }
+            if !used.insert(*path) {
+                problems.push(format!("{path} is used twice ({what})"));
+            }
+        }
+        for path in member_paths.difference(&used) {
+            problems.push(format!("member {path} is listed but not used"));
+        }
+
+        let mut names = BTreeSet::new();
+        for c in &self.components {
+            if !names.insert(c.name.as_str()) {
+                problems.push(format!("component {} is listed twice", c.name));
+            }
+        }
+        let mut dests = BTreeSet::new();
+        for c in &self.configs {
+            if let Err(e) = check_host_path(&c.dest) {
+                problems.push(format!("config {}: {e}", c.file));
+            }
+            if !dests.insert(c.dest.as_str()) {
+                problems.push(format!("config destination {} is listed twice", c.dest));
+            }
+            if c.mode > 0o7777 {
+                problems.push(format!(
+                    "config {}: mode {:o} is not a mode",
+                    c.dest, c.mode
+                ));
+            }
+        }
+        let mut previous = 0;
+        for m in &self.migrations {
+            if m.version <= previous {
+                problems.push(format!(
+                    "migration {} is out of order or repeated",
+                    m.file_name()
+                ));
+            }
+            previous = m.version;
+        }
+        let mut services = BTreeSet::new();
+        for s in &self.services {
+            if !services.insert(s.name.as_str()) {
+                problems.push(format!("service {} is listed twice", s.name));
+            }
+        }
+        problems
+    }
+}

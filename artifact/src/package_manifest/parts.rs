@@ -1,0 +1,254 @@
+//! The parts of a package manifest: RPM components, configs, migrations,
+//! services and their health checks, hooks, and payload members.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256Digest;
+use crate::migration::{Backend, Phase};
+
+/// What the hop needs of the database server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseRequirements {
+    /// The databases this hop supports and the oldest server of each.
+    pub min_server_version: BTreeMap<Backend, String>,
+}
+
+/// One RPM of the `to` version, with the facts its header states.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    /// The RPM name.
+    pub name: String,
+    /// The RPM epoch (0 when the header has none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub epoch: u32,
+    /// The RPM version.
+    pub version: String,
+    /// The RPM release.
+    pub release: String,
+    /// The RPM architecture (`noarch`, `x86_64`).
+    pub arch: String,
+    /// The payload member holding the RPM.
+    pub file: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Component {
+    /// `name-[epoch:]version-release.arch`, as `rpm -q` prints it.
+    pub fn nevra(&self) -> String {
+        let epoch = if self.epoch == 0 {
+            String::new()
+        } else {
+            format!("{}:", self.epoch)
+        };
+        format!(
+            "{}-{}{}-{}.{}",
+            self.name, epoch, self.version, self.release, self.arch
+        )
+    }
+}
+
+/// A config file the hop deploys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The payload member holding the new content.
+    pub file: String,
+    /// Where it goes on the host (inside `--root`).
+    pub dest: String,
+    /// Octal permission bits, e.g. `0640`.
+    #[serde(with = "super::checks::mode_text")]
+    pub mode: u32,
+    /// Keep a file the user edited and write the new one beside it as
+    /// `.hopnew`.
+    #[serde(default)]
+    pub preserve_local_edits: bool,
+    /// Digest of the file as the `from` version shipped it: a file on the
+    /// host with this digest was not edited by its user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_sha256: Option<Sha256Digest>,
+}
+
+/// The members holding one database's expected schemas (normalised JSON,
+/// `hop_migrate::schema::Schema`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedSchemas {
+    /// The member holding the schema a database at `from` has.
+    pub from: String,
+    /// The member holding the schema a database at `to` has.
+    pub to: String,
+}
+
+/// A schema migration. `file` is portable SQL; `variants` replace it on
+/// the named databases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    /// The number that orders migrations.
+    pub version: u32,
+    /// What the migration does, from its file name.
+    pub description: String,
+    /// When it runs.
+    pub phase: Phase,
+    /// A `post` migration repeated until it changes no row.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub batch: bool,
+    /// The payload member holding the portable SQL.
+    pub file: String,
+    /// Per backend, a member that replaces `file` there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<Backend, String>,
+}
+
+impl Migration {
+    /// The member that applies on `backend`.
+    pub fn file_for(&self, backend: Backend) -> &str {
+        self.variants.get(&backend).unwrap_or(&self.file)
+    }
+
+    /// The file name as the release engineer wrote it
+    /// (`0007_add_events_kind.sql`, `0002_1.7.0_schema.up.sql`).
+    pub fn file_name(&self) -> String {
+        self.file
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.file)
+            .to_owned()
+    }
+}
+
+/// A service of the product, started in manifest order and stopped in
+/// reverse.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// The service's name for the service manager (`rest-service`).
+    pub name: String,
+    /// How long a graceful stop may take before the service is killed.
+    #[serde(with = "crate::duration_text")]
+    pub stop_timeout: Duration,
+    /// How to tell it is healthy after a start.
+    pub health: HealthCheck,
+    /// A signal that asks the service to finish its work and exit, sent
+    /// before the stop (like ironic's SIGUSR2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain: Option<Drain>,
+}
+
+/// A signal that lets a service finish its work before it is stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drain {
+    /// A signal name such as `SIGUSR2`.
+    pub signal: String,
+    /// How long to wait for the service to exit after the signal.
+    #[serde(with = "crate::duration_text")]
+    pub timeout: Duration,
+}
+
+/// How to tell that a service is healthy: the probe and how long to keep
+/// trying.
+// No deny_unknown_fields here: serde does not support it with flatten.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    /// What is asked.
+    #[serde(flatten)]
+    pub probe: Probe,
+    /// How long to keep asking.
+    #[serde(with = "crate::duration_text")]
+    pub timeout: Duration,
+}
+
+/// One way to ask a service whether it is healthy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Probe {
+    /// An HTTP GET that must answer 2xx.
+    Http(String),
+    /// A TCP connect to `host:port`.
+    Tcp(String),
+    /// A shell command that must exit 0.
+    Command(String),
+    /// systemd says the unit is active: for a `Type=notify` unit, it has
+    /// sent `READY=1` (systemd hosts only).
+    Notify(bool),
+}
+
+/// How long a hook may run unless its package says otherwise.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A map of durations written as text, such as `post_install: 5m`.
+pub(super) mod timeouts_text {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Hook;
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<Hook, Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            map.iter()
+                .map(|(k, v)| (k, crate::duration_text::format(v))),
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Hook, Duration>, D::Error> {
+        BTreeMap::<Hook, String>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| {
+                crate::duration_text::parse(&v)
+                    .map(|d| (k, d))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect()
+    }
+}
+
+/// The hook scripts a package may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hook {
+    /// After the services stop, before the RPMs are installed.
+    PreInstall,
+    /// After the RPMs and configs are in place, before offline migrations.
+    PostInstall,
+}
+
+impl Hook {
+    /// Every hook, in the order an operation runs them.
+    pub const ALL: [Hook; 2] = [Hook::PreInstall, Hook::PostInstall];
+
+    /// The name manifests use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hook::PreInstall => "pre_install",
+            Hook::PostInstall => "post_install",
+        }
+    }
+}
+
+/// A payload member: where it is in the archive, its size and digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    /// Where the member is in the archive (`rpms/…`, `configs/…`).
+    pub path: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The SHA-256 of its bytes.
+    pub sha256: Sha256Digest,
+}
