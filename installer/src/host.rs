@@ -38,6 +38,10 @@ pub struct HostConfig {
     /// back the first hop hop applies here (later hops keep their own).
     #[serde(default)]
     pub rpm_cache: Option<String>,
+    /// This host's name in a cluster (what the shared database records
+    /// and `status` shows); the host name when absent.
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +130,14 @@ impl Host {
                 bail!("{}: {field}: {e}", path.display());
             }
         }
+        if let Some(node) = &config.node
+            && !hop_migrate::cluster::valid_node_name(node)
+        {
+            bail!(
+                "{}: node: {node:?} is not a node name (letters, digits, '.', '-' and '_')",
+                path.display()
+            );
+        }
         let fs = HostFs::open(root)?;
         let state = format!("/{}", crate::state::STATE_DIR);
         let state_dir = fs
@@ -156,6 +168,16 @@ impl Host {
             .unwrap_or(DEFAULT_SUPERVISORD_CONF);
         self.fs.real_path(conf).with_context(|| {
             format!("the supervisord config {conf} (services.supervisord_conf in host.yaml)")
+        })
+    }
+
+    /// This host's name in a cluster: host.yaml's `node`, else the
+    /// kernel's host name.
+    pub fn node_name(&self) -> String {
+        self.config.node.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "unknown".to_owned())
         })
     }
 

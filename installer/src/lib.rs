@@ -34,7 +34,7 @@ mod operation;
 mod ops;
 mod package;
 mod plan;
-mod preflight;
+pub(crate) mod preflight;
 mod recovery;
 mod report;
 mod route;

@@ -1,5 +1,5 @@
 //! `apply --dry-run`: the plan of an operation as data — for each of the
-//! journaled steps the runner executes ([`Step::ALL`]), the actions it
+//! journaled steps the runner executes (those of the operation's [`Scope`]), the actions it
 //! would take on this host as it is now, decided by the same functions
 //! the steps use (`ConfigAction::decide` for configs, the installed NEVRA
 //! for RPMs). `--dry-run` prints it; `--dry-run --json` serialises it.
@@ -15,7 +15,7 @@ use hop_migrate::status::Status;
 use serde::Serialize;
 
 use crate::host::Host;
-use crate::journal::Step;
+use crate::journal::{Scope, Step};
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
 use crate::state::{HostState, StateDir};
@@ -132,6 +132,7 @@ impl Plan {
         m: &PackageManifest,
         runner: &Runner,
         status: Option<&Status>,
+        scope: Scope,
     ) -> Self {
         let state = HostState::load(&StateDir::of(host)).ok().flatten();
         let db = RpmDb::new(runner, &host.root);
@@ -147,7 +148,8 @@ impl Plan {
                 })
                 .unwrap_or_default()
         };
-        let steps = Step::ALL
+        let steps = scope
+            .steps()
             .iter()
             .map(|&step| {
                 let actions = match step {
@@ -155,8 +157,8 @@ impl Plan {
                         members: m.members.len(),
                         bytes: m.members.iter().map(|x| x.size).sum(),
                     }],
-                    Step::Backup => vec![
-                        Action::DumpDatabase {
+                    Step::Backup => {
+                        let dump = Action::DumpDatabase {
                             database: host
                                 .config
                                 .database
@@ -165,12 +167,17 @@ impl Plan {
                                 .next()
                                 .unwrap_or("?")
                                 .to_owned(),
-                        },
-                        Action::ArchiveConfigs {
-                            count: m.configs.len(),
-                        },
-                        Action::KeepRpms,
-                    ],
+                        };
+                        let software = [
+                            Action::ArchiveConfigs {
+                                count: m.configs.len(),
+                            },
+                            Action::KeepRpms,
+                        ];
+                        let dump = scope.changes_database().then_some(dump);
+                        let software = software.into_iter().filter(|_| scope.changes_software());
+                        dump.into_iter().chain(software).collect()
+                    }
                     Step::OnlineMigrations => pending(Phase::Online),
                     Step::StopServices => m
                         .services

@@ -23,6 +23,7 @@
 
 pub mod adopt;
 pub mod backup;
+pub mod cluster;
 pub mod compat;
 mod connection;
 pub mod engine;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::migration::Backend;
+use crate::migration::{Backend, Phase};
 use crate::version::Version;
 
 mod checks;
@@ -63,6 +63,11 @@ pub struct PackageManifest {
     /// `from` holds (adoption, expected schemas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_last_migration: Option<u32>,
+    /// Set by the builder when the hop has no offline migration of its
+    /// own: it can then be applied to a cluster node by node (`expand`,
+    /// `apply --node`, `contract`) while the other nodes serve.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rolling: bool,
     /// Per database, the schema expected after `from`'s migrations and
     /// after `to`'s (payload members under `schemas/`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -115,6 +120,18 @@ impl PackageManifest {
             .map(move |m| (m, m.file_for(backend)))
     }
 
+    /// This hop's own migrations: those after `from_last_migration`.
+    pub fn own_migrations(&self) -> impl Iterator<Item = &Migration> {
+        let from_last = self.from_last_migration.unwrap_or(0);
+        self.migrations.iter().filter(move |m| m.version > from_last)
+    }
+
+    /// Whether the hop can be applied node by node: no offline migration
+    /// of its own (they need every node stopped).
+    pub fn can_roll(&self) -> bool {
+        !self.own_migrations().any(|m| m.phase == Phase::Offline)
+    }
+
     /// Checks the manifest's own consistency; each problem is one sentence.
     ///
     /// The reader runs this on a signed `hop.yaml` before trusting it, so a
@@ -136,6 +153,12 @@ impl PackageManifest {
                 "from ({}) must be older than to ({})",
                 self.from, self.to
             ));
+        }
+
+        if self.rolling && !self.can_roll() {
+            problems.push(
+                "the package is marked rolling but has offline migrations of its own".to_owned(),
+            );
         }
 
         let mut member_paths = BTreeSet::new();

@@ -177,8 +177,7 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
         return Err(problems);
     };
     sources.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Plan {
-        manifest: PackageManifest {
+    let mut manifest = PackageManifest {
             format: FORMAT_VERSION,
             product: source.product,
             from,
@@ -196,7 +195,11 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
             scripts,
             script_timeouts,
             members: Vec::new(),
-        },
+            rolling: false,
+        };
+    manifest.rolling = manifest.can_roll();
+    Ok(Plan {
+        manifest,
         sources,
         notes,
     })

@@ -1,16 +1,13 @@
 //! The command line: parses arguments, calls the verb's operation, prints
 //! its result (text, or JSON with `--json`).
 
-use std::path::{Path, PathBuf};
+mod run;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use hop_artifact::verify_report::VerifyReport;
-use serde::Serialize;
 
-use crate::error::{Error, Failure};
-use crate::ops;
-use crate::preflight::Level;
-use crate::terminal::Terminal;
+pub use run::run;
 
 const EXIT_CODES: &str = "Exit status: 0 done; 1 failed and rolled back (the host is where it was); \
 2 refused before any change; 3 failed and needs attention (the message names the next command).";
@@ -60,6 +57,9 @@ Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any 
         package: PathBuf,
         #[command(flatten)]
         root: RootArg,
+        /// The checks of `apply --node` (a node of a cluster) instead
+        #[arg(long)]
+        node: bool,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -74,16 +74,60 @@ clean up. Any failure or Ctrl-C before commit rolls the host back (exit 1). Afte
 users write on the new version, so hop only goes forward: a failure or Ctrl-C during the\n\
 post migrations stops at a batch boundary (exit 3) and `hop-install resume` finishes them;\n\
 a failure to clean up is a warning. If hop-install itself is killed, run\n\
-`hop-install resume`."
+`hop-install resume`.\n\n\
+With --node, this node's part of a rolling hop on a cluster (docs/cluster.md): run\n\
+`hop-install expand` once first; the database is not touched, the node's services are\n\
+stopped, upgraded, started and health-gated, and a failure rolls back this node only.\n\
+A node that already runs the hop's to version is left alone (exit 0)."
     )]
     Apply {
         package: PathBuf,
         #[command(flatten)]
         root: RootArg,
+        /// This node only, in a cluster whose database `expand` prepared
+        #[arg(long)]
+        node: bool,
         /// Print the plan with everything that would change; change nothing
         #[arg(long)]
         dry_run: bool,
         /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cluster, once before the roll: back up the database and apply the online migrations
+    #[command(after_help = "Example:\n  hop-install expand manager-4.0.1-to-4.1.1.hop\n\n\
+The first part of a rolling hop (docs/cluster.md). Run it on one node, while every node\n\
+serves; then `hop-install apply PKG --node` on each node in turn, then `contract`. Only a\n\
+hop without offline migrations can roll (else exit 2). A failure leaves the online\n\
+migrations that completed (they are additive, the cluster runs on them) and restores\n\
+nothing, since the other nodes keep writing; run expand again after the fix. Already\n\
+expanded: nothing to do (exit 0).")]
+    Expand {
+        package: PathBuf,
+        #[command(flatten)]
+        root: RootArg,
+        /// Print the plan; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cluster, once after every node runs the new version: apply the post migrations
+    #[command(after_help = "Example:\n  hop-install contract manager-4.0.1-to-4.1.1.hop --nodes m1,m2,m3\n\n\
+The last part of a rolling hop (docs/cluster.md). Refused (exit 2) while a node the\n\
+database records, or one named with --nodes, runs another version. Post migrations only\n\
+go forward: a failure stops at a batch boundary (exit 3), `hop-install resume` finishes.\n\
+The next hop may start only after its contract. Already done: nothing to do (exit 0).")]
+    Contract {
+        package: PathBuf,
+        #[command(flatten)]
+        root: RootArg,
+        /// Nodes that must run the hop's to version (the inventory's)
+        #[arg(long, value_delimiter = ',', value_name = "NODE,...")]
+        nodes: Vec<String>,
+        /// Print the plan; change nothing
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },
@@ -209,153 +253,3 @@ extra objects, 2 otherwise."
     },
 }
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), Error> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| {
-        Failure::needs_attention(
-            format!("the result could not be printed as JSON: {e}"),
-            "hop-install status",
-        )
-    })?;
-    println!("{text}");
-    Ok(())
-}
-
-/// Prints a command's result: `value` as JSON under `--json`, else `text`.
-fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce(&T) -> String) -> Result<(), Error> {
-    if json {
-        print_json(value)
-    } else {
-        print!("{}", text(value));
-        Ok(())
-    }
-}
-
-/// Runs a parsed command; `Ok(code)` is the exit status on success paths.
-pub fn run(cli: Cli) -> Result<u8, Error> {
-    match cli.command {
-        Command::Verify {
-            package,
-            key,
-            root,
-            json,
-        } => {
-            let report = ops::verify::verify(&root.root, &package, &key)?;
-            emit(json, &report, VerifyReport::render)?;
-            Ok(0)
-        }
-        Command::Check {
-            package,
-            root,
-            json,
-        } => {
-            let checks = ops::check::check(&root.root, &package)?;
-            emit(
-                json,
-                &serde_json::json!({ "result": checks.worst(), "checks": checks.checks }),
-                |_| checks.render(),
-            )?;
-            Ok(level_code(checks.worst()))
-        }
-        Command::Apply {
-            package,
-            root,
-            dry_run,
-            json,
-        } => {
-            let out = Terminal::new(json);
-            match ops::apply::apply(&root.root, &package, dry_run, &out)? {
-                ops::apply::Applied::Plan(plan) => emit(json, &plan, |p| p.render())?,
-                ops::apply::Applied::Upgraded(report) => emit(json, &report, |r| r.render())?,
-            }
-            Ok(0)
-        }
-        Command::Path {
-            to,
-            packages,
-            root,
-            dot,
-            json,
-        } => {
-            let report = ops::path::path(&root.root, &to, &packages)?;
-            if dot {
-                print!("{}", report.dot);
-            } else {
-                emit(json, &report, ops::path::render)?;
-            }
-            Ok(0)
-        }
-        Command::Upgrade {
-            to,
-            packages,
-            root,
-            dry_run,
-            json,
-        } => {
-            let out = Terminal::new(json);
-            match ops::upgrade::upgrade(&root.root, &to, &packages, dry_run, &out)? {
-                ops::upgrade::Upgraded::Plan(plan) => emit(json, &plan, |p| p.render())?,
-                ops::upgrade::Upgraded::Done(chain) => emit(json, &chain, |r| r.render())?,
-            }
-            Ok(0)
-        }
-        Command::Resume { root, json } => {
-            let out = Terminal::new(json);
-            match ops::resume::resume(&root.root, &out)? {
-                ops::resume::Resumed::Nothing => println!(
-                    "nothing to resume: no unfinished operation on {}",
-                    display(&root.root)
-                ),
-                ops::resume::Resumed::Finished(report) => emit(json, &report, |r| r.render())?,
-                ops::resume::Resumed::Chain(chain) => emit(json, &chain, |r| r.render())?,
-            }
-            Ok(0)
-        }
-        Command::Rollback { root, yes, json } => {
-            let out = Terminal::new(json);
-            let done = ops::rollback::rollback(&root.root, yes, &out)?;
-            emit(
-                json,
-                &serde_json::json!({ "outcome": "rolled back", "message": done }),
-                |_| format!("{done}\n"),
-            )?;
-            Ok(0)
-        }
-        Command::Status { root, json } => {
-            let status = ops::status::status(&root.root)?;
-            emit(json, &status, ops::status::render)?;
-            Ok(0)
-        }
-        Command::History { root, json } => {
-            let lines = ops::history::history(&root.root)?;
-            emit(json, &lines, |l| ops::history::render(l))?;
-            Ok(0)
-        }
-        Command::Db(DbCommand::Diff {
-            package,
-            root,
-            json,
-        }) => {
-            let diff = ops::db_diff::db_diff(&root.root, package.as_deref())?;
-            emit(json, &diff, ops::db_diff::render)?;
-            Ok(level_code(diff.worst()))
-        }
-        Command::Db(DbCommand::Status { root, json }) => {
-            let status = ops::db_status::db_status(&root.root)?;
-            emit(json, &status, ops::db_status::render)?;
-            Ok(0)
-        }
-    }
-}
-
-/// `check`'s and `db diff`'s exit code: 0 OK, 1 warnings, 2 failures.
-fn level_code(level: Level) -> u8 {
-    match level {
-        Level::Ok => 0,
-        Level::Warning => 1,
-        Level::Failure => 2,
-    }
-}
-
-fn display(p: &Path) -> String {
-    p.display().to_string()
-}

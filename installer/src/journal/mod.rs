@@ -17,8 +17,10 @@ use crate::atomic;
 use crate::recovery::Undo;
 use crate::state::{StateDir, now, now_ms};
 
+mod scope;
 mod step;
 
+pub use scope::Scope;
 pub use step::Step;
 
 /// Where a step is.
@@ -91,6 +93,9 @@ pub struct Journal {
     pub from: String,
     pub to: String,
     pub started_at: String,
+    /// What part of the hop the operation does (older journals: `host`).
+    #[serde(default)]
+    pub scope: Scope,
     pub phase: OpPhase,
     pub steps: Vec<StepRecord>,
     /// Why the operation is rolling back or failed.
@@ -110,8 +115,15 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// A journal with every step pending (not yet written).
-    pub fn new(dir: &Path, id: &str, package: &Path, product: &str, from: &str, to: &str) -> Self {
+    /// A journal with every step of `scope` pending (not yet written).
+    pub fn new(
+        dir: &Path,
+        id: &str,
+        package: &Path,
+        product: &str,
+        (from, to): (&str, &str),
+        scope: Scope,
+    ) -> Self {
         Self {
             id: id.to_owned(),
             package: package.to_path_buf(),
@@ -119,8 +131,10 @@ impl Journal {
             from: from.to_owned(),
             to: to.to_owned(),
             started_at: now(),
+            scope,
             phase: OpPhase::Forward,
-            steps: Step::ALL
+            steps: scope
+                .steps()
                 .iter()
                 .map(|s| StepRecord {
                     step: *s,
@@ -144,10 +158,10 @@ impl Journal {
         id: &str,
         package: &Path,
         product: &str,
-        from: &str,
-        to: &str,
+        hop: (&str, &str),
+        scope: Scope,
     ) -> Result<Self> {
-        let mut journal = Self::new(dir, id, package, product, from, to);
+        let mut journal = Self::new(dir, id, package, product, hop, scope);
         journal.save()?;
         Ok(journal)
     }
@@ -167,16 +181,18 @@ impl Journal {
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let journal: Self = serde_json::from_slice(bytes).context("it is not a journal")?;
         let steps: Vec<Step> = journal.steps.iter().map(|r| r.step).collect();
-        if steps != Step::ALL {
+        let expected = journal.scope.steps();
+        if steps != expected {
             bail!(
-                "it lists {} step(s) ({}), not the installer's {} steps in order",
+                "it lists {} step(s) ({}), not the {} steps of `{}` in order",
                 steps.len(),
                 steps
                     .iter()
                     .map(|s| s.name())
                     .collect::<Vec<_>>()
                     .join(", "),
-                Step::ALL.len()
+                expected.len(),
+                journal.scope.verb()
             );
         }
         if let Some(r) = &journal.rollback
@@ -206,12 +222,10 @@ impl Journal {
             .unwrap_or_default()
     }
 
-    fn position(step: Step) -> usize {
-        Step::ALL.iter().position(|s| *s == step).unwrap_or(0)
-    }
-
+    /// The record of `step`; `None` when the operation's scope does not
+    /// run it.
     pub fn record(&self, step: Step) -> Option<&StepRecord> {
-        self.steps.get(Self::position(step))
+        self.steps.iter().find(|r| r.step == step)
     }
 
     pub fn status(&self, step: Step) -> StepStatus {
@@ -226,13 +240,15 @@ impl Journal {
     /// Whether the hop has committed: from here on users write on the new
     /// version, and nothing may silently restore the old data.
     pub fn committed(&self) -> bool {
-        self.status(Step::Commit) == StepStatus::Done
+        self.scope
+            .commit_step()
+            .is_none_or(|step| self.status(step) == StepStatus::Done)
     }
 
     /// Marks `step` started and writes the journal; the step must not act
     /// if this fails.
     pub fn mark_started(&mut self, step: Step) -> Result<()> {
-        if let Some(r) = self.steps.get_mut(Self::position(step)) {
+        if let Some(r) = self.steps.iter_mut().find(|r| r.step == step) {
             r.status = StepStatus::Started;
             r.started_at = Some(now());
             r.started_ms = Some(now_ms());
@@ -241,7 +257,7 @@ impl Journal {
     }
 
     pub fn mark_done(&mut self, step: Step) -> Result<()> {
-        if let Some(r) = self.steps.get_mut(Self::position(step)) {
+        if let Some(r) = self.steps.iter_mut().find(|r| r.step == step) {
             r.status = StepStatus::Done;
             r.duration_ms = r.started_ms.map(|s| now_ms().saturating_sub(s));
         }

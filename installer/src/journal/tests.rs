@@ -8,8 +8,8 @@ fn journal() -> Journal {
         "id",
         Path::new("p.hop"),
         "manager",
-        "4.0.1",
-        "4.1.1",
+        ("4.0.1", "4.1.1"),
+        Scope::Host,
     )
 }
 

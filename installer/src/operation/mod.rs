@@ -21,7 +21,7 @@ use crate::children::{self, Ledger};
 use crate::error::Failure;
 use crate::history::{self, HistoryLine};
 use crate::host::Host;
-use crate::journal::{Journal, OpPhase, Step, StepStatus, new_id};
+use crate::journal::{Journal, OpPhase, Scope, Step, StepStatus, new_id};
 use crate::log::Log;
 use crate::package::Verified;
 use crate::recovery::{Reaction, after_trouble};
@@ -54,7 +54,12 @@ impl<'a> Operation<'a> {
     /// Starts a new operation for a verified package: its directory, its
     /// journal (every step pending) and its log. Nothing on the host has
     /// changed yet if this fails.
-    pub fn begin(host: &'a Host, verified: &Verified, out: &'a Terminal) -> Result<Self, Failure> {
+    pub fn begin(
+        host: &'a Host,
+        verified: &Verified,
+        scope: Scope,
+        out: &'a Terminal,
+    ) -> Result<Self, Failure> {
         let not_begun = |e: anyhow::Error| {
             Failure::rolled_back(format!(
                 "{e:#}; the operation did not begin and nothing on the host was changed"
@@ -74,8 +79,8 @@ impl<'a> Operation<'a> {
             &id,
             &package,
             &m.product,
-            m.from.as_str(),
-            m.to.as_str(),
+            (m.from.as_str(), m.to.as_str()),
+            scope,
         )
         .map_err(not_begun)?;
         Self::with_journal(host, journal, m.clone(), out)
@@ -140,6 +145,7 @@ impl<'a> Operation<'a> {
             op_dir: journal.dir(),
             op_id: journal.id.clone(),
             package: journal.package.clone(),
+            scope: journal.scope,
             manifest,
             runner,
             services,
@@ -167,8 +173,9 @@ impl<'a> Operation<'a> {
                 .set_phase(OpPhase::Forward, None)
                 .map_err(|e| journal_failure(e, self.root()))?;
         }
-        let total = Step::ALL.len();
-        for (i, step) in Step::ALL.into_iter().enumerate() {
+        let steps = self.journal.scope.steps();
+        let total = steps.len();
+        for (i, &step) in steps.iter().enumerate() {
             if self.journal.status(step) == StepStatus::Done {
                 continue;
             }
@@ -219,9 +226,12 @@ impl<'a> Operation<'a> {
         self.journal
             .set_phase(OpPhase::Done, None)
             .map_err(|e| journal_failure(e, self.root()))?;
-        let mut report = self.report("upgraded");
-        report.schema = self.schema_after();
-        self.append_history("upgraded");
+        let outcome = self.journal.scope.outcome();
+        let mut report = self.report(outcome);
+        if self.journal.scope == Scope::Host {
+            report.schema = self.schema_after();
+        }
+        self.append_history(outcome);
         Ok(report)
     }
 

@@ -3,7 +3,7 @@
 //! journaled as done, so a rollback interrupted by a crash continues where
 //! it stopped. If the journal cannot be written, nothing is undone (exit 3).
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use hop_artifact::package_manifest::Service;
 use hop_migrate::backup;
 
@@ -118,11 +118,12 @@ impl Operation<'_> {
             Undo::RestoreRecords => steps::commit::undo(cx, &facts()?),
             Undo::RestoreConfigs => steps::configs::undo(cx, &facts()?),
             Undo::RestoreRpms => steps::rpms::undo(cx, &facts()?),
-            Undo::RestoreDatabase => Ok(backup::restore(
-                &cx.database_url()?,
-                &facts()?.database_dump,
-                &cx.runner,
-            )?),
+            Undo::RestoreDatabase => {
+                let dump = facts()?
+                    .database_dump
+                    .context("this operation took no database dump")?;
+                Ok(backup::restore(&cx.database_url()?, &dump, &cx.runner)?)
+            }
             Undo::StartServices => steps::services::start_all(cx, &facts()?.services_before),
             Undo::CheckHealth => steps::health::check_all(cx, &facts()?.services_before, None),
             Undo::RemoveStaging => steps::stage::undo(cx),

@@ -1,27 +1,57 @@
-//! `hop-install apply`: verify, preflight, then the journaled steps; any
-//! failure before commit rolls back.
+//! `hop-install apply` (the whole hop on this host, or with `--node` this
+//! node's part of a rolling hop), `expand` and `contract` (the database
+//! parts of a rolling hop): verify, preflight, then the journaled steps
+//! of the operation's scope; any failure before commit rolls back.
 
 use std::path::Path;
 
 use crate::error::Error;
+use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::report::Report;
 use crate::session::Session;
 use crate::terminal::Terminal;
 
-use super::prepare::prepare;
+use super::prepare::{Prepared, verified};
 
-/// What `apply` produced.
+/// What `apply`, `expand` or `contract` produced.
 pub enum Applied {
     Upgraded(Box<Report>),
     /// `--dry-run`: the plan.
     Plan(Box<Plan>),
+    /// A part of a rolling hop that was already done (a rerun of the
+    /// roll): why nothing changed.
+    Nothing(String),
 }
 
-pub fn apply(root: &Path, package: &Path, dry_run: bool, out: &Terminal) -> Result<Applied, Error> {
-    let session = Session::changing(root, "apply")?;
+/// How to apply.
+#[derive(Clone, Debug, Default)]
+pub struct ApplyOptions {
+    /// Print the plan; change nothing.
+    pub dry_run: bool,
+    /// The whole hop, or a part of a rolling one.
+    pub scope: Scope,
+    /// `contract --nodes`: nodes the database must record at `to`.
+    pub nodes: Vec<String>,
+}
+
+pub fn apply(
+    root: &Path,
+    package: &Path,
+    options: &ApplyOptions,
+    out: &Terminal,
+) -> Result<Applied, Error> {
+    let ApplyOptions {
+        dry_run, scope, ..
+    } = *options;
+    let session = Session::changing(root, scope.name())?;
     let runner = session.runner(if dry_run { "dry-run" } else { "preflight" });
-    let prepared = prepare(&session.host, &runner, package, out)?;
+    let verified = verified(&session.host, package)?;
+    if let Some(why) = super::rolling::already_done(&session.host, &runner, &verified, scope)? {
+        return Ok(Applied::Nothing(why));
+    }
+    super::rolling::require_nodes(&session.host, &verified.0.manifest, &options.nodes)?;
+    let prepared = Prepared::check(&session.host, &runner, verified, scope, out)?;
     if dry_run {
         return Ok(Applied::Plan(Box::new(
             prepared.plan(&session.host, &runner),

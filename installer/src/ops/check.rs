@@ -4,10 +4,12 @@
 use std::path::Path;
 
 use crate::error::Refusal;
+use crate::journal::Scope;
 use crate::preflight::{self, Level, Preflight};
 use crate::session::Session;
 
-pub fn check(root: &Path, package: &Path) -> Result<Preflight, Refusal> {
+/// The preflight of an operation of `scope` (`check --node`: a node's).
+pub fn check(root: &Path, package: &Path, scope: Scope) -> Result<Preflight, Refusal> {
     let session = Session::reading(root)?;
     let host = &session.host;
     let runner = session.runner("check");
@@ -19,7 +21,7 @@ pub fn check(root: &Path, package: &Path) -> Result<Preflight, Refusal> {
         Ok(v) => v,
         Err(r) => return Ok(single("signature", r.message)),
     };
-    Ok(preflight::run(host, &verified, &runner, &scratch.0))
+    Ok(preflight::run(host, &verified, &runner, &scratch.0, scope))
 }
 
 fn single(check: &'static str, details: String) -> Preflight {

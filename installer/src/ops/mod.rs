@@ -3,12 +3,14 @@
 
 pub mod apply;
 pub mod check;
+pub mod cluster_status;
 pub mod db_diff;
 pub mod db_status;
 pub mod history;
 pub mod path;
 pub mod prepare;
 pub mod resume;
+pub mod rolling;
 pub mod rollback;
 pub mod status;
 pub mod upgrade;

@@ -9,6 +9,7 @@ use hop_migrate::{Migrator, Options};
 
 use crate::error::{Failure, Refusal};
 use crate::host::Host;
+use crate::journal::Scope;
 use crate::operation::Operation;
 use crate::package::{Scratch, Verified};
 use crate::plan::Plan;
@@ -21,24 +22,27 @@ use crate::terminal::Terminal;
 pub struct Prepared {
     pub verified: Verified,
     scratch: Scratch,
+    scope: Scope,
 }
 
-/// Verifies `package`, runs the preflight, and refuses on any FAILURE;
-/// warnings are shown.
+/// Verifies `package`, runs the preflight for an operation of `scope`,
+/// and refuses on any FAILURE; warnings are shown.
 pub fn prepare(
     host: &Host,
     runner: &Runner,
     package: &Path,
+    scope: Scope,
     out: &Terminal,
 ) -> Result<Prepared, Refusal> {
+    let (verified, scratch) = verified(host, package)?;
+    Prepared::check(host, runner, (verified, scratch), scope, out)
+}
+
+/// Verifies `package` against the host's trusted keys and extracts it
+/// for the checks.
+pub fn verified(host: &Host, package: &Path) -> Result<(Verified, Scratch), Refusal> {
     let trusted = crate::trust::host_keys(host)?;
-    let (verified, scratch) = crate::package::extract_for_check(host, package, &trusted)?;
-    let checks = preflight::run(host, &verified, runner, &scratch.0);
-    refuse_on_failure(&checks)?;
-    for c in checks.checks.iter().filter(|c| c.result == Level::Warning) {
-        out.warn(&format!("{}: {}", c.check, c.details));
-    }
-    Ok(Prepared { verified, scratch })
+    crate::package::extract_for_check(host, package, &trusted)
 }
 
 /// Refuses when a preflight check failed, quoting each failure.
@@ -59,6 +63,27 @@ pub fn refuse_on_failure(checks: &Preflight) -> Result<(), Refusal> {
 }
 
 impl Prepared {
+    /// Runs the preflight of `scope` on a verified package; refuses on
+    /// any FAILURE, shows warnings.
+    pub fn check(
+        host: &Host,
+        runner: &Runner,
+        (verified, scratch): (Verified, Scratch),
+        scope: Scope,
+        out: &Terminal,
+    ) -> Result<Self, Refusal> {
+        let checks = preflight::run(host, &verified, runner, &scratch.0, scope);
+        refuse_on_failure(&checks)?;
+        for c in checks.checks.iter().filter(|c| c.result == Level::Warning) {
+            out.warn(&format!("{}: {}", c.check, c.details));
+        }
+        Ok(Prepared {
+            verified,
+            scratch,
+            scope,
+        })
+    }
+
     /// The dry run: every step and what it would change.
     pub fn plan(&self, host: &Host, runner: &Runner) -> Plan {
         let status = host
@@ -71,13 +96,23 @@ impl Prepared {
                         .ok()?;
                 m.status(&scripts).ok()
             });
-        Plan::make(host, &self.verified.manifest, runner, status.as_ref())
+        Plan::make(
+            host,
+            &self.verified.manifest,
+            runner,
+            status.as_ref(),
+            self.scope,
+        )
     }
 
     /// Runs the operation to its end.
     pub fn run(self, host: &Host, out: &Terminal) -> Result<Report, Failure> {
-        let Prepared { verified, scratch } = self;
+        let Prepared {
+            verified,
+            scratch,
+            scope,
+        } = self;
         drop(scratch);
-        Operation::begin(host, &verified, out)?.forward()
+        Operation::begin(host, &verified, scope, out)?.forward()
     }
 }

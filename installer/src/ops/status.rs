@@ -34,6 +34,9 @@ pub struct HostStatus {
     /// An `upgrade --to` in progress.
     pub chain: Option<crate::chain::Chain>,
     pub services: Vec<(String, String)>,
+    /// On a node of a cluster: the cluster as its database records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<super::cluster_status::ClusterStatus>,
 }
 
 pub fn status(root: &Path) -> Result<HostStatus, Refusal> {
@@ -86,7 +89,9 @@ pub fn status(root: &Path) -> Result<HostStatus, Refusal> {
             (n, state)
         })
         .collect();
+    let cluster = super::cluster_status::cluster_status(host, installed.version.as_ref());
     Ok(HostStatus {
+        cluster,
         root: host.root.display().to_string(),
         product: host.config.product.clone(),
         version: installed.version.map(|v| v.to_string()),
@@ -146,6 +151,9 @@ pub fn render(s: &HostStatus) -> String {
     }
     for (name, state) in &s.services {
         out += &format!("service {name}: {state}\n");
+    }
+    if let Some(c) = &s.cluster {
+        out += &super::cluster_status::render(c);
     }
     out
 }

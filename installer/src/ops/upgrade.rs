@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::journal::Scope;
 use crate::chain::Chain;
 use crate::error::{Error, Failure, FailureKind, Refusal};
 use crate::host::Host;
@@ -127,7 +128,7 @@ pub fn upgrade(
     ));
     if dry_run {
         let runner = session.runner("dry-run");
-        let prepared = prepare(host, &runner, &route[0].path, out)?;
+        let prepared = prepare(host, &runner, &route[0].path, Scope::Host, out)?;
         let plan = ChainPlan {
             route: route::describe(&route, &installed),
             hops: route
@@ -229,7 +230,7 @@ pub fn run_chain(
             hop.to,
             route::file_name(&hop.path)
         ));
-        let prepared = match prepare(host, runner, &hop.path, out) {
+        let prepared = match prepare(host, runner, &hop.path, Scope::Host, out) {
             Ok(p) => p,
             Err(r) => {
                 Chain::remove(&sd);

@@ -10,6 +10,7 @@ use hop_migrate::status::State;
 use hop_migrate::{DatabaseUrl, Migrator, Options};
 
 use super::{Installed, Level, Preflight};
+use crate::journal::Scope;
 use crate::package;
 
 pub(super) fn database(
@@ -18,6 +19,7 @@ pub(super) fn database(
     url: &DatabaseUrl,
     i: &Installed,
     payload: &Path,
+    scope: Scope,
 ) {
     let backend = url.backend();
     let min = m
@@ -72,11 +74,16 @@ pub(super) fn database(
             return;
         }
     };
+    // An expand that stopped part-way left some of the hop's online
+    // migrations applied: running it again applies the rest.
+    let expected_beyond =
+        |e: &hop_migrate::status::Entry| scope == Scope::Expand && e.phase == Phase::Online;
     if let Some(state) = &i.state
-        && let Some(beyond) = status
-            .entries
-            .iter()
-            .find(|e| e.version > state.last_migration && !matches!(e.state, State::Pending))
+        && let Some(beyond) = status.entries.iter().find(|e| {
+            e.version > state.last_migration
+                && !matches!(e.state, State::Pending)
+                && !expected_beyond(e)
+        })
     {
         p.add(
             "schema history",
@@ -106,7 +113,7 @@ pub(super) fn database(
             "previous post migrations",
             Level::Failure,
             format!(
-                "{} of the previous hop did not finish; run `hop-install resume` to finish it before the next hop",
+                "{} of the previous hop did not finish; run `hop-install resume` to finish it before the next hop (on a cluster: `hop-install contract` with the previous hop's package)",
                 unfinished.join(", ")
             ),
         );

@@ -8,6 +8,7 @@ use hop_migrate::{DatabaseUrl, Migrator, Options};
 
 use super::{Level, Preflight};
 use crate::host::Host;
+use crate::journal::Scope;
 use crate::journal;
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
@@ -57,15 +58,24 @@ pub(super) fn disk_space(
     runner: &Runner,
     m: &PackageManifest,
     url: &DatabaseUrl,
+    scope: Scope,
 ) {
     let payload: u64 = m.members.iter().map(|mb| mb.size).sum();
-    let database = Migrator::connect(url, Options::default())
-        .and_then(|mut mg| mg.database_size())
-        .unwrap_or(0);
+    let database = if scope.changes_database() {
+        Migrator::connect(url, Options::default())
+            .and_then(|mut mg| mg.database_size())
+            .unwrap_or(0)
+    } else {
+        0
+    };
     let names: Vec<String> = m.components.iter().map(|c| c.name.clone()).collect();
-    let installed = RpmDb::new(runner, &host.root)
-        .installed_size(&names)
-        .unwrap_or(payload);
+    let installed = if scope.changes_software() {
+        RpmDb::new(runner, &host.root)
+            .installed_size(&names)
+            .unwrap_or(payload)
+    } else {
+        0
+    };
     // Staging + the database dump + the installed RPMs' files (captured
     // for the rollback when the host has no RPM files).
     let needed = (payload + database + installed) / 10 * 11;

@@ -2,6 +2,7 @@
 //! changes. `check` prints it as a table; `apply` refuses on any FAILURE.
 //! The checks live by subject in `host`, `software` and `database`.
 
+mod cluster;
 mod configs;
 mod database;
 mod host;
@@ -13,6 +14,7 @@ use hop_artifact::version::Version;
 use serde::Serialize;
 
 use crate::host::Host;
+use crate::journal::Scope;
 use crate::package::Verified;
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
@@ -107,9 +109,16 @@ pub fn installed(host: &Host, runner: &Runner) -> anyhow::Result<Installed> {
     })
 }
 
-/// Runs every check for `verified` on `host`; `payload` holds the
-/// package's extracted payload (for `rpm --test` and the migrations).
-pub fn run(host: &Host, verified: &Verified, runner: &Runner, payload: &Path) -> Preflight {
+/// Runs every check an operation of `scope` needs for `verified` on
+/// `host`; `payload` holds the package's extracted payload (for `rpm
+/// --test` and the migrations).
+pub fn run(
+    host: &Host,
+    verified: &Verified,
+    runner: &Runner,
+    payload: &Path,
+    scope: Scope,
+) -> Preflight {
     let mut p = Preflight::default();
     let m = &verified.manifest;
     p.add(
@@ -146,6 +155,9 @@ pub fn run(host: &Host, verified: &Verified, runner: &Runner, payload: &Path) ->
         );
         return p;
     }
+    if scope != Scope::Host && !cluster::rolling(&mut p, m) {
+        return p;
+    }
     let installed = match installed(host, runner) {
         Ok(i) => i,
         Err(e) => {
@@ -153,18 +165,33 @@ pub fn run(host: &Host, verified: &Verified, runner: &Runner, payload: &Path) ->
             return p;
         }
     };
-    software::installed_version(&mut p, host, m, &installed);
-    software::components(&mut p, host, runner, m, &installed);
-    software::rpm_transaction(&mut p, host, runner, m, payload);
-    configs::configs(&mut p, host, m);
-    match host.database_url() {
-        Ok(url) => {
-            runner.log.add_secret(&url.password().unwrap_or_default());
-            database::database(&mut p, m, &url, &installed, payload);
-            host::disk_space(&mut p, host, runner, m, &url);
-        }
-        Err(e) => p.add("database", Level::Failure, format!("{e:#}")),
+    if scope == Scope::Contract {
+        cluster::node_runs_to(&mut p, m, &installed);
+    } else {
+        software::installed_version(&mut p, host, m, &installed);
     }
-    host::services(&mut p, host, runner, m);
+    if scope.changes_software() {
+        software::components(&mut p, host, runner, m, &installed);
+        software::rpm_transaction(&mut p, host, runner, m, payload);
+        configs::configs(&mut p, host, m);
+    }
+    let url = match host.database_url() {
+        Ok(url) => url,
+        Err(e) => {
+            p.add("database", Level::Failure, format!("{e:#}"));
+            return p;
+        }
+    };
+    runner.log.add_secret(&url.password().unwrap_or_default());
+    match scope {
+        Scope::Host | Scope::Expand => {
+            database::database(&mut p, m, &url, &installed, payload, scope)
+        }
+        Scope::Node | Scope::Contract => cluster::expanded(&mut p, m, &url, payload, scope),
+    }
+    if scope != Scope::Contract {
+        host::disk_space(&mut p, host, runner, m, &url, scope);
+        host::services(&mut p, host, runner, m);
+    }
     p
 }

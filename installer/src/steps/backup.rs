@@ -21,7 +21,9 @@ use crate::state::HostState;
 /// What the host had before the operation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Facts {
-    pub database_dump: PathBuf,
+    /// `None` for a node of a cluster, whose operation leaves the database
+    /// alone.
+    pub database_dump: Option<PathBuf>,
     pub configs_archive: PathBuf,
     /// Host paths (absolute) of every config and `.hopnew` the hop may
     /// write, and whether each existed (then it is in the archive).
@@ -60,19 +62,21 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let dir = cx.backup_dir();
     atomic::new_private_dir(&dir)?;
 
-    let url = cx.database_url()?;
-    let spinner =
-        hop_artifact::progress::spinner(format!("dumping the {} database", url.backend()));
-    let dump = backup::backup(&url, &dir.join("database.dump"), &cx.runner);
-    spinner.finish_and_clear();
-    let dump = dump?;
-    cx.out
-        .step(&format!("    database dump: {} bytes", dump.bytes));
+    let database_dump = if cx.scope.changes_database() {
+        Some(dump_database(cx, &dir)?)
+    } else {
+        None
+    };
     cx.fault(Step::Backup, "mid")?;
 
     let archive = dir.join("configs.tar.gz");
-    let configs = archive_configs(cx, &archive)?;
-    let (rpms, capture) = collect_rpms(cx, &dir.join("rpms"))?;
+    let (configs, rpms, capture) = if cx.scope.changes_software() {
+        let configs = archive_configs(cx, &archive)?;
+        let (rpms, capture) = collect_rpms(cx, &dir.join("rpms"))?;
+        (configs, rpms, capture)
+    } else {
+        (Vec::new(), Vec::new(), None)
+    };
     let installed = cx.state_dir.installed();
     let services_before = match crate::package::load_manifest(&installed.join("hop.yaml")) {
         Ok(m) => m.services,
@@ -80,7 +84,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     };
     atomic::sync_dir(&dir.join("rpms"))?;
     let facts = Facts {
-        database_dump: dump.path,
+        database_dump,
         configs_archive: archive,
         configs,
         rpms,
@@ -95,6 +99,19 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         0o600,
     )?;
     Ok(())
+}
+
+/// Dumps the database into the backup directory; the dump's path.
+fn dump_database(cx: &Context<'_>, dir: &Path) -> Result<PathBuf> {
+    let url = cx.database_url()?;
+    let spinner =
+        hop_artifact::progress::spinner(format!("dumping the {} database", url.backend()));
+    let dump = backup::backup(&url, &dir.join("database.dump"), &cx.runner);
+    spinner.finish_and_clear();
+    let dump = dump?;
+    cx.out
+        .step(&format!("    database dump: {} bytes", dump.bytes));
+    Ok(dump.path)
 }
 
 /// The host paths a config deployment may touch: each destination and its

@@ -1,18 +1,23 @@
 //! Clean up: the staging directory goes; older operations' backups and
 //! staging go too (this operation's backup stays until the next hop, so a
-//! completed hop can still be rolled back).
+//! completed hop can still be rolled back). The parts of a rolling hop
+//! keep the backups of the same hop: a node keeps the dump `expand` took
+//! there.
 
 use anyhow::Result;
 
 use super::Context;
+use crate::journal::Scope;
 
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     super::stage::undo(cx)?;
     let Ok(entries) = std::fs::read_dir(cx.state_dir.operations()) else {
         return Ok(());
     };
+    let same_hop = format!("-{}-to-{}", cx.manifest.from, cx.manifest.to);
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy() == cx.op_id {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == cx.op_id || (cx.scope != Scope::Host && name.ends_with(&same_hop)) {
             continue;
         }
         for sub in ["backup", "staging"] {

@@ -9,7 +9,9 @@ use anyhow::{Context as _, Result};
 
 use super::Context;
 use super::backup::Facts;
-use crate::journal::Step;
+use hop_migrate::{Migrator, Options};
+
+use crate::journal::{Scope, Step};
 use crate::state::{HostState, now};
 
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
@@ -68,7 +70,19 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     };
     state.save(&sd)?;
     crate::atomic::sync_dir(&sd.dir)?;
-    Ok(())
+    record_node(cx, cx.manifest.to.as_str(), &cx.hop_label())
+}
+
+/// A node of a cluster records the version it now runs in the shared
+/// database, for `status` on every node and for `contract`.
+fn record_node(cx: &Context<'_>, version: &str, hop: &str) -> Result<()> {
+    if cx.scope != Scope::Node {
+        return Ok(());
+    }
+    let node = cx.host.node_name();
+    Migrator::connect(&cx.database_url()?, Options::default())?
+        .record_node(&node, version, hop)
+        .with_context(|| format!("recording that node {node} runs {version}"))
 }
 
 /// Restores hop's records of the previous version.
@@ -97,7 +111,8 @@ pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
     if facts.state_before.is_some() {
         copy_tree(&cx.backup_dir().join("rpms"), &rpms)?;
     }
-    Ok(())
+    let back = format!("{} (rolled back)", cx.hop_label());
+    record_node(cx, cx.manifest.from.as_str(), &back)
 }
 
 /// Fills a fresh directory at `dir` with `fill`.

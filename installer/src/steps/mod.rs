@@ -23,7 +23,7 @@ use hop_artifact::package_manifest::Service;
 use hop_migrate::{DatabaseUrl, Script};
 
 use crate::host::Host;
-use crate::journal::Step;
+use crate::journal::{Scope, Step};
 use crate::runner::Runner;
 use crate::services::ServiceManager;
 use crate::state::StateDir;
@@ -37,6 +37,8 @@ pub struct Context<'a> {
     pub op_dir: PathBuf,
     pub op_id: String,
     pub package: PathBuf,
+    /// What part of the hop the operation does.
+    pub scope: Scope,
     pub manifest: PackageManifest,
     pub runner: Runner,
     pub services: Box<dyn ServiceManager>,

@@ -125,6 +125,11 @@ impl Migrator {
         })
     }
 
+    /// The connection, for the engine's other parts (the cluster record).
+    pub(crate) fn connection(&mut self) -> &mut dyn Connection {
+        self.conn.as_mut()
+    }
+
     /// The database product.
     pub fn backend(&self) -> Backend {
         self.url.backend()

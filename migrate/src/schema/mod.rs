@@ -38,8 +38,9 @@ use crate::error::MigrateError;
 
 /// Tables migration tools keep for themselves: never part of a product's
 /// schema (hop's own, golang-migrate's, Flyway's, Alembic's).
-pub const TOOL_TABLES: [&str; 4] = [
+pub const TOOL_TABLES: [&str; 5] = [
     crate::history::TABLE,
+    crate::cluster::TABLE,
     "schema_migrations",
     "flyway_schema_history",
     "alembic_version",

@@ -1,0 +1,163 @@
+//! Reruns of a rolling hop's parts: a part that is already done changes
+//! nothing and succeeds, so that the playbook that rolls a cluster can
+//! simply be run again after a failure is fixed.
+
+use std::collections::BTreeSet;
+
+use hop_artifact::PackageManifest;
+use hop_artifact::migration::Phase;
+use hop_artifact::version::Version;
+use hop_migrate::status::State;
+use hop_migrate::{Migrator, Options};
+
+use crate::error::Refusal;
+use crate::host::Host;
+use crate::journal::Scope;
+use crate::package::{Scratch, Verified};
+use crate::runner::Runner;
+
+/// Why the part `scope` of the hop has nothing left to do on this host,
+/// or `None` when it has (always for a whole-host `apply`).
+pub fn already_done(
+    host: &Host,
+    runner: &Runner,
+    (verified, scratch): &(Verified, Scratch),
+    scope: Scope,
+) -> Result<Option<String>, Refusal> {
+    let m = &verified.manifest;
+    let done = match scope {
+        Scope::Host => None,
+        Scope::Node => {
+            let installed = crate::preflight::installed(host, runner)
+                .ok()
+                .and_then(|i| i.version);
+            part_done(scope, m, installed.as_ref(), &BTreeSet::new())
+        }
+        Scope::Expand | Scope::Contract => {
+            // When the database cannot be read, the preflight says why.
+            let applied = applied_migrations(host, m, &scratch.0).unwrap_or_default();
+            part_done(scope, m, None, &applied)
+        }
+    };
+    Ok(done)
+}
+
+/// `contract --nodes A,B`: refuses unless the database records every
+/// named node at the hop's `to` version (a node that never committed a
+/// rolling hop is not recorded, so naming the inventory's nodes catches
+/// one the roll skipped).
+pub fn require_nodes(host: &Host, m: &PackageManifest, nodes: &[String]) -> Result<(), Refusal> {
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    let recorded = host
+        .database_url()
+        .and_then(|url| Ok(Migrator::connect(&url, Options::default())?.nodes()?))
+        .map_err(|e| Refusal::new(format!("cannot read the cluster's nodes: {e:#}")))?;
+    let behind: Vec<String> = nodes
+        .iter()
+        .filter_map(|name| match recorded.iter().find(|r| r.node == *name) {
+            Some(r) if r.version == m.to.as_str() => None,
+            Some(r) => Some(format!("{name} runs {}", r.version)),
+            None => Some(format!("{name} is not recorded (it never committed a node upgrade)")),
+        })
+        .collect();
+    if behind.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::new(format!(
+        "contract runs once every node runs {}: {}; nothing was changed",
+        m.to,
+        behind.join(", ")
+    ))
+    .with_hint("upgrade them with `hop-install apply PKG --node` first"))
+}
+
+/// The versions of the package's migrations the database has applied.
+fn applied_migrations(
+    host: &Host,
+    m: &PackageManifest,
+    payload: &std::path::Path,
+) -> anyhow::Result<BTreeSet<u32>> {
+    let url = host.database_url()?;
+    let scripts = crate::package::scripts(m, payload, url.backend())?;
+    let status = Migrator::connect(&url, Options::default())?.status(&scripts)?;
+    Ok(status
+        .entries
+        .iter()
+        .filter(|e| matches!(e.state, State::Applied { .. }))
+        .map(|e| e.version)
+        .collect())
+}
+
+/// The decision itself: a node already at `to`; every online migration of
+/// the hop applied (expand); every post migration applied (contract).
+pub fn part_done(
+    scope: Scope,
+    m: &PackageManifest,
+    installed: Option<&Version>,
+    applied: &BTreeSet<u32>,
+) -> Option<String> {
+    let hop = format!("{} → {}", m.from, m.to);
+    let all_applied = |phase: Phase| {
+        m.own_migrations()
+            .filter(|x| x.phase == phase)
+            .all(|x| applied.contains(&x.version))
+    };
+    match scope {
+        Scope::Host => None,
+        Scope::Node => (installed == Some(&m.to))
+            .then(|| format!("this node already runs {}: nothing to do", m.to)),
+        Scope::Expand => all_applied(Phase::Online).then(|| {
+            format!("the database is already expanded for {hop} (its online migrations are applied): nothing to do")
+        }),
+        Scope::Contract => all_applied(Phase::Post).then(|| {
+            format!("the contract of {hop} is done (its post migrations are applied): nothing to do")
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> PackageManifest {
+        let text = r#"
+format: 1
+product: manager
+from: 4.0.1
+to: 4.1.1
+builder: test
+source_date_epoch: 0
+components: []
+from_last_migration: 5
+migrations:
+  - {version: 5, description: old, phase: offline, file: migrations/0005_old.sql}
+  - {version: 10, description: add, phase: online, file: migrations/0010_add.sql}
+  - {version: 15, description: fill, phase: post, file: migrations/0015_fill.sql}
+members: []
+"#;
+        hop_artifact::yaml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn each_part_knows_when_it_is_done() {
+        let m = manifest();
+        let v = |s: &str| Version::parse(s).unwrap();
+        let set = |v: &[u32]| v.iter().copied().collect::<BTreeSet<u32>>();
+        let none = set(&[]);
+        assert!(part_done(Scope::Host, &m, Some(&v("4.1.1")), &set(&[5, 10, 15])).is_none());
+        assert!(part_done(Scope::Node, &m, Some(&v("4.0.1")), &none).is_none());
+        assert!(part_done(Scope::Node, &m, None, &none).is_none());
+        assert!(
+            part_done(Scope::Node, &m, Some(&v("4.1.1")), &none)
+                .unwrap()
+                .contains("already runs 4.1.1")
+        );
+        // The offline 0005 belongs to an earlier hop: only 0010 counts.
+        assert!(part_done(Scope::Expand, &m, None, &set(&[5])).is_none());
+        assert!(part_done(Scope::Expand, &m, None, &set(&[10])).is_some());
+        assert!(part_done(Scope::Contract, &m, None, &set(&[5, 10])).is_none());
+        assert!(part_done(Scope::Contract, &m, None, &set(&[5, 10, 15])).is_some());
+    }
+}

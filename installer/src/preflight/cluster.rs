@@ -1,0 +1,157 @@
+//! Checks of the parts of a rolling hop: the package may roll, the
+//! database is expanded for it, and (before contract) every node runs
+//! its `to` version.
+
+use std::path::Path;
+
+use hop_artifact::PackageManifest;
+use hop_artifact::migration::Phase;
+use hop_migrate::status::State;
+use hop_migrate::{DatabaseUrl, Migrator, Options};
+
+use super::{Installed, Level, Preflight};
+use crate::journal::Scope;
+use crate::package;
+
+/// Whether the hop may be applied node by node; a FAILURE naming its
+/// offline migrations when not.
+pub(super) fn rolling(p: &mut Preflight, m: &PackageManifest) -> bool {
+    if m.rolling && m.can_roll() {
+        p.add(
+            "rolling",
+            Level::Ok,
+            "no offline migrations: the hop can be applied node by node",
+        );
+        return true;
+    }
+    let offline: Vec<String> = m
+        .own_migrations()
+        .filter(|x| x.phase == Phase::Offline)
+        .map(|x| x.file_name())
+        .collect();
+    let why = if offline.is_empty() {
+        "its builder did not mark it rolling (build it with a hop-build that does)".to_owned()
+    } else {
+        format!(
+            "its offline migrations ({}) need every node stopped",
+            offline.join(", ")
+        )
+    };
+    p.add(
+        "rolling",
+        Level::Failure,
+        format!(
+            "this hop cannot be applied node by node: {why}; apply it with `hop-install apply` \
+             on one node while every other node is stopped"
+        ),
+    );
+    false
+}
+
+/// Before contract: this node runs `to`.
+pub(super) fn node_runs_to(p: &mut Preflight, m: &PackageManifest, i: &Installed) {
+    match &i.version {
+        Some(v) if *v == m.to => p.add(
+            "installed version",
+            Level::Ok,
+            format!("{v}: this node runs the hop's to version"),
+        ),
+        other => p.add(
+            "installed version",
+            Level::Failure,
+            format!(
+                "this node runs {}; contract runs once every node runs {}: upgrade it with \
+                 `hop-install apply PKG --node` first",
+                other
+                    .as_ref()
+                    .map_or_else(|| "an unknown version".to_owned(), |v| v.to_string()),
+                m.to
+            ),
+        ),
+    }
+}
+
+/// A node (or contract) needs the database expanded for the hop; contract
+/// also needs every recorded node at `to`.
+pub(super) fn expanded(
+    p: &mut Preflight,
+    m: &PackageManifest,
+    url: &DatabaseUrl,
+    payload: &Path,
+    scope: Scope,
+) {
+    let hop = format!("{}→{}", m.from, m.to);
+    let result = (|| -> anyhow::Result<(Vec<String>, usize, Vec<String>)> {
+        let mut migrator = Migrator::connect(url, Options::default())?;
+        let scripts = package::scripts(m, payload, url.backend())?;
+        migrator.validate(&scripts, &hop)?;
+        let status = migrator.status(&scripts)?;
+        let own: Vec<u32> = m.own_migrations().map(|x| x.version).collect();
+        let pending = |phase: Phase| {
+            status
+                .entries
+                .iter()
+                .filter(|e| own.contains(&e.version) && e.phase == phase)
+                .filter(|e| !matches!(e.state, State::Applied { .. }))
+                .map(|e| e.file.clone())
+                .collect::<Vec<_>>()
+        };
+        let behind = migrator
+            .nodes()?
+            .into_iter()
+            .filter(|n| n.version != m.to.as_str())
+            .map(|n| format!("{} runs {}", n.node, n.version))
+            .collect();
+        Ok((pending(Phase::Online), pending(Phase::Post).len(), behind))
+    })();
+    let (online, post, behind) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            p.add("database", Level::Failure, format!("{e:#}"));
+            return;
+        }
+    };
+    if online.is_empty() {
+        p.add(
+            "database expanded",
+            Level::Ok,
+            format!("the online migrations of {hop} are applied"),
+        );
+    } else {
+        p.add(
+            "database expanded",
+            Level::Failure,
+            format!(
+                "{} of {hop} not applied: run `hop-install expand PKG` once for the cluster, \
+                 before the first node",
+                online.join(", ")
+            ),
+        );
+    }
+    if scope != Scope::Contract {
+        return;
+    }
+    if behind.is_empty() {
+        p.add(
+            "cluster nodes",
+            Level::Ok,
+            format!("every node the database records runs {}", m.to),
+        );
+    } else {
+        p.add(
+            "cluster nodes",
+            Level::Failure,
+            format!(
+                "{}; contract runs once every node runs {}: upgrade them with \
+                 `hop-install apply PKG --node` first",
+                behind.join(", "),
+                m.to
+            ),
+        );
+    }
+    p.add(
+        "post migrations",
+        Level::Ok,
+        format!("{post} to apply"),
+    );
+}

@@ -1,0 +1,185 @@
+//! The cluster's record in its shared database: which node runs which
+//! version (`hop_cluster_nodes`). A node writes its own row when it
+//! commits a hop; `status` on any node reads them all. Whether a hop's
+//! contract is pending is not stored: the schema history says it (the
+//! hop's online migrations applied, its post migrations not).
+
+use hop_artifact::migration::Backend;
+use serde::Serialize;
+
+use crate::Migrator;
+use crate::error::MigrateError;
+
+/// The table the cluster's nodes are recorded in.
+pub const TABLE: &str = "hop_cluster_nodes";
+
+/// One node as the database records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeRow {
+    /// The node's name (host.yaml's `node`, else its host name).
+    pub node: String,
+    /// The version it runs.
+    pub version: String,
+    /// The hop that put it there (`4.0.1→4.1.1`), or what rolled it back.
+    pub hop: String,
+    /// When the row was written (RFC 3339).
+    pub updated_at: String,
+}
+
+/// Whether `name` may name a node: letters, digits, `.`, `-` and `_`, at
+/// most 100 characters (a host name fits).
+pub fn valid_node_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+fn create_sql(backend: Backend) -> String {
+    let table = format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (
+            node VARCHAR(100) PRIMARY KEY,
+            version VARCHAR(100) NOT NULL,
+            hop VARCHAR(200) NOT NULL,
+            updated_at VARCHAR(40) NOT NULL
+        )"
+    );
+    match backend {
+        Backend::Mariadb => table + " ENGINE=InnoDB",
+        Backend::Postgresql | Backend::Sqlite => table,
+    }
+}
+
+fn exists_sql(backend: Backend) -> String {
+    match backend {
+        Backend::Postgresql => format!(
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = '{TABLE}'"
+        ),
+        Backend::Mariadb => format!(
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = '{TABLE}'"
+        ),
+        Backend::Sqlite => {
+            format!("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'")
+        }
+    }
+}
+
+/// `text` as an SQL string literal. Every value written here is checked
+/// first (node names, versions, hop labels), so this only guards.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl Migrator {
+    /// Records that `node` runs `version`, put there by `hop`.
+    pub fn record_node(&mut self, node: &str, version: &str, hop: &str) -> Result<(), MigrateError> {
+        if !valid_node_name(node) {
+            return Err(MigrateError::db(
+                "recording the cluster node",
+                format!("{node:?} is not a node name (letters, digits, '.', '-', '_')"),
+            ));
+        }
+        let backend = self.backend();
+        let conn = self.connection();
+        let doing = |e: String| MigrateError::db(format!("recording node {node} in {TABLE}"), e);
+        conn.execute(&create_sql(backend)).map_err(doing)?;
+        conn.begin().map_err(doing)?;
+        let write = conn
+            .execute(&format!("DELETE FROM {TABLE} WHERE node = {}", literal(node)))
+            .and_then(|()| {
+                conn.execute(&format!(
+                    "INSERT INTO {TABLE} (node, version, hop, updated_at) VALUES ({}, {}, {}, {})",
+                    literal(node),
+                    literal(version),
+                    literal(hop),
+                    literal(&crate::history::now_text())
+                ))
+            });
+        match write {
+            Ok(()) => conn.commit().map_err(doing),
+            Err(e) => {
+                let _ = conn.rollback();
+                Err(doing(e))
+            }
+        }
+    }
+
+    /// Every node the database records, by name; none when no node ever
+    /// committed a hop rolling.
+    pub fn nodes(&mut self) -> Result<Vec<NodeRow>, MigrateError> {
+        let backend = self.backend();
+        let conn = self.connection();
+        let doing = |e: String| MigrateError::db(format!("reading {TABLE}"), e);
+        if conn.query_text(&exists_sql(backend)).map_err(doing)?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = conn
+            .query_text(&format!(
+                "SELECT node, version, hop, updated_at FROM {TABLE} ORDER BY node"
+            ))
+            .map_err(doing)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut cells = r.into_iter().map(Option::unwrap_or_default);
+                let mut next = || cells.next().unwrap_or_default();
+                NodeRow {
+                    node: next(),
+                    version: next(),
+                    hop: next(),
+                    updated_at: next(),
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_names_are_host_names() {
+        assert!(valid_node_name("manager-1.example.com"));
+        assert!(valid_node_name("node_2"));
+        assert!(!valid_node_name(""));
+        assert!(!valid_node_name("a'b"));
+        assert!(!valid_node_name("a b"));
+        assert!(!valid_node_name(&"n".repeat(101)));
+    }
+
+    #[test]
+    fn nodes_are_recorded_and_replaced_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::DatabaseUrl::parse("sqlite:///db.sqlite", dir.path()).unwrap();
+        let options = crate::Options {
+            create_sqlite: true,
+            ..crate::Options::default()
+        };
+        let mut m = Migrator::connect(&url, options).unwrap();
+        assert!(m.nodes().unwrap().is_empty());
+        m.record_node("n1", "4.0.1", "4.0.1→4.1.1 rolled back").unwrap();
+        m.record_node("n2", "4.1.1", "4.0.1→4.1.1").unwrap();
+        m.record_node("n1", "4.1.1", "4.0.1→4.1.1").unwrap();
+        let nodes: Vec<(String, String)> = m
+            .nodes()
+            .unwrap()
+            .into_iter()
+            .map(|n| (n.node, n.version))
+            .collect();
+        assert_eq!(
+            nodes,
+            [("n1".into(), "4.1.1".into()), ("n2".into(), "4.1.1".into())]
+        );
+        assert!(m.record_node("bad name", "4.1.1", "x").is_err());
+        // hop's own table is not part of the product's schema.
+        let schema = m.schema().unwrap();
+        assert!(
+            schema.objects.keys().all(|k| !k.contains(TABLE)),
+            "{schema:?}"
+        );
+    }
+}
