@@ -40,6 +40,9 @@ have mariadb-dump || need="$need mariadb-client"
 # The systemd test host: a container booted with systemd-nspawn.
 have systemd-nspawn || need="$need systemd-container"
 have debootstrap || need="$need debootstrap"
+# The cluster tests and `make demo-cluster`: the balancer and the fleet engine.
+have haproxy || need="$need haproxy"
+have ansible-playbook || need="$need ansible"
 # The sandbox hosts' /bin/sh for RPM scriptlets run inside their root:
 # a static busybox (a dynamic one would find no libraries there).
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi

@@ -2,12 +2,19 @@
 """@COMPONENT@ @VERSION@ of hop's demo product `manager`.
 
 A small, real long-running service: it reads its port from its config file
-and serves GET /readyz (200 once ready) and GET /version. SIGTERM stops it
-gracefully; SIGUSR2 drains it (stop accepting, finish requests, exit 0),
-like ironic's graceful shutdown.
+and serves GET /readyz (200 once ready) and GET /version. SIGTERM and SIGUSR2
+stop it gracefully: /readyz answers 503 at once, so a load balancer takes
+the node out, requests keep being served for the drain time, then it stops
+accepting, finishes what is in flight and exits 0 (like Shaken Fist's API
+and ironic's graceful shutdown).
 
 Config keys (one `key: value` per line): port (required), ready (false
 makes /readyz answer 503 forever), startup_delay (seconds before ready).
+The service manager may set MANAGER_BIND (the address to listen on,
+127.0.0.1 by default; a cluster node's balancer needs 0.0.0.0) and
+MANAGER_DRAIN_SECONDS (the drain time, 0 by default). A file
+`never-ready-@VERSION@` beside the config makes this version never ready on
+this host (a node whose new version never gets healthy, for tests).
 """
 import http.server
 import os
@@ -51,7 +58,12 @@ def main():
     config = read_config(sys.argv[2])
     port = int(config["port"])
     ready_at = time.monotonic() + float(config.get("startup_delay", "0"))
-    never_ready = config.get("ready", "true").lower() == "false"
+    never_ready = config.get("ready", "true").lower() == "false" or os.path.exists(
+        os.path.join(os.path.dirname(sys.argv[2]), f"never-ready-{VERSION}")
+    )
+    bind = os.environ.get("MANAGER_BIND", "127.0.0.1")
+    drain_seconds = float(os.environ.get("MANAGER_DRAIN_SECONDS", "0"))
+    draining = threading.Event()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -61,7 +73,7 @@ def main():
                 # Set by the systemd unit: tells which unit file started it.
                 self.answer(200, os.environ.get("MANAGER_UNIT", "none"))
             elif self.path == "/readyz":
-                ok = not never_ready and time.monotonic() >= ready_at
+                ok = not never_ready and not draining.is_set() and time.monotonic() >= ready_at
                 self.answer(200 if ok else 503, "ready" if ok else "not ready")
             else:
                 self.answer(404, "not found")
@@ -77,19 +89,26 @@ def main():
         def log_message(self, fmt, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = http.server.ThreadingHTTPServer((bind, port), Handler)
     server.daemon_threads = False
 
+    def drain_then_shutdown():
+        time.sleep(drain_seconds)
+        server.shutdown()
+
     def stop(signum, _frame):
+        if draining.is_set():
+            return
+        draining.set()
         name = signal.Signals(signum).name
-        print(f"{COMPONENT} {VERSION}: {name}, finishing requests", flush=True)
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        print(f"{COMPONENT} {VERSION}: {name}, not ready, draining for {drain_seconds}s", flush=True)
+        threading.Thread(target=drain_then_shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGUSR2, stop)
     if not never_ready:
         threading.Thread(target=notify_ready, args=(ready_at,), daemon=True).start()
-    print(f"{COMPONENT} {VERSION} listening on 127.0.0.1:{port}", flush=True)
+    print(f"{COMPONENT} {VERSION} listening on {bind}:{port}", flush=True)
     server.serve_forever(poll_interval=0.05)
     server.server_close()
     print(f"{COMPONENT} {VERSION}: stopped", flush=True)

@@ -60,10 +60,13 @@ impl Fixtures {
         let manifests = dir.join("manifests");
         let release = manifests.join("release");
         product::write_release_tree(&release)?;
-        for entry in std::fs::read_dir(workspace_root().join("manifests"))? {
-            let entry = entry?;
-            if entry.path().extension().is_some_and(|e| e == "yaml") {
-                std::fs::copy(entry.path(), manifests.join(entry.file_name()))?;
+        for sub in ["", "rolling"] {
+            std::fs::create_dir_all(manifests.join(sub))?;
+            for entry in std::fs::read_dir(workspace_root().join("manifests").join(sub))? {
+                let entry = entry?;
+                if entry.path().extension().is_some_and(|e| e == "yaml") {
+                    std::fs::copy(entry.path(), manifests.join(sub).join(entry.file_name()))?;
+                }
             }
         }
         Ok(Self {
@@ -121,17 +124,32 @@ impl Fixtures {
 
     /// The demo package of a hop, built once with the vendor key.
     pub fn package(&self, from: &str, to: &str) -> PathBuf {
-        let id = (from.to_owned(), to.to_owned());
+        self.edition_package("", from, to)
+    }
+
+    /// The cluster edition's package of a hop (migrations written
+    /// expand/contract style: a rolling hop), built once.
+    pub fn rolling_package(&self, from: &str, to: &str) -> PathBuf {
+        self.edition_package("rolling", from, to)
+    }
+
+    fn edition_package(&self, edition: &str, from: &str, to: &str) -> PathBuf {
+        let id = (format!("{edition}{from}"), to.to_owned());
         let mut packages = self.packages.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, p)) = packages.iter().find(|(k, _)| *k == id) {
             return p.clone();
         }
-        let out = self.dir.join("packages");
+        let out = self.dir.join("packages").join(edition);
+        let manifest = self
+            .dir
+            .join("manifests")
+            .join(edition)
+            .join(format!("{}-{from}-to-{to}.yaml", product::PRODUCT));
         let path = match std::fs::create_dir_all(&out)
             .map_err(anyhow::Error::from)
             .and_then(|()| {
                 self.build(
-                    &self.manifest(from, to),
+                    &manifest,
                     &self.vendor_key(),
                     &out.join(format!("manager-{from}-to-{to}.hop")),
                 )

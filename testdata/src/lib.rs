@@ -6,6 +6,7 @@
 //! crafting hostile packages, and — for the installer's tests and the demo —
 //! whole sandbox manager hosts in a directory.
 
+pub mod cluster;
 pub mod container;
 pub mod craft;
 pub mod db;

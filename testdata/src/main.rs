@@ -63,10 +63,7 @@ fn main() -> Result<()> {
                     Backend::Sqlite
                 },
                 netns: false,
-                version: "4.0.1".into(),
-                database_password: None,
-                made_by: hop_testdata::sandbox::MadeBy::Hop,
-                rpm_cache: false,
+                ..SandboxOptions::sqlite()
             };
             let sandbox = Sandbox::create(&root, &release, &trust, &opts)?;
             for (name, version) in sandbox.service_versions() {

@@ -252,6 +252,42 @@ pub fn write_release_tree(out: &Path) -> Result<()> {
         }
         write_configs(version, &out.join(version).join("configs"))?;
         write_migrations(version, &out.join(version).join("migrations"))?;
+        write_rolling_migrations(version, &out.join(version).join("migrations-rolling"))?;
+    }
+    Ok(())
+}
+
+/// Writes the cluster edition's migrations up to `version`: the same
+/// history with each offline migration replaced by its expand/contract
+/// form from `migrations-rolling/` (same number, on every database).
+pub fn write_rolling_migrations(version: &str, dir: &Path) -> Result<()> {
+    write_migrations(version, dir)?;
+    let last = last_migration(version)?;
+    let overrides = source_dir().join("migrations-rolling");
+    let number = |name: &str| name.split('_').next().and_then(|n| n.parse::<u32>().ok());
+    for entry in std::fs::read_dir(&overrides)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some(n) = number(&name).filter(|n| *n <= last) else {
+            continue;
+        };
+        for sub in ["", "postgresql", "mariadb", "sqlite"] {
+            let (from, to) = (overrides.join(sub), dir.join(sub));
+            let Ok(listing) = std::fs::read_dir(&to) else {
+                continue;
+            };
+            for old in listing.flatten() {
+                if number(&old.file_name().to_string_lossy()) == Some(n) {
+                    std::fs::remove_file(old.path())?;
+                }
+            }
+            for new in std::fs::read_dir(&from).into_iter().flatten().flatten() {
+                let file = new.file_name().to_string_lossy().into_owned();
+                if number(&file) == Some(n) && new.file_type()?.is_file() {
+                    std::fs::create_dir_all(&to)?;
+                    std::fs::copy(new.path(), to.join(&file))?;
+                }
+            }
+        }
     }
     Ok(())
 }

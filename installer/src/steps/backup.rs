@@ -82,7 +82,9 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         Ok(m) => m.services,
         Err(_) => cx.manifest.services.clone(),
     };
-    atomic::sync_dir(&dir.join("rpms"))?;
+    if cx.scope.changes_software() {
+        atomic::sync_dir(&dir.join("rpms"))?;
+    }
     let facts = Facts {
         database_dump,
         configs_archive: archive,

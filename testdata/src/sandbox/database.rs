@@ -13,9 +13,11 @@ use crate::db::TestDatabase;
 
 impl Sandbox {
     pub(super) fn database_url(&self) -> String {
-        match &self.database {
-            Some(db) => db.url.clone(),
-            None => "sqlite:///var/lib/manager/db.sqlite".into(),
+        let shared = self.node.as_ref().and_then(|n| n.shared_database.clone());
+        match (&self.database, shared) {
+            (_, Some(url)) => url,
+            (Some(db), None) => db.url.clone(),
+            (None, None) => "sqlite:///var/lib/manager/db.sqlite".into(),
         }
     }
 

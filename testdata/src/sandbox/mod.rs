@@ -47,6 +47,29 @@ pub struct SandboxOptions {
     /// it as host.yaml's `rpm_cache`. Off by default: a customer's host has
     /// no copy of the RPMs it runs (yum keeps none).
     pub rpm_cache: bool,
+    /// A node of a cluster (see [`crate::cluster`]).
+    pub node: Option<NodeOptions>,
+}
+
+/// What makes a sandbox a node of a cluster.
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    /// The node's name (host.yaml's `node`).
+    pub name: String,
+    /// The database the cluster shares; `None` for the node that makes it.
+    pub shared_database: Option<String>,
+    /// The network the node's namespace is reached on from the machine:
+    /// the node is `10.A.B.2`, the machine `10.A.B.1`.
+    pub subnet: (u8, u8),
+    /// How long the services keep serving after SIGTERM (their drain).
+    pub drain_seconds: f32,
+}
+
+impl NodeOptions {
+    /// The node's address, as the balancer reaches it.
+    pub fn address(&self) -> String {
+        format!("10.{}.{}.2", self.subnet.0, self.subnet.1)
+    }
 }
 
 impl SandboxOptions {
@@ -58,6 +81,7 @@ impl SandboxOptions {
             database_password: None,
             made_by: MadeBy::Hop,
             rpm_cache: false,
+            node: None,
         }
     }
 
@@ -103,6 +127,8 @@ pub struct Sandbox {
     pub backend: Backend,
     pub netns: Option<String>,
     pub database: Option<TestDatabase>,
+    /// Set when the sandbox is a node of a cluster.
+    pub node: Option<NodeOptions>,
     socket: PathBuf,
     stopped: bool,
     left_running: bool,
@@ -136,18 +162,21 @@ impl Sandbox {
             backend: opts.backend,
             netns,
             database: None,
+            node: opts.node.clone(),
             socket,
             stopped: true,
             left_running: false,
         };
         sandbox.install_rpms(release, &opts.version, opts.rpm_cache)?;
         sandbox.write_configs(release, &opts.version)?;
-        sandbox.create_database(
-            release,
-            &opts.version,
-            opts.database_password.as_deref(),
-            opts.made_by,
-        )?;
+        if opts.node.as_ref().is_none_or(|n| n.shared_database.is_none()) {
+            sandbox.create_database(
+                release,
+                &opts.version,
+                opts.database_password.as_deref(),
+                opts.made_by,
+            )?;
+        }
         sandbox.write_host_config(trusted_key, opts.rpm_cache)?;
         sandbox.write_supervisord_conf()?;
         sandbox.start()?;
@@ -218,13 +247,17 @@ impl Sandbox {
              version_from_rpm: rest-service\n\
              database:\n  url: \"{}\"\n\
              services:\n  manager: supervisord\n  supervisord_conf: /etc/supervisord.conf\n\
-             trusted_keys: /etc/hop/trusted-keys/\n{}",
+             trusted_keys: /etc/hop/trusted-keys/\n{}{}",
             self.database_url(),
             if rpm_cache {
                 "rpm_cache: /var/cache/manager/rpms\n"
             } else {
                 ""
-            }
+            },
+            self.node
+                .as_ref()
+                .map(|n| format!("node: {}\n", n.name))
+                .unwrap_or_default()
         );
         std::fs::write(self.path("/etc/hop/host.yaml"), text)?;
         Ok(())
@@ -240,11 +273,22 @@ impl Sandbox {
              [rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
              [supervisorctl]\nserverurl=unix://{sock}\n"
         );
+        // A cluster node listens where its balancer reaches it, and drains.
+        let environment = self
+            .node
+            .as_ref()
+            .map(|n| {
+                format!(
+                    "environment=MANAGER_BIND=\"0.0.0.0\",MANAGER_DRAIN_SECONDS=\"{}\"\n",
+                    n.drain_seconds
+                )
+            })
+            .unwrap_or_default();
         for c in COMPONENTS {
             let Some(s) = c.service else { continue };
             conf += &format!(
                 "\n[program:{name}]\ncommand=/usr/bin/python3 {root}{program} --config {root}/etc/manager/{config}\n\
-                 autostart=true\nautorestart=unexpected\nstartsecs=0\nstopwaitsecs=10\n\
+                 autostart=true\nautorestart=unexpected\nstartsecs=0\nstopwaitsecs=10\n{environment}\
                  stdout_logfile={root}/var/log/manager/{name}.log\nredirect_stderr=true\n",
                 name = c.name,
                 program = product::service_program(c.name),
@@ -275,6 +319,9 @@ impl Sandbox {
             let _ = Command::new("ip").args(["netns", "del", ns]).output();
             run(Command::new("ip").args(["netns", "add", ns]))?;
             run(Command::new("ip").args(["netns", "exec", ns, "ip", "link", "set", "lo", "up"]))?;
+            if let Some(node) = &self.node {
+                namespace::link(ns, node.subnet)?;
+            }
         }
         let conf = self.path("/etc/supervisord.conf");
         run(self.command("supervisord").arg("-c").arg(&conf))?;

@@ -4,6 +4,30 @@
 use std::path::Path;
 use std::process::Command;
 
+use anyhow::Result;
+
+use super::run;
+
+/// Links namespace `ns` to the machine with a veth pair: the machine is
+/// `10.A.B.1`, the namespace `10.A.B.2` (its `eth0`). The pair goes with
+/// the namespace.
+pub(super) fn link(ns: &str, (a, b): (u8, u8)) -> Result<()> {
+    let outside = format!("hv{a}x{b}");
+    let _ = Command::new("ip").args(["link", "del", &outside]).output();
+    run(Command::new("ip").args([
+        "link", "add", &outside, "type", "veth", "peer", "name", "eth0", "netns", ns,
+    ]))?;
+    run(Command::new("ip").args(["addr", "add", &format!("10.{a}.{b}.1/24"), "dev", &outside]))?;
+    run(Command::new("ip").args(["link", "set", &outside, "up"]))?;
+    let inside = |args: &[&str]| {
+        run(Command::new("ip")
+            .args(["netns", "exec", ns, "ip"])
+            .args(args))
+    };
+    inside(&["addr", "add", &format!("10.{a}.{b}.2/24"), "dev", "eth0"])?;
+    inside(&["link", "set", "eth0", "up"])
+}
+
 pub(super) fn kill_namespace(ns: &str) {
     if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
         for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {

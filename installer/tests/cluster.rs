@@ -1,0 +1,250 @@
+//! Rolling upgrades of a three-node cluster through the Ansible playbook
+//! in `ansible/`, with real HAProxy in front and a load generator sending
+//! requests through it the whole time: no request may fail.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::{HOP_INSTALL, fixtures};
+use hop_testdata::cluster::Cluster;
+use hop_testdata::cluster::load::{Load, LoadReport};
+use hop_testdata::fixtures::{require_tool, workspace_root};
+use serde_json::Value;
+
+/// One cluster at a time: three nodes, HAProxy and the load on two cores
+/// are enough for the latencies to mean something.
+static ONE_CLUSTER: Mutex<()> = Mutex::new(());
+
+fn cluster(name: &str) -> Cluster {
+    let f = fixtures();
+    let dir = PathBuf::from(format!("/tmp/hop-clusters/{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Cluster::create(&dir, f.release(), &f.vendor_key().public, 3, "4.0.1")
+        .unwrap_or_else(|e| panic!("cannot make the cluster {name}: {e:#}"))
+}
+
+/// The cluster edition's packages of the hops from 4.0.1 up to `to`.
+fn rolling_packages(name: &str, to: &str) -> PathBuf {
+    let f = fixtures();
+    let dir = f.scratch(&format!("rolling-{name}")).unwrap();
+    let hops = [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0"), ("4.2.0", "4.3.0")];
+    for (from, hop_to) in hops {
+        let p = f.rolling_package(from, hop_to);
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        if hop_to == to {
+            break;
+        }
+    }
+    dir
+}
+
+/// Runs the playbook against the cluster; (exit code, output).
+fn playbook(c: &Cluster, packages: &Path, to: &str, extra: &[&str]) -> (i32, String) {
+    require_tool("ansible-playbook", "ansible").unwrap();
+    let inventory = c.dir.join("inventory.yml");
+    std::fs::write(&inventory, c.inventory(Path::new(HOP_INSTALL), packages, to)).unwrap();
+    let out = Command::new("ansible-playbook")
+        .arg("-i")
+        .arg(&inventory)
+        .arg(workspace_root().join("ansible/playbooks/upgrade.yml"))
+        .args(extra)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_HOST_KEY_CHECKING", "0")
+        .output()
+        .expect("ansible-playbook runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Load before the roll (steady state), then during `roll`.
+fn under_load<T>(c: &Cluster, roll: impl FnOnce() -> T) -> (T, LoadReport, LoadReport) {
+    let steady = Load::start(c.balancer.port, 2);
+    std::thread::sleep(Duration::from_secs(2));
+    let steady = steady.stop();
+    let load = Load::start(c.balancer.port, 2);
+    let result = roll();
+    let during = load.stop();
+    println!("steady state: {}", steady.summary());
+    println!("during the roll: {}", during.summary());
+    (result, steady, during)
+}
+
+fn assert_no_failed_request(r: &LoadReport) {
+    assert!(r.requests > 100, "too few requests to tell: {}", r.summary());
+    assert_eq!(r.failed, 0, "{}: {:?}", r.summary(), r.failures);
+}
+
+/// The journals of every operation on a node, oldest first.
+fn journals(node: &Path) -> Vec<Value> {
+    let dir = node.join("var/lib/hop/operations");
+    let mut ids: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    ids.sort();
+    ids.iter()
+        .map(|d| serde_json::from_slice(&std::fs::read(d.join("journal.json")).unwrap()).unwrap())
+        .collect()
+}
+
+/// When a step of a journal started and ended (ms since the epoch).
+fn step_time(journal: &Value, step: &str) -> (u64, u64) {
+    let s = journal["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == step)
+        .unwrap_or_else(|| panic!("no step {step} in {journal}"));
+    let start = s["started_ms"].as_u64().unwrap();
+    (start, start + s["duration_ms"].as_u64().unwrap_or(0))
+}
+
+fn versions(c: &Cluster) -> Vec<String> {
+    c.versions().into_iter().map(|(_, v)| v).collect()
+}
+
+#[test]
+fn a_rolling_upgrade_through_haproxy_fails_no_request() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let c = cluster("roll");
+    let packages = rolling_packages("roll", "4.1.1");
+    let ((code, out), _steady, during) = under_load(&c, || playbook(&c, &packages, "4.1.1", &[]));
+    assert_eq!(code, 0, "{out}");
+    assert_no_failed_request(&during);
+    assert_eq!(versions(&c), ["4.1.1", "4.1.1", "4.1.1"]);
+    assert!(
+        during.versions.contains_key("4.0.1") && during.versions.contains_key("4.1.1"),
+        "both versions served during the roll: {:?}",
+        during.versions
+    );
+    c.wait_all_in_balancer(Duration::from_secs(10)).unwrap();
+
+    // Expand ran once, on the first node, before any node stopped a
+    // service; contract once, after every node committed.
+    let ops: Vec<(usize, Value)> = c
+        .nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| journals(&n.root).into_iter().map(move |j| (i, j)))
+        .collect();
+    let of = |scope: &str| -> Vec<&(usize, Value)> {
+        ops.iter().filter(|(_, j)| j["scope"] == scope).collect()
+    };
+    let (expand, nodes, contract) = (of("expand"), of("node"), of("contract"));
+    assert_eq!((expand.len(), nodes.len(), contract.len()), (1, 3, 1), "{ops:?}");
+    let expanded = step_time(&expand[0].1, "online_migrations").1;
+    let first_stop = nodes
+        .iter()
+        .map(|(_, j)| step_time(j, "stop_services").0)
+        .min()
+        .unwrap();
+    let last_commit = nodes
+        .iter()
+        .map(|(_, j)| step_time(j, "commit").1)
+        .max()
+        .unwrap();
+    let contracted = step_time(&contract[0].1, "post_migrations").0;
+    assert!(expanded <= first_stop, "expand before the first node");
+    assert!(last_commit <= contracted, "contract after the last node");
+    // The nodes one at a time: each stopped after the previous committed.
+    let mut windows: Vec<(u64, u64)> = nodes
+        .iter()
+        .map(|(_, j)| (step_time(j, "stop_services").0, step_time(j, "commit").1))
+        .collect();
+    windows.sort();
+    assert!(windows.windows(2).all(|w| w[0].1 <= w[1].0), "{windows:?}");
+
+    // Every node's status shows the cluster as the database records it.
+    let status = c.nodes[2].hop_install(HOP_INSTALL, &["status", "--json"], &[]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let nodes: Vec<(&str, &str)> = status["cluster"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["node"].as_str().unwrap(), n["version"].as_str().unwrap()))
+        .collect();
+    assert_eq!(nodes, [("node1", "4.1.1"), ("node2", "4.1.1"), ("node3", "4.1.1")]);
+    assert_eq!(status["cluster"]["contract_pending"], Value::Null);
+    let db = c.nodes[0].database.as_ref().unwrap();
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM deployments WHERE status IS NULL")
+            .unwrap(),
+        0,
+        "the post migration ran"
+    );
+}
+
+#[test]
+fn a_node_that_never_gets_healthy_stops_the_roll_and_a_rerun_finishes_it() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let c = cluster("unhealthy");
+    let packages = rolling_packages("unhealthy", "4.1.1");
+    // On node2, 4.1.1 never answers /readyz with 200.
+    let fault = c.nodes[1].root.join("etc/manager/never-ready-4.1.1");
+    std::fs::write(&fault, "").unwrap();
+    let node3_before = c.nodes[2].snapshot();
+
+    let started = Instant::now();
+    let ((code, out), _, during) = under_load(&c, || playbook(&c, &packages, "4.1.1", &[]));
+    println!("the failed roll took {:?}", started.elapsed());
+    assert_ne!(code, 0, "{out}");
+    assert_no_failed_request(&during);
+    assert_eq!(versions(&c), ["4.1.1", "4.0.1", "4.0.1"], "{out}");
+    assert!(out.contains("health"), "the failure is named: {out}");
+    // node2 rolled back and back in the balancer; node3 untouched; no
+    // contract ran.
+    c.wait_all_in_balancer(Duration::from_secs(20)).unwrap();
+    assert_eq!(c.nodes[2].snapshot().rpms, node3_before.rpms);
+    assert!(journals(&c.nodes[2].root).is_empty());
+    let status = c.nodes[1].hop_install(HOP_INSTALL, &["status", "--json"], &[]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["version"], "4.0.1");
+    assert_eq!(status["unfinished"], Value::Null);
+    assert!(
+        c.nodes
+            .iter()
+            .flat_map(|n| journals(&n.root))
+            .all(|j| j["scope"] != "contract")
+    );
+
+    std::fs::remove_file(&fault).unwrap();
+    let ((code, out), _, during) = under_load(&c, || playbook(&c, &packages, "4.1.1", &[]));
+    assert_eq!(code, 0, "{out}");
+    assert_no_failed_request(&during);
+    assert_eq!(versions(&c), ["4.1.1", "4.1.1", "4.1.1"]);
+    assert!(out.contains("nothing to do"), "the rerun skips what is done: {out}");
+}
+
+#[test]
+fn a_chain_of_rolling_hops_to_4_3_0() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let c = cluster("chain");
+    let packages = rolling_packages("chain", "4.3.0");
+
+    // --check prints the plan and changes nothing.
+    let before = c.nodes[0].snapshot();
+    let (code, out) = playbook(&c, &packages, "4.3.0", &["--check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("4.0.1 -> 4.1.1") && out.contains("4.2.0 -> 4.3.0"), "{out}");
+    assert!(out.contains("apply the online migrations"), "{out}");
+    assert_eq!(c.nodes[0].snapshot(), before);
+
+    let ((code, out), _, during) = under_load(&c, || playbook(&c, &packages, "4.3.0", &[]));
+    assert_eq!(code, 0, "{out}");
+    assert_no_failed_request(&during);
+    assert_eq!(versions(&c), ["4.3.0", "4.3.0", "4.3.0"]);
+    let contracts = c
+        .nodes
+        .iter()
+        .flat_map(|n| journals(&n.root))
+        .filter(|j| j["scope"] == "contract")
+        .count();
+    assert_eq!(contracts, 3, "one contract per hop");
+}

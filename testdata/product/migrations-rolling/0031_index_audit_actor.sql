@@ -1,0 +1,2 @@
+-- hop: phase=online
+CREATE INDEX audit_actor ON audit_log (actor);
