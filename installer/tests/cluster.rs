@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{HOP_INSTALL, fixtures};
+use common::{HOP_INSTALL, assert_refused, fixtures, hop, package};
 use hop_testdata::cluster::Cluster;
 use hop_testdata::cluster::load::{Load, LoadReport};
 use hop_testdata::fixtures::{require_tool, workspace_root};
@@ -20,10 +20,14 @@ use serde_json::Value;
 static ONE_CLUSTER: Mutex<()> = Mutex::new(());
 
 fn cluster(name: &str) -> Cluster {
+    cluster_of(name, 3)
+}
+
+fn cluster_of(name: &str, nodes: usize) -> Cluster {
     let f = fixtures();
     let dir = PathBuf::from(format!("/tmp/hop-clusters/{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    Cluster::create(&dir, f.release(), &f.vendor_key().public, 3, "4.0.1")
+    Cluster::create(&dir, f.release(), &f.vendor_key().public, nodes, "4.0.1")
         .unwrap_or_else(|e| panic!("cannot make the cluster {name}: {e:#}"))
 }
 
@@ -219,7 +223,14 @@ fn a_node_that_never_gets_healthy_stops_the_roll_and_a_rerun_finishes_it() {
     assert_eq!(code, 0, "{out}");
     assert_no_failed_request(&during);
     assert_eq!(versions(&c), ["4.1.1", "4.1.1", "4.1.1"]);
-    assert!(out.contains("nothing to do"), "the rerun skips what is done: {out}");
+    // The rerun expanded nothing again: one expand in all.
+    let expands = c
+        .nodes
+        .iter()
+        .flat_map(|n| journals(&n.root))
+        .filter(|j| j["scope"] == "expand")
+        .count();
+    assert_eq!(expands, 1, "the rerun skips what is done");
 }
 
 #[test]
@@ -247,4 +258,71 @@ fn a_chain_of_rolling_hops_to_4_3_0() {
         .filter(|j| j["scope"] == "contract")
         .count();
     assert_eq!(contracts, 3, "one contract per hop");
+}
+
+#[test]
+fn the_parts_of_a_rolling_hop_refuse_what_would_break_the_cluster() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let c = cluster_of("refusals", 2);
+    let (node1, node2) = (&c.nodes[0], &c.nodes[1]);
+    let offline = package("4.0.1", "4.1.1");
+    let rolling = fixtures()
+        .rolling_package("4.0.1", "4.1.1")
+        .display()
+        .to_string();
+
+    // A hop with offline migrations cannot roll: every part refuses.
+    for args in [
+        vec!["expand", offline.as_str()],
+        vec!["apply", offline.as_str(), "--node"],
+        vec!["contract", offline.as_str()],
+    ] {
+        assert_refused(
+            node1,
+            &args,
+            &[
+                "cannot be applied node by node",
+                "0012_rename_events_message.sql",
+            ],
+        );
+    }
+    // A node before the database is expanded.
+    assert_refused(
+        node1,
+        &["apply", &rolling, "--node"],
+        &["run `hop-install expand PKG` once for the cluster"],
+    );
+    // Contract before every node runs 4.1.1.
+    hop(node1, &["expand", &rolling]).assert_code(0);
+    hop(node1, &["apply", &rolling, "--node"]).assert_code(0);
+    assert_refused(
+        node1,
+        &["contract", &rolling, "--nodes", "node1,node2"],
+        &["node2 is not recorded"],
+    );
+    assert_refused(
+        node2,
+        &["contract", &rolling],
+        &["this node runs 4.0.1; contract runs once every node runs 4.1.1"],
+    );
+
+    // Mid-roll, every node's status says where the cluster is.
+    hop(node2, &["status"]).assert_stdout("node node1: 4.1.1").assert_stdout(
+        "expanded for 4.0.1→4.1.1: this node is still to be upgraded",
+    );
+    hop(node1, &["status"]).assert_stdout("contract pending: 4.0.1→4.1.1 (1 post migration(s))");
+
+    hop(node2, &["apply", &rolling, "--node"]).assert_code(0);
+    hop(node1, &["contract", &rolling, "--nodes", "node1,node2"]).assert_code(0);
+    // Each part run again has nothing to do.
+    for args in [
+        vec!["expand", rolling.as_str()],
+        vec!["apply", rolling.as_str(), "--node"],
+        vec!["contract", rolling.as_str()],
+    ] {
+        hop(node1, &args)
+            .assert_code(0)
+            .assert_stdout("nothing to do");
+    }
+    hop(node1, &["status"]).assert_stdout("contract pending: none");
 }

@@ -130,3 +130,14 @@ impl Cluster {
         )
     }
 }
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            node.stop();
+        }
+        if std::env::var_os("HOP_KEEP_SANDBOX").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
