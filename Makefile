@@ -11,7 +11,7 @@ HOP_BUILD := target/debug/hop-build
 HOP_INSTALL := target/debug/hop-install
 HOP_TESTDATA := target/debug/hop-testdata
 
-.PHONY: all deps systemd-rootfs build release-tree demo test fuzz completions man rpm bench lint fmt clippy clean
+.PHONY: all deps systemd-rootfs build release-tree demo demo-cluster test fuzz completions man rpm bench lint fmt clippy clean
 
 all: build
 
@@ -58,6 +58,18 @@ demo: deps release-tree
 	$(HOP_INSTALL) status --root $(DEMO_HOST)
 	$(HOP_INSTALL) history --root $(DEMO_HOST)
 	$(HOP_TESTDATA) sandbox-stop --root $(DEMO_HOST)
+
+# A three-node cluster (network namespaces, one PostgreSQL, HAProxy) rolled
+# from 4.0.1 to 4.3.0 by ansible/playbooks/upgrade.yml, node by node, while
+# clients send requests through HAProxy; prints what they saw.
+demo-cluster: deps release-tree
+	@mkdir -p $(OUT)/keys $(OUT)/packages-rolling
+	@test -f $(OUT)/keys/vendor.sec.asc || $(HOP_BUILD) keygen --out-dir $(OUT)/keys --name vendor
+	@echo "== release engineer: build the cluster edition's hops (no offline migrations: rolling)"
+	@for hop in $(HOPS); do \
+	    $(HOP_BUILD) build manifests/rolling/manager-$$hop.yaml --key $(OUT)/keys/vendor.sec.asc $(SCHEMA_DBS) -o $(OUT)/packages-rolling/manager-$$hop.hop || exit 1; \
+	done
+	$(HOP_TESTDATA) demo-cluster --trust $(OUT)/keys/vendor.pub.asc --packages $(OUT)/packages-rolling --to 4.3.0
 
 # The sandbox-host tests wait on processes more than they compute: four
 # at a time keep two cores busy.

@@ -106,6 +106,11 @@ pub fn render(i: &Inspection) -> String {
                 m.from
             );
         }
+        out += if m.rolling {
+            "  rolling: yes (no offline migration of its own: a cluster can take it node by node)\n"
+        } else {
+            "  rolling: no (offline migrations need every node stopped)\n"
+        };
     }
     if !m.expected_schemas.is_empty() {
         out += "expected schemas:\n";

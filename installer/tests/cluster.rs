@@ -5,14 +5,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::{HOP_INSTALL, assert_refused, fixtures, hop, package};
 use hop_testdata::cluster::Cluster;
-use hop_testdata::cluster::load::{Load, LoadReport};
-use hop_testdata::fixtures::{require_tool, workspace_root};
+use hop_testdata::cluster::load::{LoadReport, steady_then_during};
 use serde_json::Value;
 
 /// One cluster at a time: three nodes, HAProxy and the load on two cores
@@ -48,41 +46,24 @@ fn rolling_packages(name: &str, to: &str) -> PathBuf {
 
 /// Runs the playbook against the cluster; (exit code, output).
 fn playbook(c: &Cluster, packages: &Path, to: &str, extra: &[&str]) -> (i32, String) {
-    require_tool("ansible-playbook", "ansible").unwrap();
-    let inventory = c.dir.join("inventory.yml");
-    std::fs::write(&inventory, c.inventory(Path::new(HOP_INSTALL), packages, to)).unwrap();
-    let out = Command::new("ansible-playbook")
-        .arg("-i")
-        .arg(&inventory)
-        .arg(workspace_root().join("ansible/playbooks/upgrade.yml"))
-        .args(extra)
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env("ANSIBLE_HOST_KEY_CHECKING", "0")
-        .output()
-        .expect("ansible-playbook runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    c.playbook(Path::new(HOP_INSTALL), packages, to, extra, false)
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// Load before the roll (steady state), then during `roll`.
 fn under_load<T>(c: &Cluster, roll: impl FnOnce() -> T) -> (T, LoadReport, LoadReport) {
-    let steady = Load::start(c.balancer.port, 2);
-    std::thread::sleep(Duration::from_secs(2));
-    let steady = steady.stop();
-    let load = Load::start(c.balancer.port, 2);
-    let result = roll();
-    let during = load.stop();
+    let (result, steady, during) = steady_then_during(c.balancer.port, roll);
     println!("steady state: {}", steady.summary());
     println!("during the roll: {}", during.summary());
     (result, steady, during)
 }
 
 fn assert_no_failed_request(r: &LoadReport) {
-    assert!(r.requests > 100, "too few requests to tell: {}", r.summary());
+    assert!(
+        r.requests > 100,
+        "too few requests to tell: {}",
+        r.summary()
+    );
     assert_eq!(r.failed, 0, "{}: {:?}", r.summary(), r.failures);
 }
 
@@ -142,7 +123,11 @@ fn a_rolling_upgrade_through_haproxy_fails_no_request() {
         ops.iter().filter(|(_, j)| j["scope"] == scope).collect()
     };
     let (expand, nodes, contract) = (of("expand"), of("node"), of("contract"));
-    assert_eq!((expand.len(), nodes.len(), contract.len()), (1, 3, 1), "{ops:?}");
+    assert_eq!(
+        (expand.len(), nodes.len(), contract.len()),
+        (1, 3, 1),
+        "{ops:?}"
+    );
     let expanded = step_time(&expand[0].1, "online_migrations").1;
     let first_stop = nodes
         .iter()
@@ -174,7 +159,10 @@ fn a_rolling_upgrade_through_haproxy_fails_no_request() {
         .iter()
         .map(|n| (n["node"].as_str().unwrap(), n["version"].as_str().unwrap()))
         .collect();
-    assert_eq!(nodes, [("node1", "4.1.1"), ("node2", "4.1.1"), ("node3", "4.1.1")]);
+    assert_eq!(
+        nodes,
+        [("node1", "4.1.1"), ("node2", "4.1.1"), ("node3", "4.1.1")]
+    );
     assert_eq!(status["cluster"]["contract_pending"], Value::Null);
     let db = c.nodes[0].database.as_ref().unwrap();
     assert_eq!(
@@ -243,8 +231,17 @@ fn a_chain_of_rolling_hops_to_4_3_0() {
     let before = c.nodes[0].snapshot();
     let (code, out) = playbook(&c, &packages, "4.3.0", &["--check"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("4.0.1 -> 4.1.1") && out.contains("4.2.0 -> 4.3.0"), "{out}");
-    assert!(out.contains("apply the online migrations"), "{out}");
+    assert!(out.contains("route: 4.0.1 -> 4.1.1"), "{out}");
+    assert!(out.contains("4.2.0 -> 4.3.0"), "{out}");
+    // The plan of expand, from hop-install expand --dry-run.
+    assert!(
+        out.contains("0010_4.1.0_add_deployments_status.sql"),
+        "{out}"
+    );
+    assert!(
+        out.contains("node2 4.0.1 -> 4.1.1: out of HAProxy"),
+        "{out}"
+    );
     assert_eq!(c.nodes[0].snapshot(), before);
 
     let ((code, out), _, during) = under_load(&c, || playbook(&c, &packages, "4.3.0", &[]));
@@ -307,9 +304,9 @@ fn the_parts_of_a_rolling_hop_refuse_what_would_break_the_cluster() {
     );
 
     // Mid-roll, every node's status says where the cluster is.
-    hop(node2, &["status"]).assert_stdout("node node1: 4.1.1").assert_stdout(
-        "expanded for 4.0.1→4.1.1: this node is still to be upgraded",
-    );
+    hop(node2, &["status"])
+        .assert_stdout("node node1: 4.1.1")
+        .assert_stdout("expanded for 4.0.1→4.1.1: this node is still to be upgraded");
     hop(node1, &["status"]).assert_stdout("contract pending: 4.0.1→4.1.1 (1 post migration(s))");
 
     hop(node2, &["apply", &rolling, "--node"]).assert_code(0);

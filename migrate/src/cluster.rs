@@ -75,7 +75,12 @@ fn literal(text: &str) -> String {
 
 impl Migrator {
     /// Records that `node` runs `version`, put there by `hop`.
-    pub fn record_node(&mut self, node: &str, version: &str, hop: &str) -> Result<(), MigrateError> {
+    pub fn record_node(
+        &mut self,
+        node: &str,
+        version: &str,
+        hop: &str,
+    ) -> Result<(), MigrateError> {
         if !valid_node_name(node) {
             return Err(MigrateError::db(
                 "recording the cluster node",
@@ -88,7 +93,10 @@ impl Migrator {
         conn.execute(&create_sql(backend)).map_err(doing)?;
         conn.begin().map_err(doing)?;
         let write = conn
-            .execute(&format!("DELETE FROM {TABLE} WHERE node = {}", literal(node)))
+            .execute(&format!(
+                "DELETE FROM {TABLE} WHERE node = {}",
+                literal(node)
+            ))
             .and_then(|()| {
                 conn.execute(&format!(
                     "INSERT INTO {TABLE} (node, version, hop, updated_at) VALUES ({}, {}, {}, {})",
@@ -113,7 +121,11 @@ impl Migrator {
         let backend = self.backend();
         let conn = self.connection();
         let doing = |e: String| MigrateError::db(format!("reading {TABLE}"), e);
-        if conn.query_text(&exists_sql(backend)).map_err(doing)?.is_empty() {
+        if conn
+            .query_text(&exists_sql(backend))
+            .map_err(doing)?
+            .is_empty()
+        {
             return Ok(Vec::new());
         }
         let rows = conn
@@ -161,7 +173,8 @@ mod tests {
         };
         let mut m = Migrator::connect(&url, options).unwrap();
         assert!(m.nodes().unwrap().is_empty());
-        m.record_node("n1", "4.0.1", "4.0.1→4.1.1 rolled back").unwrap();
+        m.record_node("n1", "4.0.1", "4.0.1→4.1.1 rolled back")
+            .unwrap();
         m.record_node("n2", "4.1.1", "4.0.1→4.1.1").unwrap();
         m.record_node("n1", "4.1.1", "4.0.1→4.1.1").unwrap();
         let nodes: Vec<(String, String)> = m

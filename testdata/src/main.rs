@@ -37,6 +37,26 @@ enum Command {
         #[arg(long)]
         postgresql: bool,
     },
+    /// Roll a three-node cluster at 4.0.1 to a version through Ansible, under load
+    DemoCluster {
+        /// The release tree (from `release`)
+        #[arg(long, default_value = "manifests/release")]
+        release: PathBuf,
+        /// The public key the nodes trust
+        #[arg(long)]
+        trust: PathBuf,
+        /// The cluster edition's packages
+        #[arg(long)]
+        packages: PathBuf,
+        /// The hop-install the nodes run
+        #[arg(long, default_value = "target/debug/hop-install")]
+        hop_install: PathBuf,
+        /// Where the nodes live while the demo runs
+        #[arg(long, default_value = "out/cluster")]
+        dir: PathBuf,
+        #[arg(long, default_value = "4.3.0")]
+        to: String,
+    },
     /// Stop a sandbox host's services
     SandboxStop {
         #[arg(long)]
@@ -76,6 +96,25 @@ fn main() -> Result<()> {
             );
             // The demo applies packages to it next.
             sandbox.leave_running();
+        }
+        Command::DemoCluster {
+            release,
+            trust,
+            packages,
+            hop_install,
+            dir,
+            to,
+        } => {
+            let hop_install = std::path::absolute(&hop_install)?;
+            let packages = std::path::absolute(&packages)?;
+            hop_testdata::cluster::demo::run(&hop_testdata::cluster::demo::Demo {
+                release: &release,
+                trust: &trust,
+                packages: &packages,
+                hop_install: &hop_install,
+                dir: &dir,
+                to: &to,
+            })?;
         }
         Command::SandboxStop { root } => {
             let conf = root.join("etc/supervisord.conf");

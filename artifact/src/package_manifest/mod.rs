@@ -123,7 +123,9 @@ impl PackageManifest {
     /// This hop's own migrations: those after `from_last_migration`.
     pub fn own_migrations(&self) -> impl Iterator<Item = &Migration> {
         let from_last = self.from_last_migration.unwrap_or(0);
-        self.migrations.iter().filter(move |m| m.version > from_last)
+        self.migrations
+            .iter()
+            .filter(move |m| m.version > from_last)
     }
 
     /// Whether the hop can be applied node by node: no offline migration

@@ -95,13 +95,15 @@ A node that already runs the hop's to version is left alone (exit 0)."
         json: bool,
     },
     /// Cluster, once before the roll: back up the database and apply the online migrations
-    #[command(after_help = "Example:\n  hop-install expand manager-4.0.1-to-4.1.1.hop\n\n\
+    #[command(
+        after_help = "Example:\n  hop-install expand manager-4.0.1-to-4.1.1.hop\n\n\
 The first part of a rolling hop (docs/cluster.md). Run it on one node, while every node\n\
 serves; then `hop-install apply PKG --node` on each node in turn, then `contract`. Only a\n\
 hop without offline migrations can roll (else exit 2). A failure leaves the online\n\
 migrations that completed (they are additive, the cluster runs on them) and restores\n\
 nothing, since the other nodes keep writing; run expand again after the fix. Already\n\
-expanded: nothing to do (exit 0).")]
+expanded: nothing to do (exit 0)."
+    )]
     Expand {
         package: PathBuf,
         #[command(flatten)]
@@ -113,11 +115,13 @@ expanded: nothing to do (exit 0).")]
         json: bool,
     },
     /// Cluster, once after every node runs the new version: apply the post migrations
-    #[command(after_help = "Example:\n  hop-install contract manager-4.0.1-to-4.1.1.hop --nodes m1,m2,m3\n\n\
+    #[command(
+        after_help = "Example:\n  hop-install contract manager-4.0.1-to-4.1.1.hop --nodes m1,m2,m3\n\n\
 The last part of a rolling hop (docs/cluster.md). Refused (exit 2) while a node the\n\
 database records, or one named with --nodes, runs another version. Post migrations only\n\
 go forward: a failure stops at a batch boundary (exit 3), `hop-install resume` finishes.\n\
-The next hop may start only after its contract. Already done: nothing to do (exit 0).")]
+The next hop may start only after its contract. Already done: nothing to do (exit 0)."
+    )]
     Contract {
         package: PathBuf,
         #[command(flatten)]
@@ -252,4 +256,3 @@ extra objects, 2 otherwise."
         json: bool,
     },
 }
-

@@ -42,3 +42,32 @@ fn refuses_rollback_progress_beyond_its_plan() {
     });
     assert!(Journal::parse(&serde_json::to_vec(&j).unwrap()).is_err());
 }
+
+#[test]
+fn a_journal_lists_the_steps_of_its_scope() {
+    let mut j = journal();
+    j.scope = Scope::Node;
+    // A node's journal with every step of a host: refused.
+    let err = Journal::parse(&serde_json::to_vec(&j).unwrap()).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("not the 9 steps of `apply --node`"),
+        "{err:#}"
+    );
+    let node = Journal::new(
+        Path::new("/nowhere"),
+        "id",
+        Path::new("p.hop"),
+        "manager",
+        ("4.0.1", "4.1.1"),
+        Scope::Node,
+    );
+    let parsed = Journal::parse(&serde_json::to_vec(&node).unwrap()).unwrap();
+    assert_eq!(parsed.scope, Scope::Node);
+    assert_eq!(parsed.status(Step::OnlineMigrations), StepStatus::Pending);
+    assert!(parsed.record(Step::OnlineMigrations).is_none());
+    // A journal written before scopes existed is a host's.
+    let mut old = serde_json::to_value(journal()).unwrap();
+    old.as_object_mut().unwrap().remove("scope");
+    let parsed = Journal::parse(&serde_json::to_vec(&old).unwrap()).unwrap();
+    assert_eq!(parsed.scope, Scope::Host);
+}

@@ -41,9 +41,7 @@ pub fn apply(
     options: &ApplyOptions,
     out: &Terminal,
 ) -> Result<Applied, Error> {
-    let ApplyOptions {
-        dry_run, scope, ..
-    } = *options;
+    let ApplyOptions { dry_run, scope, .. } = *options;
     let session = Session::changing(root, scope.name())?;
     let runner = session.runner(if dry_run { "dry-run" } else { "preflight" });
     let verified = verified(&session.host, package)?;

@@ -87,7 +87,10 @@ fn contract_pending(host: &Host, migrator: &mut Migrator) -> Option<String> {
 
 /// The lines `status` prints.
 pub fn render(c: &ClusterStatus) -> String {
-    let mut out = format!("cluster (as the database records it; this node: {}):\n", c.node);
+    let mut out = format!(
+        "cluster (as the database records it; this node: {}):\n",
+        c.node
+    );
     for n in &c.nodes {
         out += &format!(
             "  node {}: {} ({}, {})\n",
@@ -141,7 +144,10 @@ mod tests {
             expanded_beyond(&history, Some(&v("4.1.1"))),
             ["4.1.1→4.2.0"]
         );
-        assert_eq!(expanded_beyond(&history, Some(&v("4.2.0"))), Vec::<String>::new());
+        assert_eq!(
+            expanded_beyond(&history, Some(&v("4.2.0"))),
+            Vec::<String>::new()
+        );
         assert_eq!(expanded_beyond(&history, Some(&v("4.0.1"))).len(), 2);
         assert!(expanded_beyond(&history, None).is_empty());
     }

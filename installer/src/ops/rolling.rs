@@ -59,7 +59,9 @@ pub fn require_nodes(host: &Host, m: &PackageManifest, nodes: &[String]) -> Resu
         .filter_map(|name| match recorded.iter().find(|r| r.node == *name) {
             Some(r) if r.version == m.to.as_str() => None,
             Some(r) => Some(format!("{name} runs {}", r.version)),
-            None => Some(format!("{name} is not recorded (it never committed a node upgrade)")),
+            None => Some(format!(
+                "{name} is not recorded (it never committed a node upgrade)"
+            )),
         })
         .collect();
     if behind.is_empty() {

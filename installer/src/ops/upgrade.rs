@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::journal::Scope;
 use crate::chain::Chain;
 use crate::error::{Error, Failure, FailureKind, Refusal};
 use crate::host::Host;
+use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::preflight;
 use crate::report::Report;

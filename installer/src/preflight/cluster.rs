@@ -149,9 +149,5 @@ pub(super) fn expanded(
             ),
         );
     }
-    p.add(
-        "post migrations",
-        Level::Ok,
-        format!("{post} to apply"),
-    );
+    p.add("post migrations", Level::Ok, format!("{post} to apply"));
 }

@@ -8,8 +8,8 @@ use hop_migrate::{DatabaseUrl, Migrator, Options};
 
 use super::{Level, Preflight};
 use crate::host::Host;
-use crate::journal::Scope;
 use crate::journal;
+use crate::journal::Scope;
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
 use crate::services::ServiceState;

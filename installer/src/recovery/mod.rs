@@ -186,6 +186,6 @@ pub fn rollback_needs_confirmation(j: &Journal) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod scope_tests;
+#[cfg(test)]
+mod tests;

@@ -36,7 +36,11 @@ fn resume_after_a_crash_in_every_step_of_every_part() {
         ),
         (
             Scope::Contract,
-            &[(Stage, Forward), (PostMigrations, Forward), (Cleanup, Forward)],
+            &[
+                (Stage, Forward),
+                (PostMigrations, Forward),
+                (Cleanup, Forward),
+            ],
         ),
     ];
     for (scope, table) in expected {
@@ -69,7 +73,11 @@ fn failures_and_interrupts_in_every_step_of_every_part() {
                 (true, _) => Reaction::StopForward,
             };
             for (j, what) in [(failed, "failure in"), (interrupted, "interrupt before")] {
-                assert_eq!(after_trouble(&j, step), expected, "{scope:?}: {what} {step:?}");
+                assert_eq!(
+                    after_trouble(&j, step),
+                    expected,
+                    "{scope:?}: {what} {step:?}"
+                );
             }
         }
     }

@@ -29,8 +29,12 @@ impl LoadReport {
         self.requests += other.requests;
         self.failed += other.failed;
         self.worst = self.worst.max(other.worst);
-        self.failures
-            .extend(other.failures.into_iter().take(10 - self.failures.len().min(10)));
+        self.failures.extend(
+            other
+                .failures
+                .into_iter()
+                .take(10 - self.failures.len().min(10)),
+        );
         for (v, n) in other.versions {
             *self.versions.entry(v).or_default() += n;
         }
@@ -78,6 +82,17 @@ impl Load {
         }
         report
     }
+}
+
+/// Two seconds of load at steady state, then load for as long as `work`
+/// runs: (what `work` returned, steady state, during `work`).
+pub fn steady_then_during<T>(port: u16, work: impl FnOnce() -> T) -> (T, LoadReport, LoadReport) {
+    let steady = Load::start(port, 2);
+    std::thread::sleep(Duration::from_secs(2));
+    let steady = steady.stop();
+    let load = Load::start(port, 2);
+    let result = work();
+    (result, steady, load.stop())
 }
 
 fn client(port: u16, stop: &AtomicBool) -> LoadReport {

@@ -6,6 +6,7 @@
 //! services listen on the node's address and drain on SIGTERM.
 
 pub mod balancer;
+pub mod demo;
 pub mod load;
 
 use std::path::{Path, PathBuf};
@@ -128,6 +129,43 @@ impl Cluster {
             backend = balancer::BACKEND,
             packages = packages.display(),
         )
+    }
+}
+
+impl Cluster {
+    /// Runs `ansible/playbooks/upgrade.yml` to `to` against the cluster,
+    /// with `extra` arguments (`--check`); (exit code, output). With
+    /// `echo`, the output goes to this process's own instead.
+    pub fn playbook(
+        &self,
+        hop_install: &Path,
+        packages: &Path,
+        to: &str,
+        extra: &[&str],
+        echo: bool,
+    ) -> Result<(i32, String)> {
+        crate::fixtures::require_tool("ansible-playbook", "ansible")?;
+        let inventory = self.dir.join("inventory.yml");
+        std::fs::write(&inventory, self.inventory(hop_install, packages, to))?;
+        let mut cmd = std::process::Command::new("ansible-playbook");
+        cmd.arg("-i")
+            .arg(&inventory)
+            .arg(crate::fixtures::workspace_root().join("ansible/playbooks/upgrade.yml"))
+            .args(extra)
+            .env("ANSIBLE_NOCOLOR", "1");
+        if echo {
+            let status = cmd.status().context("running ansible-playbook")?;
+            return Ok((status.code().unwrap_or(-1), String::new()));
+        }
+        let out = cmd.output().context("running ansible-playbook")?;
+        Ok((
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        ))
     }
 }
 
