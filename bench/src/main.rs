@@ -11,6 +11,7 @@
 //! * reading and comparing a 500-table schema.
 
 mod capture;
+mod lint;
 mod measure;
 mod migration;
 mod packages;
@@ -34,6 +35,13 @@ fn main() -> Result<()> {
                 };
                 return capture::capture_only(root.as_ref(), dir.as_ref());
             }
+            // Internal: one lint run, measured from outside by `run`.
+            "lint" => {
+                let (Some(dir), Some(mode)) = (args.next(), args.next()) else {
+                    anyhow::bail!("lint DIR split|lint");
+                };
+                return lint::lint_only(dir.as_ref(), mode == "split");
+            }
             "--out" => out = args.next().map(PathBuf::from).unwrap_or(out),
             "--quick" => sizes = vec![1],
             // One section alone, printed, for working on it.
@@ -43,7 +51,8 @@ fn main() -> Result<()> {
                 let section = match args.next().as_deref() {
                     Some("capture") => capture::run(&work)?,
                     Some("schema") => schema::run(&work)?,
-                    other => anyhow::bail!("--only capture|schema (not {other:?})"),
+                    Some("lint") => lint::run(&work)?,
+                    other => anyhow::bail!("--only capture|schema|lint (not {other:?})"),
                 };
                 println!("\n{section}");
                 return Ok(());
@@ -61,7 +70,7 @@ fn main() -> Result<()> {
     let package_rows = packages::run(&work, &sizes)?;
     let downtime = restart::run(&work)?;
     let migrations = migration::run(&work)?;
-    let sections = vec![capture::run(&work)?, schema::run(&work)?];
+    let sections = vec![capture::run(&work)?, schema::run(&work)?, lint::run(&work)?];
 
     let report = measure::report(&machine, &package_rows, &downtime, &migrations, &sections);
     std::fs::write(&out, &report)?;

@@ -112,6 +112,15 @@ pub fn render(i: &Inspection) -> String {
             "  rolling: no (offline migrations need every node stopped)\n"
         };
     }
+    if !m.waivers.is_empty() {
+        out += &format!("waived lint findings ({}):\n", m.waivers.len());
+        for w in &m.waivers {
+            out += &format!(
+                "  {}:{}  {}  because {}\n",
+                w.file, w.line, w.rule, w.reason
+            );
+        }
+    }
     if !m.expected_schemas.is_empty() {
         out += "expected schemas:\n";
         for (backend, s) in &m.expected_schemas {

@@ -37,6 +37,7 @@ mod verify;
 pub use build::{BuildOptions, BuildReport, build};
 pub use cli::{Cli, run};
 pub use keygen::{KeyFiles, keygen};
+pub use lint::{Finding, Linted, Waiver, lint_online};
 pub use schemas::SchemaOptions;
 pub use sign::Signing;
 

@@ -246,7 +246,7 @@ fn refuses_non_additive_online_migrations_naming_file_line_and_rule() {
         (
             "lint-type",
             "ALTER TABLE deployments ALTER COLUMN name TYPE TEXT;",
-            "[type-change]",
+            "[changing-column-type] on postgresql",
         ),
         (
             "lint-not-null",
@@ -257,7 +257,7 @@ fn refuses_non_additive_online_migrations_naming_file_line_and_rule() {
         (
             "lint-index",
             "CREATE INDEX events_message ON events (message);",
-            "[index-not-concurrent] on postgresql",
+            "[require-concurrent-index-creation] on postgresql",
         ),
     ];
     for (name, sql, rule) in cases {
@@ -270,12 +270,7 @@ fn refuses_non_additive_online_migrations_naming_file_line_and_rule() {
                     &format!("-- hop: phase=online\n{sql}\n"),
                 )
             })
-            .refused_with(&[
-                "0008_change.sql",
-                line,
-                rule,
-                "move it to an offline or post migration",
-            ]);
+            .refused_with(&["0008_change.sql", line, rule, "; instead: "]);
     }
 }
 

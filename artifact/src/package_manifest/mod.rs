@@ -21,7 +21,7 @@ pub use checks::{
 };
 pub use parts::{
     Component, ConfigFile, DEFAULT_HOOK_TIMEOUT, DatabaseRequirements, Drain, ExpectedSchemas,
-    HealthCheck, Hook, Member, Migration, Probe, Service,
+    HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service,
 };
 
 /// The package format this crate writes and reads.
@@ -68,6 +68,9 @@ pub struct PackageManifest {
     /// `apply --node`, `contract`) while the other nodes serve.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rolling: bool,
+    /// Findings of the online-migration linter the migrations waived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<LintWaiver>,
     /// Per database, the schema expected after `from`'s migrations and
     /// after `to`'s (payload members under `schemas/`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -252,3 +252,19 @@ pub struct Member {
     /// The SHA-256 of its bytes.
     pub sha256: Sha256Digest,
 }
+
+/// A finding of the online-migration linter that a migration waived
+/// (`-- hop: allow RULE because REASON` on the line before the statement):
+/// listed in hop.yaml so that a reviewer sees every exception that shipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintWaiver {
+    /// The payload member of the migration (`migrations/0012_x.sql`).
+    pub file: String,
+    /// The line of the waiver comment.
+    pub line: usize,
+    /// The rule waived.
+    pub rule: String,
+    /// Why, in the release engineer's words.
+    pub reason: String,
+}

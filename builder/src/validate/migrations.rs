@@ -14,6 +14,8 @@ use hop_artifact::migration::{
 use hop_artifact::package_manifest::Migration;
 
 use super::Context;
+use hop_artifact::package_manifest::LintWaiver;
+
 use crate::lint::lint_online;
 
 const FIELD: &str = "migrations";
@@ -154,11 +156,14 @@ pub(super) fn check(
 
     for backend in backends {
         for found in portable.values() {
-            let effective = variants
+            let variant = variants
                 .get(backend)
-                .and_then(|v| v.iter().find(|f| f.name == found.name))
-                .unwrap_or(found);
-            check_sql(cx, effective, *backend);
+                .and_then(|v| v.iter().find(|f| f.name == found.name));
+            let member = match variant {
+                Some(_) => format!("migrations/{backend}/{}", found.name.file_name()),
+                None => format!("migrations/{}", found.name.file_name()),
+            };
+            check_sql(cx, variant.unwrap_or(found), *backend, &member);
         }
     }
     out.into_values().collect()
@@ -261,7 +266,7 @@ pub(super) fn check_from_last(
     }
 }
 
-fn check_sql(cx: &mut Context<'_>, found: &Found, backend: Backend) {
+fn check_sql(cx: &mut Context<'_>, found: &Found, backend: Backend, member: &str) {
     let Some(header) = found.header else { return };
     let statements = match split_statements(&found.text, backend) {
         Ok(s) => s,
@@ -296,14 +301,42 @@ fn check_sql(cx: &mut Context<'_>, found: &Found, backend: Backend) {
         }
     }
     if header.phase == Phase::Online {
-        for v in lint_online(&statements, backend) {
-            cx.problems.add(
-                FIELD,
-                format!(
-                    "{}:{}: online migration is not additive [{}] on {backend}: {}; move it to an offline or post migration",
-                    found.relative, v.line, v.rule, v.why
-                ),
-            );
+        lint(cx, found, &statements, backend, member);
+    }
+}
+
+/// Lints an online migration: each finding is a problem that names the
+/// file, line, rule, the danger and the safe pattern; each waiver that
+/// covered one goes into the package.
+fn lint(
+    cx: &mut Context<'_>,
+    found: &Found,
+    statements: &[Statement],
+    backend: Backend,
+    member: &str,
+) {
+    let linted = lint_online(&found.text, statements, backend);
+    for p in linted.problems {
+        cx.problems.add(FIELD, format!("{}:{p}", found.relative));
+    }
+    for f in linted.findings {
+        cx.problems.add(
+            FIELD,
+            format!(
+                "{}:{}: online migration is not safe while the old version serves [{}] on {backend}: {}; instead: {}",
+                found.relative, f.line, f.rule, f.why, f.instead
+            ),
+        );
+    }
+    for w in linted.waived {
+        let waiver = LintWaiver {
+            file: member.to_owned(),
+            line: w.line,
+            rule: w.rule,
+            reason: w.reason,
+        };
+        if !cx.waivers.contains(&waiver) {
+            cx.waivers.push(waiver);
         }
     }
 }

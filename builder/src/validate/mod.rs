@@ -88,6 +88,8 @@ pub(crate) struct Context<'a> {
     pub problems: &'a mut Problems,
     pub sources: &'a mut Vec<MemberSource>,
     pub notes: &'a mut Vec<String>,
+    /// Findings of the online-migration linter the migrations waived.
+    pub waivers: &'a mut Vec<hop_artifact::package_manifest::LintWaiver>,
 }
 
 impl Context<'_> {
@@ -152,11 +154,13 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
 
     let mut sources = Vec::new();
     let mut notes = Vec::new();
+    let mut waivers = Vec::new();
     let mut cx = Context {
         base: &base,
         problems: &mut problems,
         sources: &mut sources,
         notes: &mut notes,
+        waivers: &mut waivers,
     };
     let components = components::check(&mut cx, &source.components);
     let configs = configs::check(&mut cx, &source.configs);
@@ -196,6 +200,7 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
         script_timeouts,
         members: Vec::new(),
         rolling: false,
+        waivers,
     };
     manifest.rolling = manifest.can_roll();
     Ok(Plan {
