@@ -3,13 +3,17 @@
 use super::*;
 
 fn journal() -> Journal {
+    journal_of(Scope::Host)
+}
+
+fn journal_of(scope: Scope) -> Journal {
     Journal::new(
         Path::new("/nowhere"),
         "id",
         Path::new("p.hop"),
         "manager",
         ("4.0.1", "4.1.1"),
-        Scope::Host,
+        scope,
     )
 }
 
@@ -53,14 +57,7 @@ fn a_journal_lists_the_steps_of_its_scope() {
         format!("{err:#}").contains("not the 9 steps of `apply --node`"),
         "{err:#}"
     );
-    let node = Journal::new(
-        Path::new("/nowhere"),
-        "id",
-        Path::new("p.hop"),
-        "manager",
-        ("4.0.1", "4.1.1"),
-        Scope::Node,
-    );
+    let node = journal_of(Scope::Node);
     let parsed = Journal::parse(&serde_json::to_vec(&node).unwrap()).unwrap();
     assert_eq!(parsed.scope, Scope::Node);
     assert_eq!(parsed.status(Step::OnlineMigrations), StepStatus::Pending);
