@@ -36,7 +36,9 @@ impl Balancer {
              \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure empty-response response-timeout\n\n\
              frontend api\n    bind 127.0.0.1:{port}\n    default_backend {BACKEND}\n\n\
              backend {BACKEND}\n    balance roundrobin\n    option httpchk GET /readyz\n    http-check expect status 200\n\
-             \x20   default-server inter 200ms fall 1 rise 2\n",
+             \x20   # Three failed checks in a row before a node is taken out: one slow\n\
+             \x20   # answer on a busy machine is not an outage.\n\
+             \x20   default-server inter 200ms fall 3 rise 2\n",
             socket = socket.display()
         );
         for (name, address) in servers {
