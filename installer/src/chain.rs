@@ -16,6 +16,12 @@ pub struct Chain {
     /// The route's packages, in order.
     pub packages: Vec<PathBuf>,
     pub started_at: String,
+    /// Check ids the operator accepted for every hop (`--accept`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+    /// Why (`--reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Chain {

@@ -21,6 +21,9 @@ pub struct HistoryLine {
     pub finished_at: String,
     pub downtime_ms: Option<u64>,
     pub cause: Option<String>,
+    /// Preflight results the operator accepted, with who and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<crate::preflight::Accepted>,
 }
 
 impl HistoryLine {
@@ -36,6 +39,7 @@ impl HistoryLine {
             finished_at: now(),
             downtime_ms: journal.downtime_ms(),
             cause: journal.cause.clone(),
+            accepted: journal.accepted.clone(),
         }
     }
 }

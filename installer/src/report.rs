@@ -42,6 +42,9 @@ pub struct Report {
     pub migrations: MigrationCounts,
     /// The live schema against the one the package expects after it.
     pub schema: Option<String>,
+    /// Preflight results the operator accepted, with who and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<crate::preflight::Accepted>,
     pub log: PathBuf,
 }
 
@@ -92,6 +95,7 @@ impl Report {
             rpm_configs,
             migrations,
             schema: None,
+            accepted: journal.accepted.clone(),
             log,
         }
     }
@@ -125,6 +129,12 @@ impl Report {
         );
         if let Some(schema) = &self.schema {
             out += &format!("schema: {schema}\n");
+        }
+        for a in &self.accepted {
+            out += &format!(
+                "accepted {} ({}: {}) by {}: {}\n",
+                a.id, a.result, a.details, a.by, a.reason
+            );
         }
         for c in &self.configs {
             match &c.hopnew {

@@ -28,6 +28,27 @@ pub struct RootArg {
     pub root: PathBuf,
 }
 
+/// `--accept ID[,ID] --reason TEXT`.
+#[derive(clap::Args, Clone)]
+pub struct AcceptArgs {
+    /// Let these checks' WARNING or FAILURE pass (ids from `check`; the safe ones only)
+    #[arg(long, value_delimiter = ',', value_name = "ID", requires = "reason")]
+    pub accept: Vec<String>,
+    /// Why: kept with the operation, in history and the report
+    #[arg(long, value_name = "TEXT", requires = "accept")]
+    pub reason: Option<String>,
+}
+
+impl AcceptArgs {
+    /// What the operator accepts.
+    pub fn into_accept(self) -> crate::preflight::Accept {
+        crate::preflight::Accept {
+            ids: self.accept,
+            reason: self.reason,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Check a package's signature and every byte of it
@@ -51,7 +72,11 @@ Without --key, the host's trusted keys (host.yaml trusted_keys) are used. Exit 0
     #[command(
         after_help = "Examples:\n  hop-install check manager-4.0.1-to-4.1.1.hop\n  \
 hop-install check manager-4.0.1-to-4.1.1.hop --json\n\n\
-Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any FAILURE."
+Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any FAILURE.\n\n\
+Each check has a stable id (ID column, `id` in JSON). A WARNING or FAILURE that does not\n\
+apply to this host can be accepted for check, apply and upgrade with --accept ID --reason\n\
+TEXT; only hop.disk-space, hop.schema-drift, hop.services and hop.stop-timeouts can be, and\n\
+the acceptance, who ran it and why go into the operation's record, history and report."
     )]
     Check {
         package: PathBuf,
@@ -60,6 +85,8 @@ Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any 
         /// The checks of `apply --node` (a node of a cluster) instead
         #[arg(long)]
         node: bool,
+        #[command(flatten)]
+        accept: AcceptArgs,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -87,6 +114,8 @@ A node that already runs the hop's to version is left alone (exit 0)."
         /// This node only, in a cluster whose database `expand` prepared
         #[arg(long)]
         node: bool,
+        #[command(flatten)]
+        accept: AcceptArgs,
         /// Print the plan with everything that would change; change nothing
         #[arg(long)]
         dry_run: bool,
@@ -172,6 +201,8 @@ After a crash, `hop-install resume` finishes the hop and continues the chain."
         packages: Vec<PathBuf>,
         #[command(flatten)]
         root: RootArg,
+        #[command(flatten)]
+        accept: AcceptArgs,
         /// Verify, check the first hop and print the route and plan; change nothing
         #[arg(long)]
         dry_run: bool,

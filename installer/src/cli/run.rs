@@ -51,10 +51,11 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             package,
             root,
             node,
+            accept,
             json,
         } => {
             let scope = if node { Scope::Node } else { Scope::Host };
-            let checks = ops::check::check(&root.root, &package, scope)?;
+            let checks = ops::check::check(&root.root, &package, scope, &accept.into_accept())?;
             emit(
                 json,
                 &serde_json::json!({ "result": checks.worst(), "checks": checks.checks }),
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             package,
             root,
             node,
+            accept,
             dry_run,
             json,
         } => {
@@ -74,6 +76,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
                 dry_run,
                 scope,
                 nodes: Vec::new(),
+                accept: accept.into_accept(),
             };
             applied(&root.root, &package, &options, json)
         }
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
                 dry_run,
                 scope: Scope::Expand,
                 nodes: Vec::new(),
+                accept: Default::default(),
             };
             applied(&root.root, &package, &options, json)
         }
@@ -101,6 +105,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
                 dry_run,
                 scope: Scope::Contract,
                 nodes,
+                accept: Default::default(),
             };
             applied(&root.root, &package, &options, json)
         }
@@ -123,11 +128,13 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             to,
             packages,
             root,
+            accept,
             dry_run,
             json,
         } => {
             let out = Terminal::new(json);
-            match ops::upgrade::upgrade(&root.root, &to, &packages, dry_run, &out)? {
+            let accept = accept.into_accept();
+            match ops::upgrade::upgrade(&root.root, &to, &packages, (dry_run, &accept), &out)? {
                 ops::upgrade::Upgraded::Plan(plan) => emit(json, &plan, |p| p.render())?,
                 ops::upgrade::Upgraded::Done(chain) => emit(json, &chain, |r| r.render())?,
             }

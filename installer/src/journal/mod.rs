@@ -110,6 +110,9 @@ pub struct Journal {
     /// Set once a rollback has begun.
     #[serde(default)]
     pub rollback: Option<RollbackRecord>,
+    /// Preflight results the operator accepted (`--accept`), on record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<crate::preflight::Accepted>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -148,6 +151,7 @@ impl Journal {
             downtime_start_ms: None,
             downtime_end_ms: None,
             rollback: None,
+            accepted: Vec::new(),
             path: dir.join("journal.json"),
         }
     }

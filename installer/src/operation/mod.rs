@@ -158,6 +158,27 @@ impl<'a> Operation<'a> {
         })
     }
 
+    /// Puts the preflight results the operator accepted on the
+    /// operation's record (journal, then report and history).
+    pub fn record_accepted(
+        &mut self,
+        accepted: Vec<crate::preflight::Accepted>,
+    ) -> Result<(), Failure> {
+        if accepted.is_empty() {
+            return Ok(());
+        }
+        for a in &accepted {
+            self.log(&format!(
+                "accepted {} ({}) by {}: {}",
+                a.id, a.result, a.by, a.reason
+            ));
+        }
+        self.journal.accepted = accepted;
+        self.journal
+            .save()
+            .map_err(|e| journal_failure(e, self.root()))
+    }
+
     fn log(&self, text: &str) {
         self.cx.runner.log.line(text);
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::journal::Scope;
 use crate::plan::Plan;
+use crate::preflight::Accept;
 use crate::report::Report;
 use crate::session::Session;
 use crate::terminal::Terminal;
@@ -33,6 +34,8 @@ pub struct ApplyOptions {
     pub scope: Scope,
     /// `contract --nodes`: nodes the database must record at `to`.
     pub nodes: Vec<String>,
+    /// Preflight results the operator accepts (`--accept`, `--reason`).
+    pub accept: Accept,
 }
 
 pub fn apply(
@@ -41,7 +44,7 @@ pub fn apply(
     options: &ApplyOptions,
     out: &Terminal,
 ) -> Result<Applied, Error> {
-    let ApplyOptions { dry_run, scope, .. } = *options;
+    let (dry_run, scope) = (options.dry_run, options.scope);
     let session = Session::changing(root, scope.name())?;
     let runner = session.runner(if dry_run { "dry-run" } else { "preflight" });
     let verified = verified(&session.host, package)?;
@@ -49,7 +52,13 @@ pub fn apply(
         return Ok(Applied::Nothing(why));
     }
     super::rolling::require_nodes(&session.host, &verified.0.manifest, &options.nodes)?;
-    let prepared = Prepared::check(&session.host, &runner, verified, scope, out)?;
+    let prepared = Prepared::check(
+        &session.host,
+        &runner,
+        verified,
+        (scope, &options.accept),
+        out,
+    )?;
     if dry_run {
         return Ok(Applied::Plan(Box::new(
             prepared.plan(&session.host, &runner),

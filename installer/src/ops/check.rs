@@ -5,11 +5,18 @@ use std::path::Path;
 
 use crate::error::Refusal;
 use crate::journal::Scope;
-use crate::preflight::{self, Level, Preflight};
+use crate::preflight::{self, Accept, Level, Preflight};
 use crate::session::Session;
 
 /// The preflight of an operation of `scope` (`check --node`: a node's).
-pub fn check(root: &Path, package: &Path, scope: Scope) -> Result<Preflight, Refusal> {
+/// An unknown or unacceptable `--accept` is refused (exit 2).
+pub fn check(
+    root: &Path,
+    package: &Path,
+    scope: Scope,
+    accept: &Accept,
+) -> Result<Preflight, Refusal> {
+    accept.validate()?;
     let session = Session::reading(root)?;
     let host = &session.host;
     let runner = session.runner("check");
@@ -21,15 +28,19 @@ pub fn check(root: &Path, package: &Path, scope: Scope) -> Result<Preflight, Ref
         Ok(v) => v,
         Err(r) => return Ok(single("signature", r.message)),
     };
-    Ok(preflight::run(host, &verified, &runner, &scratch.0, scope))
+    let mut checks = preflight::run(host, &verified, &runner, &scratch.0, scope);
+    checks.accept(accept)?;
+    Ok(checks)
 }
 
 fn single(check: &'static str, details: String) -> Preflight {
     Preflight {
         checks: vec![preflight::Check {
+            id: "hop.signature",
             check,
             result: Level::Failure,
             details,
+            accepted: None,
         }],
     }
 }

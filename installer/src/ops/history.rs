@@ -29,6 +29,12 @@ pub fn render(lines: &[HistoryLine]) -> String {
                 .map_or("-".into(), |d| format!("{:.3}s", d as f64 / 1000.0)),
             l.id
         );
+        for a in &l.accepted {
+            out += &format!(
+                "  accepted {} ({}) by {}: {}\n",
+                a.id, a.result, a.by, a.reason
+            );
+        }
     }
     out
 }

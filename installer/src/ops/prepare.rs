@@ -13,7 +13,7 @@ use crate::journal::Scope;
 use crate::operation::Operation;
 use crate::package::{Scratch, Verified};
 use crate::plan::Plan;
-use crate::preflight::{self, Level, Preflight};
+use crate::preflight::{self, Accept, Accepted, Level, Preflight};
 use crate::report::Report;
 use crate::runner::Runner;
 use crate::terminal::Terminal;
@@ -23,6 +23,8 @@ pub struct Prepared {
     pub verified: Verified,
     scratch: Scratch,
     scope: Scope,
+    /// Preflight results the operator accepted.
+    accepted: Vec<Accepted>,
 }
 
 /// Verifies `package`, runs the preflight for an operation of `scope`,
@@ -31,11 +33,11 @@ pub fn prepare(
     host: &Host,
     runner: &Runner,
     package: &Path,
-    scope: Scope,
+    (scope, accept): (Scope, &Accept),
     out: &Terminal,
 ) -> Result<Prepared, Refusal> {
     let (verified, scratch) = verified(host, package)?;
-    Prepared::check(host, runner, (verified, scratch), scope, out)
+    Prepared::check(host, runner, (verified, scratch), (scope, accept), out)
 }
 
 /// Verifies `package` against the host's trusted keys and extracts it
@@ -53,7 +55,7 @@ pub fn refuse_on_failure(checks: &Preflight) -> Result<(), Refusal> {
     }
     let lines: Vec<String> = failures
         .iter()
-        .map(|c| format!("  {}: {}", c.check, c.details))
+        .map(|c| format!("  {} [{}]: {}", c.check, c.id, c.details))
         .collect();
     Err(Refusal::new(format!(
         "the preflight failed; nothing was changed:\n{}",
@@ -69,10 +71,11 @@ impl Prepared {
         host: &Host,
         runner: &Runner,
         (verified, scratch): (Verified, Scratch),
-        scope: Scope,
+        (scope, accept): (Scope, &Accept),
         out: &Terminal,
     ) -> Result<Self, Refusal> {
-        let checks = preflight::run(host, &verified, runner, &scratch.0, scope);
+        let mut checks = preflight::run(host, &verified, runner, &scratch.0, scope);
+        let accepted = checks.accept(accept)?;
         refuse_on_failure(&checks)?;
         for c in checks.checks.iter().filter(|c| c.result == Level::Warning) {
             out.warn(&format!("{}: {}", c.check, c.details));
@@ -81,6 +84,7 @@ impl Prepared {
             verified,
             scratch,
             scope,
+            accepted,
         })
     }
 
@@ -111,8 +115,11 @@ impl Prepared {
             verified,
             scratch,
             scope,
+            accepted,
         } = self;
         drop(scratch);
-        Operation::begin(host, &verified, scope, out)?.forward()
+        let mut op = Operation::begin(host, &verified, scope, out)?;
+        op.record_accepted(accepted)?;
+        op.forward()
     }
 }

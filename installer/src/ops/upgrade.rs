@@ -14,6 +14,7 @@ use crate::host::Host;
 use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::preflight;
+use crate::preflight::Accept;
 use crate::report::Report;
 use crate::route;
 use crate::session::Session;
@@ -89,9 +90,10 @@ pub fn upgrade(
     root: &Path,
     target: &str,
     inputs: &[PathBuf],
-    dry_run: bool,
+    (dry_run, accept): (bool, &Accept),
     out: &Terminal,
 ) -> Result<Upgraded, Error> {
+    accept.validate()?;
     let target =
         hop_artifact::version::Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
     let session = Session::changing(root, "upgrade")?;
@@ -128,7 +130,7 @@ pub fn upgrade(
     ));
     if dry_run {
         let runner = session.runner("dry-run");
-        let prepared = prepare(host, &runner, &route[0].path, Scope::Host, out)?;
+        let prepared = prepare(host, &runner, &route[0].path, (Scope::Host, accept), out)?;
         let plan = ChainPlan {
             route: route::describe(&route, &installed),
             hops: route
@@ -150,6 +152,8 @@ pub fn upgrade(
             .map(|h| std::path::absolute(&h.path).unwrap_or_else(|_| h.path.clone()))
             .collect(),
         started_at: now(),
+        accept: accept.ids.clone(),
+        reason: accept.reason.clone(),
     };
     chain.save(sd).map_err(|e| Refusal::from_error(&e))?;
     run_chain(host, &chain, Vec::new(), out).map(|r| Upgraded::Done(Box::new(r)))
@@ -167,6 +171,10 @@ pub fn run_chain(
 ) -> Result<ChainReport, Error> {
     let sd = StateDir::of(host);
     let runner = &crate::session::logging_runner(&sd, "upgrade");
+    let accept = Accept {
+        ids: chain.accept.clone(),
+        reason: chain.reason.clone(),
+    };
     let changed = |done: &Vec<Report>| !done.is_empty();
     let start = preflight::installed(host, runner)
         .ok()
@@ -230,7 +238,7 @@ pub fn run_chain(
             hop.to,
             route::file_name(&hop.path)
         ));
-        let prepared = match prepare(host, runner, &hop.path, Scope::Host, out) {
+        let prepared = match prepare(host, runner, &hop.path, (Scope::Host, &accept), out) {
             Ok(p) => p,
             Err(r) => {
                 Chain::remove(&sd);

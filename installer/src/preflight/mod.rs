@@ -2,6 +2,7 @@
 //! changes. `check` prints it as a table; `apply` refuses on any FAILURE.
 //! The checks live by subject in `host`, `software` and `database`.
 
+mod accept;
 mod cluster;
 mod configs;
 mod database;
@@ -20,6 +21,8 @@ use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
 use crate::state::{HostState, StateDir};
 
+pub use accept::{Accept, Accepted};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
@@ -28,11 +31,27 @@ pub enum Level {
     Failure,
 }
 
+impl Level {
+    /// `OK`, `WARNING`, `FAILURE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Ok => "OK",
+            Level::Warning => "WARNING",
+            Level::Failure => "FAILURE",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
+    /// The stable id (`hop.disk-space`): what `--accept` names.
+    pub id: &'static str,
     pub check: &'static str,
     pub result: Level,
     pub details: String,
+    /// Set when the operator accepted this result: the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -43,24 +62,29 @@ pub struct Preflight {
 impl Preflight {
     fn add(&mut self, check: &'static str, result: Level, details: impl Into<String>) {
         self.checks.push(Check {
+            id: accept::id_of(check),
             check,
             result,
             details: details.into(),
+            accepted: None,
         });
     }
 
+    /// The worst result no operator accepted.
     pub fn worst(&self) -> Level {
         self.checks
             .iter()
+            .filter(|c| c.accepted.is_none())
             .map(|c| c.result)
             .max()
             .unwrap_or(Level::Ok)
     }
 
+    /// The FAILUREs no operator accepted.
     pub fn failures(&self) -> Vec<&Check> {
         self.checks
             .iter()
-            .filter(|c| c.result == Level::Failure)
+            .filter(|c| c.result == Level::Failure && c.accepted.is_none())
             .collect()
     }
 
@@ -73,14 +97,27 @@ impl Preflight {
             .max()
             .unwrap_or(5)
             .max(5);
-        let mut out = format!("{:<width$}  {:<8}  DETAILS\n", "CHECK", "RESULT");
+        let ids = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(2);
+        let mut out = format!(
+            "{:<width$}  {:<ids$}  {:<8}  DETAILS\n",
+            "CHECK", "ID", "RESULT"
+        );
         for c in &self.checks {
-            let result = match c.result {
-                Level::Ok => "OK",
-                Level::Warning => "WARNING",
-                Level::Failure => "FAILURE",
+            let (result, details) = match &c.accepted {
+                Some(reason) => (
+                    "ACCEPTED",
+                    format!(
+                        "{} (was {}; accepted: {reason})",
+                        c.details,
+                        c.result.as_str()
+                    ),
+                ),
+                None => (c.result.as_str(), c.details.clone()),
             };
-            out += &format!("{:<width$}  {result:<8}  {}\n", c.check, c.details);
+            out += &format!(
+                "{:<width$}  {:<ids$}  {result:<8}  {details}\n",
+                c.check, c.id
+            );
         }
         out
     }

@@ -1,0 +1,196 @@
+//! Stable ids of hop's own checks, and accepting a WARNING or FAILURE an
+//! operator knows does not apply to this host (`--accept ID --reason
+//! TEXT`), as foreman-maintain's whitelist and Leapp's answer file do.
+//! Only checks whose failure hop can live through may be accepted: never
+//! the signature, the versions, the database's history, or anything a
+//! rollback depends on.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Level, Preflight};
+use crate::error::Refusal;
+
+/// Every check of hop's own: (title, stable id, may be accepted).
+pub const CHECKS: [(&str, &str, bool); 23] = [
+    ("signature", "hop.signature", false),
+    ("privileges", "hop.privileges", false),
+    ("unfinished operation", "hop.unfinished-operation", false),
+    ("product", "hop.product", false),
+    ("rolling", "hop.rolling", false),
+    ("installed version", "hop.installed-version", false),
+    ("version records agree", "hop.version-records", false),
+    ("components", "hop.components", false),
+    ("installed files", "hop.installed-files", false),
+    ("rpm transaction", "hop.rpm-transaction", false),
+    ("configs", "hop.configs", false),
+    ("database", "hop.database", false),
+    ("schema history", "hop.schema-history", false),
+    (
+        "previous post migrations",
+        "hop.previous-post-migrations",
+        false,
+    ),
+    ("adoption", "hop.adoption", false),
+    ("schema", "hop.schema-drift", true),
+    ("database expanded", "hop.database-expanded", false),
+    ("cluster nodes", "hop.cluster-nodes", false),
+    ("post migrations", "hop.post-migrations", false),
+    ("disk space", "hop.disk-space", true),
+    ("services", "hop.services", true),
+    ("stop timeouts", "hop.stop-timeouts", true),
+    // A check whose title is missing above (the unit test keeps it unused).
+    ("other", "hop.other", false),
+];
+
+/// The stable id of a check's title.
+pub fn id_of(title: &str) -> &'static str {
+    CHECKS
+        .iter()
+        .find(|(t, _, _)| *t == title)
+        .map_or("hop.other", |(_, id, _)| id)
+}
+
+/// What the operator asked to accept.
+#[derive(Clone, Debug, Default)]
+pub struct Accept {
+    /// Check ids (`hop.disk-space`).
+    pub ids: Vec<String>,
+    /// Why: required with any id.
+    pub reason: Option<String>,
+}
+
+/// A check result the operator accepted, as the operation records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// The check's id.
+    pub id: String,
+    /// WARNING or FAILURE.
+    pub result: String,
+    /// What the check said.
+    pub details: String,
+    /// Why the operator accepted it.
+    pub reason: String,
+    /// Who ran hop (`SUDO_USER`, else `USER`, else the uid).
+    pub by: String,
+}
+
+/// Who runs hop.
+fn who() -> String {
+    ["SUDO_USER", "USER"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| format!("uid {}", nix::unistd::getuid()))
+}
+
+impl Accept {
+    /// Refuses an id that is not hop's, one that may not be accepted, or
+    /// an acceptance without a reason.
+    pub fn validate(&self) -> Result<(), Refusal> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        if self.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(Refusal::new(
+                "--accept needs --reason TEXT: the reason goes on record",
+            ));
+        }
+        for id in &self.ids {
+            match CHECKS.iter().find(|(_, i, _)| i == id) {
+                None => {
+                    return Err(Refusal::new(format!(
+                        "{id} is not a check id; `hop-install check PKG` lists them (ID column)"
+                    )));
+                }
+                Some((_, _, false)) => {
+                    return Err(Refusal::new(format!(
+                        "{id} cannot be accepted: what it checks is what keeps the upgrade safe; \
+                         only hop.disk-space, hop.schema-drift, hop.services and hop.stop-timeouts can be"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Preflight {
+    /// Marks the accepted WARNINGs and FAILUREs; what was accepted.
+    pub fn accept(&mut self, accept: &Accept) -> Result<Vec<Accepted>, Refusal> {
+        accept.validate()?;
+        let reason = accept.reason.clone().unwrap_or_default();
+        let by = who();
+        let mut accepted = Vec::new();
+        for c in &mut self.checks {
+            if c.result != Level::Ok && accept.ids.iter().any(|i| i == c.id) {
+                c.accepted = Some(reason.clone());
+                accepted.push(Accepted {
+                    id: c.id.to_owned(),
+                    result: c.result.as_str().to_owned(),
+                    details: c.details.clone(),
+                    reason: reason.clone(),
+                    by: by.clone(),
+                });
+            }
+        }
+        Ok(accepted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_only_safe_checks_may_be_accepted() {
+        let mut ids: Vec<&str> = CHECKS.iter().map(|(_, id, _)| *id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), CHECKS.len());
+        assert_eq!(id_of("disk space"), "hop.disk-space");
+        assert_eq!(id_of("schema"), "hop.schema-drift");
+        let accept = |ids: &[&str], reason: Option<&str>| Accept {
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+            reason: reason.map(str::to_owned),
+        };
+        assert!(
+            accept(&["hop.disk-space"], Some("the dump goes to another disk"))
+                .validate()
+                .is_ok()
+        );
+        assert!(accept(&["hop.disk-space"], None).validate().is_err());
+        assert!(accept(&["hop.disk-space"], Some("  ")).validate().is_err());
+        for never in [
+            "hop.signature",
+            "hop.installed-version",
+            "hop.schema-history",
+            "hop.nope",
+        ] {
+            assert!(
+                accept(&[never], Some("because")).validate().is_err(),
+                "{never}"
+            );
+        }
+        assert!(accept(&[], None).validate().is_ok());
+    }
+
+    #[test]
+    fn an_accepted_failure_no_longer_refuses() {
+        let mut p = Preflight::default();
+        p.add("disk space", Level::Failure, "1 MiB free");
+        p.add("schema", Level::Warning, "an extra index");
+        assert_eq!(p.worst(), Level::Failure);
+        let accepted = p
+            .accept(&Accept {
+                ids: vec!["hop.disk-space".into()],
+                reason: Some("the dump goes elsewhere".into()),
+            })
+            .unwrap();
+        assert_eq!(accepted.len(), 1);
+        assert_eq!(accepted[0].result, "FAILURE");
+        assert!(p.failures().is_empty());
+        assert_eq!(p.worst(), Level::Warning);
+        assert!(p.render().contains("hop.disk-space"));
+        assert!(p.render().contains("ACCEPTED"));
+    }
+}
