@@ -43,6 +43,8 @@ have debootstrap || need="$need debootstrap"
 # The cluster tests and `make demo-cluster`: the balancer and the fleet engine.
 have haproxy || need="$need haproxy"
 have ansible-playbook || need="$need ansible"
+# The check report's test opens the HTML page in a real headless browser.
+have chromium || need="$need chromium"
 # The sandbox hosts' /bin/sh for RPM scriptlets run inside their root:
 # a static busybox (a dynamic one would find no libraries there).
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi

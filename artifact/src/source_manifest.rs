@@ -61,6 +61,39 @@ pub struct SourceManifest {
     /// `{path, timeout}`.
     #[serde(default)]
     pub scripts: BTreeMap<String, SourceScript>,
+    /// Checks the vendor ships: run by `hop-install check` beside hop's own.
+    #[serde(default)]
+    pub checks: Vec<SourceCheck>,
+}
+
+/// A check the vendor ships with a hop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceCheck {
+    /// A stable id, not starting with `hop.` (`manager.unique-emails`).
+    pub id: String,
+    /// What it checks, for people.
+    pub title: String,
+    /// `warning` or `failure`: what a finding is.
+    pub severity: String,
+    /// A read-only query: any row it returns is a finding.
+    #[serde(default)]
+    pub sql: Option<String>,
+    /// A script (path relative to the manifest): exit 0 ok, 1 warning, 2 failure.
+    #[serde(default)]
+    pub script: Option<String>,
+    /// How long the script may run (default 60s).
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// What to do about a finding.
+    pub remedy: String,
+    /// Whether an operator may accept a finding with `--accept` (default yes).
+    #[serde(default = "yes")]
+    pub waivable: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Adopting databases made by the product's previous migration tool.

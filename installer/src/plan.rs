@@ -125,6 +125,27 @@ fn within(d: &Duration) -> String {
 }
 
 impl Plan {
+    /// The plan for a package whose payload is extracted at `payload`,
+    /// with each migration as it stands on the host's database (when it
+    /// can be read).
+    pub fn for_package(
+        host: &Host,
+        m: &PackageManifest,
+        payload: &std::path::Path,
+        runner: &Runner,
+        scope: Scope,
+    ) -> Self {
+        let status = host
+            .database_url()
+            .ok()
+            .and_then(|u| hop_migrate::Migrator::connect(&u, hop_migrate::Options::default()).ok())
+            .and_then(|mut mg| {
+                let scripts = crate::package::scripts(m, payload, mg.backend()).ok()?;
+                mg.status(&scripts).ok()
+            });
+        Self::make(host, m, runner, status.as_ref(), scope)
+    }
+
     /// The plan for `m` on `host` as it is; `status` is where each
     /// migration stands on its database (when it could be read).
     pub fn make(

@@ -21,7 +21,7 @@ pub use checks::{
 };
 pub use parts::{
     Component, ConfigFile, DEFAULT_HOOK_TIMEOUT, DatabaseRequirements, Drain, ExpectedSchemas,
-    HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service,
+    HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service, VendorCheck,
 };
 
 /// The package format this crate writes and reads.
@@ -71,6 +71,9 @@ pub struct PackageManifest {
     /// Findings of the online-migration linter the migrations waived.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<LintWaiver>,
+    /// Checks the vendor ships, run by `check` beside hop's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<VendorCheck>,
     /// Per database, the schema expected after `from`'s migrations and
     /// after `to`'s (payload members under `schemas/`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -192,6 +195,18 @@ impl PackageManifest {
         for (hook, file) in &self.scripts {
             referenced.push((file, format!("script {}", hook.as_str())));
         }
+        let mut check_ids = BTreeSet::new();
+        for c in &self.checks {
+            if let Some(file) = &c.script {
+                referenced.push((file, format!("check {}", c.id)));
+            }
+            if let Err(e) = check_vendor_check(c) {
+                problems.push(format!("check {}: {e}", c.id));
+            }
+            if !check_ids.insert(c.id.as_str()) {
+                problems.push(format!("check {} is listed twice", c.id));
+            }
+        }
         for (backend, schemas) in &self.expected_schemas {
             referenced.push((
                 &schemas.from,
@@ -253,5 +268,26 @@ impl PackageManifest {
             }
         }
         problems
+    }
+}
+
+/// What a vendor check must be: an id of its own (not hop's), and either
+/// a query or a script.
+pub fn check_vendor_check(c: &VendorCheck) -> Result<(), String> {
+    let id_ok = !c.id.starts_with("hop.")
+        && c.id.len() <= 100
+        && c.id.contains('.')
+        && c.id.chars().all(|ch| {
+            ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '-' | '_')
+        });
+    if !id_ok {
+        return Err(
+            "the id must be lower-case `vendor.name` (letters, digits, '.', '-', '_'), not starting with `hop.`"
+                .into(),
+        );
+    }
+    match (&c.sql, &c.script) {
+        (Some(_), None) | (None, Some(_)) => Ok(()),
+        _ => Err("give either `sql` or `script`".into()),
     }
 }

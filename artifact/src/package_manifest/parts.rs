@@ -253,6 +253,31 @@ pub struct Member {
     pub sha256: Sha256Digest,
 }
 
+/// A check the vendor ships, run by `hop-install check` beside hop's own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorCheck {
+    /// Its stable id (`manager.unique-emails`).
+    pub id: String,
+    /// What it checks.
+    pub title: String,
+    /// `true`: a finding is a FAILURE; `false`: a WARNING.
+    pub failure: bool,
+    /// The read-only query (any row is a finding), inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    /// The script's payload member (`scripts/checks/<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    /// How long the script may run.
+    #[serde(with = "crate::duration_text")]
+    pub timeout: Duration,
+    /// What to do about a finding.
+    pub remedy: String,
+    /// Whether `--accept` may let a finding pass.
+    pub waivable: bool,
+}
+
 /// A finding of the online-migration linter that a migration waived
 /// (`-- hop: allow RULE because REASON` on the line before the statement):
 /// listed in hop.yaml so that a reviewer sees every exception that shipped.

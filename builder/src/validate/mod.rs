@@ -6,6 +6,7 @@
 //! fixes them all in one round. Each names the manifest, the field and
 //! what is wrong.
 
+mod checks;
 mod components;
 mod configs;
 mod migrations;
@@ -167,6 +168,7 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
     let migrations = migrations::check(&mut cx, source.migrations.as_deref(), &backends);
     let services = services::check(&mut cx, &source.services);
     let (scripts, script_timeouts) = scripts::check(&mut cx, &source.scripts);
+    let checks = checks::check(&mut cx, &source.checks, &backends);
     migrations::check_from_last(
         &mut cx,
         source.from_last_migration,
@@ -201,6 +203,7 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
         members: Vec::new(),
         rolling: false,
         waivers,
+        checks,
     };
     manifest.rolling = manifest.can_roll();
     Ok(Plan {

@@ -87,7 +87,10 @@ the acceptance, who ran it and why go into the operation's record, history and r
         node: bool,
         #[command(flatten)]
         accept: AcceptArgs,
-        /// Print JSON
+        /// Also write the report as one self-contained HTML page (a new file)
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Print the report as JSON (format: docs/check-report.md)
         #[arg(long)]
         json: bool,
     },

@@ -6,7 +6,7 @@ use hop_artifact::verify_report::VerifyReport;
 use serde::Serialize;
 
 use super::{Cli, Command, DbCommand};
-use crate::error::{Error, Failure};
+use crate::error::{Error, Failure, Refusal};
 use crate::journal::Scope;
 use crate::ops;
 use crate::ops::apply::{Applied, ApplyOptions};
@@ -52,16 +52,19 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             root,
             node,
             accept,
+            html,
             json,
         } => {
             let scope = if node { Scope::Node } else { Scope::Host };
-            let checks = ops::check::check(&root.root, &package, scope, &accept.into_accept())?;
-            emit(
-                json,
-                &serde_json::json!({ "result": checks.worst(), "checks": checks.checks }),
-                |_| checks.render(),
-            )?;
-            Ok(level_code(checks.worst()))
+            let report = ops::check::check(&root.root, &package, scope, &accept.into_accept())?;
+            if let Some(file) = &html {
+                ops::check_html::write(&report, file).map_err(|e| {
+                    Refusal::new(format!("cannot write {}: {e}", file.display()))
+                        .with_hint("give a path to a new file")
+                })?;
+            }
+            emit(json, &report, |r| r.preflight.render())?;
+            Ok(level_code(report.result))
         }
         Command::Apply {
             package,

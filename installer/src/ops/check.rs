@@ -1,12 +1,56 @@
-//! `hop-install check`: the preflight alone, as a table. Changes nothing
-//! (but hop's own scratch files and log).
+//! `hop-install check`: the preflight alone — a table, a versioned JSON
+//! report (docs/check-report.md), or one self-contained HTML page to
+//! attach to a ticket. Changes nothing (but hop's own scratch files and
+//! log).
 
 use std::path::Path;
 
+use serde::Serialize;
+
 use crate::error::Refusal;
 use crate::journal::Scope;
+use crate::plan::Plan;
 use crate::preflight::{self, Accept, Level, Preflight};
 use crate::session::Session;
+
+/// The version of the report's format (`schema` in the JSON).
+pub const REPORT_SCHEMA: &str = "hop.check/1";
+
+/// What `check` found: the report `--json` prints and `--html` renders.
+#[derive(Serialize)]
+pub struct CheckReport {
+    /// `hop.check/1`.
+    pub schema: &'static str,
+    /// The worst result nobody accepted: OK, WARNING or FAILURE.
+    pub result: Level,
+    pub generated_at: String,
+    pub host: HostFacts,
+    /// `None` when the package could not be verified.
+    pub package: Option<PackageFacts>,
+    /// Every check, hop's and the vendor's.
+    #[serde(flatten)]
+    pub preflight: Preflight,
+    /// What `apply` would do, when no check failed.
+    pub plan: Option<Plan>,
+}
+
+/// What the host runs now.
+#[derive(Serialize)]
+pub struct HostFacts {
+    pub root: String,
+    pub product: String,
+    pub version: Option<String>,
+    pub node: String,
+}
+
+/// The package checked.
+#[derive(Serialize)]
+pub struct PackageFacts {
+    pub title: String,
+    pub from: String,
+    pub to: String,
+    pub signer: String,
+}
 
 /// The preflight of an operation of `scope` (`check --node`: a node's).
 /// An unknown or unacceptable `--accept` is refused (exit 2).
@@ -15,29 +59,61 @@ pub fn check(
     package: &Path,
     scope: Scope,
     accept: &Accept,
-) -> Result<Preflight, Refusal> {
+) -> Result<CheckReport, Refusal> {
     accept.validate()?;
     let session = Session::reading(root)?;
     let host = &session.host;
     let runner = session.runner("check");
-    let trusted = match crate::trust::host_keys(host) {
-        Ok(t) => t,
-        Err(r) => return Ok(single("signature", r.to_string())),
+    let installed = preflight::installed(host, &runner).ok();
+    let mut report = CheckReport {
+        schema: REPORT_SCHEMA,
+        result: Level::Failure,
+        generated_at: crate::state::now(),
+        host: HostFacts {
+            root: host.root.display().to_string(),
+            product: host.config.product.clone(),
+            version: installed.and_then(|i| i.version).map(|v| v.to_string()),
+            node: host.node_name(),
+        },
+        package: None,
+        preflight: Preflight::default(),
+        plan: None,
     };
-    let (verified, scratch) = match crate::package::extract_for_check(host, package, &trusted) {
+    let verified = crate::trust::host_keys(host)
+        .map_err(|r| r.to_string())
+        .and_then(|trusted| {
+            crate::package::extract_for_check(host, package, &trusted).map_err(|r| r.message)
+        });
+    let (verified, scratch) = match verified {
         Ok(v) => v,
-        Err(r) => return Ok(single("signature", r.message)),
+        Err(why) => {
+            report.preflight = single("signature", why);
+            return Ok(report);
+        }
     };
+    let m = &verified.manifest;
     let mut checks = preflight::run(host, &verified, &runner, &scratch.0, scope);
     checks.accept(accept)?;
-    Ok(checks)
+    report.result = checks.worst();
+    if report.result != Level::Failure {
+        report.plan = Some(Plan::for_package(host, m, &scratch.0, &runner, scope));
+    }
+    report.package = Some(PackageFacts {
+        title: m.title(),
+        from: m.from.to_string(),
+        to: m.to.to_string(),
+        signer: verified.signer.fingerprint.clone(),
+    });
+    report.preflight = checks;
+    Ok(report)
 }
 
 fn single(check: &'static str, details: String) -> Preflight {
     Preflight {
         checks: vec![preflight::Check {
-            id: "hop.signature",
-            check,
+            id: "hop.signature".into(),
+            check: check.into(),
+            waivable: false,
             result: Level::Failure,
             details,
             accepted: None,

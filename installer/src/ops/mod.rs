@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod check;
+pub mod check_html;
 pub mod cluster_status;
 pub mod db_diff;
 pub mod db_status;

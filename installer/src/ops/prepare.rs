@@ -5,8 +5,6 @@
 
 use std::path::Path;
 
-use hop_migrate::{Migrator, Options};
-
 use crate::error::{Failure, Refusal};
 use crate::host::Host;
 use crate::journal::Scope;
@@ -90,21 +88,11 @@ impl Prepared {
 
     /// The dry run: every step and what it would change.
     pub fn plan(&self, host: &Host, runner: &Runner) -> Plan {
-        let status = host
-            .database_url()
-            .ok()
-            .and_then(|u| Migrator::connect(&u, Options::default()).ok())
-            .and_then(|mut m| {
-                let scripts =
-                    crate::package::scripts(&self.verified.manifest, &self.scratch.0, m.backend())
-                        .ok()?;
-                m.status(&scripts).ok()
-            });
-        Plan::make(
+        Plan::for_package(
             host,
             &self.verified.manifest,
+            &self.scratch.0,
             runner,
-            status.as_ref(),
             self.scope,
         )
     }

@@ -50,6 +50,11 @@ pub fn id_of(title: &str) -> &'static str {
         .map_or("hop.other", |(_, id, _)| id)
 }
 
+/// Whether hop's check `id` may be accepted.
+pub fn may_accept(id: &str) -> bool {
+    CHECKS.iter().any(|(_, i, ok)| *i == id && *ok)
+}
+
 /// What the operator asked to accept.
 #[derive(Clone, Debug, Default)]
 pub struct Accept {
@@ -94,7 +99,9 @@ impl Accept {
                 "--accept needs --reason TEXT: the reason goes on record",
             ));
         }
-        for id in &self.ids {
+        // The vendor's checks are known once the package is read (see
+        // `Preflight::accept`); hop's own are known here.
+        for id in self.ids.iter().filter(|i| i.starts_with("hop.")) {
             match CHECKS.iter().find(|(_, i, _)| i == id) {
                 None => {
                     return Err(Refusal::new(format!(
@@ -118,14 +125,29 @@ impl Preflight {
     /// Marks the accepted WARNINGs and FAILUREs; what was accepted.
     pub fn accept(&mut self, accept: &Accept) -> Result<Vec<Accepted>, Refusal> {
         accept.validate()?;
+        for id in accept.ids.iter().filter(|i| !i.starts_with("hop.")) {
+            match self.checks.iter().find(|c| c.id == *id) {
+                None => {
+                    return Err(Refusal::new(format!(
+                        "{id} is not a check id of hop or of this package; `hop-install check PKG` lists them (ID column)"
+                    )));
+                }
+                Some(c) if !c.waivable => {
+                    return Err(Refusal::new(format!(
+                        "{id} cannot be accepted: its vendor marked it not waivable"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         let reason = accept.reason.clone().unwrap_or_default();
         let by = who();
         let mut accepted = Vec::new();
         for c in &mut self.checks {
-            if c.result != Level::Ok && accept.ids.iter().any(|i| i == c.id) {
+            if c.result != Level::Ok && accept.ids.contains(&c.id) {
                 c.accepted = Some(reason.clone());
                 accepted.push(Accepted {
-                    id: c.id.to_owned(),
+                    id: c.id.clone(),
                     result: c.result.as_str().to_owned(),
                     details: c.details.clone(),
                     reason: reason.clone(),

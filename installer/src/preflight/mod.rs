@@ -8,6 +8,7 @@ mod configs;
 mod database;
 mod host;
 mod software;
+mod vendor;
 
 use std::path::Path;
 
@@ -45,8 +46,11 @@ impl Level {
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     /// The stable id (`hop.disk-space`): what `--accept` names.
-    pub id: &'static str,
-    pub check: &'static str,
+    pub id: String,
+    pub check: String,
+    /// Whether `--accept` may let this result pass.
+    #[serde(skip)]
+    pub waivable: bool,
     pub result: Level,
     pub details: String,
     /// Set when the operator accepted this result: the reason.
@@ -60,10 +64,11 @@ pub struct Preflight {
 }
 
 impl Preflight {
-    fn add(&mut self, check: &'static str, result: Level, details: impl Into<String>) {
+    fn add(&mut self, check: &str, result: Level, details: impl Into<String>) {
         self.checks.push(Check {
-            id: accept::id_of(check),
-            check,
+            id: accept::id_of(check).to_owned(),
+            check: check.to_owned(),
+            waivable: accept::may_accept(accept::id_of(check)),
             result,
             details: details.into(),
             accepted: None,
@@ -230,5 +235,6 @@ pub fn run(
         host::disk_space(&mut p, host, runner, m, &url, scope);
         host::services(&mut p, host, runner, m);
     }
+    vendor::checks(&mut p, host, m, runner, payload);
     p
 }

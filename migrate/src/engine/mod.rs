@@ -130,6 +130,25 @@ impl Migrator {
         self.conn.as_mut()
     }
 
+    /// Runs one query in a read-only transaction (SQLite: with
+    /// `query_only`); its rows as text. What a vendor's check runs.
+    pub fn query_read_only(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, MigrateError> {
+        let backend = self.backend();
+        let conn = self.conn.as_mut();
+        let doing = |e: String| MigrateError::db("running a check's query", e);
+        let (enter, leave) = match backend {
+            Backend::Postgresql => ("BEGIN READ ONLY", "ROLLBACK"),
+            Backend::Mariadb => ("START TRANSACTION READ ONLY", "ROLLBACK"),
+            Backend::Sqlite => ("PRAGMA query_only = ON", "PRAGMA query_only = OFF"),
+        };
+        conn.execute(enter).map_err(doing)?;
+        let rows = conn.query_text(sql);
+        let left = conn.execute(leave);
+        let rows = rows.map_err(doing)?;
+        left.map_err(doing)?;
+        Ok(rows)
+    }
+
     /// The database product.
     pub fn backend(&self) -> Backend {
         self.url.backend()

@@ -1,0 +1,108 @@
+//! The vendor's checks, shipped in the package: a read-only query (any
+//! row is a finding; the first rows are shown) or a script run with the
+//! hooks' clean environment and its timeout (exit 0 ok, 1 warning,
+//! 2 failure; its last lines are shown). Each finding carries the
+//! vendor's remedy.
+
+use std::path::Path;
+
+use hop_artifact::PackageManifest;
+use hop_artifact::package_manifest::VendorCheck;
+use hop_exec::Command;
+use hop_migrate::{Migrator, Options};
+
+use super::{Check, Level, Preflight};
+use crate::host::Host;
+use crate::runner::Runner;
+
+/// How many rows of a query's finding are shown.
+const ROWS_SHOWN: usize = 5;
+
+pub(super) fn checks(
+    p: &mut Preflight,
+    host: &Host,
+    m: &PackageManifest,
+    runner: &Runner,
+    payload: &Path,
+) {
+    for c in &m.checks {
+        let severity = if c.failure {
+            Level::Failure
+        } else {
+            Level::Warning
+        };
+        let (result, details) = match run(c, host, runner, payload) {
+            Ok(None) => (Level::Ok, "nothing found".to_owned()),
+            Ok(Some((level, finding))) => (
+                level.unwrap_or(severity),
+                format!("{finding}; remedy: {}", c.remedy),
+            ),
+            Err(e) => (Level::Failure, format!("the check could not run: {e:#}")),
+        };
+        p.checks.push(Check {
+            id: c.id.clone(),
+            check: c.title.clone(),
+            waivable: c.waivable,
+            result,
+            details,
+            accepted: None,
+        });
+    }
+}
+
+/// The finding, if any, with the level a script's exit code gave it (a
+/// query's finding has the check's severity).
+fn run(
+    c: &VendorCheck,
+    host: &Host,
+    runner: &Runner,
+    payload: &Path,
+) -> anyhow::Result<Option<(Option<Level>, String)>> {
+    if let Some(sql) = &c.sql {
+        let rows =
+            Migrator::connect(&host.database_url()?, Options::default())?.query_read_only(sql)?;
+        return Ok((!rows.is_empty()).then(|| (None, rows_text(&rows))));
+    }
+    let Some(member) = &c.script else {
+        return Ok(None);
+    };
+    let output = payload.join(format!("check-{}.out", c.id));
+    let cmd = Command::new(&payload.join(member).display().to_string())
+        .env("HOP_ROOT", host.root.display().to_string())
+        .env("HOP_CHECK", c.id.clone())
+        .timeout(c.timeout)
+        .contained(&host.root, output);
+    let out = runner.run(&cmd)?;
+    let last = out
+        .text
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .to_owned();
+    Ok(match out.code {
+        Some(0) => None,
+        Some(1) => Some((Some(Level::Warning), format!("warns: {last}"))),
+        Some(2) => Some((Some(Level::Failure), format!("fails: {last}"))),
+        other => Some((
+            Some(Level::Failure),
+            format!(
+                "exited {}: {last}",
+                other.map_or("on a signal".into(), |c| c.to_string())
+            ),
+        )),
+    })
+}
+
+/// `3 row(s): (a@x, 2); (b@y, 3)`.
+fn rows_text(rows: &[Vec<Option<String>>]) -> String {
+    let shown: Vec<String> = rows
+        .iter()
+        .take(ROWS_SHOWN)
+        .map(|r| {
+            let cells: Vec<&str> = r.iter().map(|c| c.as_deref().unwrap_or("NULL")).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    let more = if rows.len() > ROWS_SHOWN { "; …" } else { "" };
+    format!("{} row(s): {}{more}", rows.len(), shown.join("; "))
+}
