@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{fixtures, hop, package, sandbox};
+use common::{fixtures, hop, package, packages_dir, sandbox};
 use hop_artifact::migration::Backend;
 use hop_testdata::fixtures::require_tool;
 use serde_json::Value;
@@ -90,4 +90,48 @@ fn the_html_report_shows_every_check_in_a_real_browser() {
         png.len()
     );
     println!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn a_chain_report_shows_the_route_and_checks_its_first_hop() {
+    let host = sandbox("check-route", Backend::Sqlite);
+    let dir = packages_dir(
+        "check-route",
+        &[
+            package("4.0.1", "4.1.1"),
+            package("4.1.1", "4.2.0"),
+            package("4.2.0", "4.3.0"),
+        ],
+    );
+    let page = fixtures()
+        .scratch("check-route-page")
+        .unwrap()
+        .join("r.html");
+    let run = hop(
+        &host,
+        &[
+            "check",
+            &dir,
+            "--to",
+            "4.3.0",
+            "--json",
+            "--html",
+            page.to_str().unwrap(),
+        ],
+    );
+    run.assert_code(0);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let route: Vec<(&str, &str)> = report["route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["from"].as_str().unwrap(), s["to"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        route,
+        [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0"), ("4.2.0", "4.3.0")]
+    );
+    assert_eq!(report["package"]["to"], "4.1.1", "the first hop is checked");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("The route") && html.contains("4.2.0 → 4.3.0"));
 }

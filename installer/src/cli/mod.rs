@@ -87,6 +87,9 @@ the acceptance, who ran it and why go into the operation's record, history and r
         node: bool,
         #[command(flatten)]
         accept: AcceptArgs,
+        /// PKG holds packages: check the first hop of the route to VERSION
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
         /// Also write the report as one self-contained HTML page (a new file)
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,

@@ -52,11 +52,13 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             root,
             node,
             accept,
+            to,
             html,
             json,
         } => {
             let scope = if node { Scope::Node } else { Scope::Host };
-            let report = ops::check::check(&root.root, &package, scope, &accept.into_accept())?;
+            let accept = accept.into_accept();
+            let report = ops::check::check(&root.root, &package, (scope, &accept), to.as_deref())?;
             if let Some(file) = &html {
                 ops::check_html::write(&report, file).map_err(|e| {
                     Refusal::new(format!("cannot write {}: {e}", file.display()))

@@ -32,6 +32,9 @@ pub struct CheckReport {
     pub preflight: Preflight,
     /// What `apply` would do, when no check failed.
     pub plan: Option<Plan>,
+    /// `check --to`: the chain's route (its first hop is the one checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<Vec<super::path::RouteStep>>,
 }
 
 /// What the host runs now.
@@ -54,13 +57,33 @@ pub struct PackageFacts {
 
 /// The preflight of an operation of `scope` (`check --node`: a node's).
 /// An unknown or unacceptable `--accept` is refused (exit 2).
+///
+/// With `to`, `package` holds packages (files or directories): the route
+/// to `to` is found, and its first hop checked.
 pub fn check(
     root: &Path,
     package: &Path,
-    scope: Scope,
-    accept: &Accept,
+    (scope, accept): (Scope, &Accept),
+    to: Option<&str>,
 ) -> Result<CheckReport, Refusal> {
     accept.validate()?;
+    let route = match to {
+        Some(target) => {
+            let found = super::path::path(root, target, &[package.to_path_buf()])?;
+            if found.route.is_empty() {
+                return Err(Refusal::new(format!(
+                    "this host already runs {target}: there is nothing to check"
+                )));
+            }
+            Some(found.route)
+        }
+        None => None,
+    };
+    let first = route
+        .as_ref()
+        .and_then(|r| r.first())
+        .map(|first| first.package.clone());
+    let package = first.as_deref().unwrap_or(package);
     let session = Session::reading(root)?;
     let host = &session.host;
     let runner = session.runner("check");
@@ -78,6 +101,7 @@ pub fn check(
         package: None,
         preflight: Preflight::default(),
         plan: None,
+        route,
     };
     let verified = crate::trust::host_keys(host)
         .map_err(|r| r.to_string())

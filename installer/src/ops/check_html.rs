@@ -59,6 +59,19 @@ pub fn render(r: &CheckReport) -> String {
             esc(&p.signer)
         );
     }
+    if let Some(route) = &r.route {
+        out += "<h2>The route</h2>\n<table><tr><th>hop</th><th>package</th></tr>\n";
+        for (i, step) in route.iter().enumerate() {
+            out += &format!(
+                "<tr><td>{} → {}{}</td><td><code>{}</code></td></tr>\n",
+                esc(&step.from),
+                esc(&step.to),
+                if i == 0 { " (checked below)" } else { "" },
+                esc(&step.package.display().to_string())
+            );
+        }
+        out += "</table>\n";
+    }
     out += "<h2>Checks</h2>\n<table><tr><th>check</th><th>id</th><th>result</th><th>details</th></tr>\n";
     for c in &r.preflight.checks {
         let (class, result, details) = match &c.accepted {

@@ -12,7 +12,7 @@ use crate::preflight;
 use crate::route::{self, Hop, Ignored};
 use crate::session::Session;
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct RouteStep {
     pub from: String,
     pub to: String,
