@@ -53,7 +53,7 @@ pub fn refuse_on_failure(checks: &Preflight) -> Result<(), Refusal> {
     }
     let lines: Vec<String> = failures
         .iter()
-        .map(|c| format!("  {} [{}]: {}", c.check, c.id, c.details))
+        .map(|c| format!("  {}: {} [{}]", c.check, c.details, c.id))
         .collect();
     Err(Refusal::new(format!(
         "the preflight failed; nothing was changed:\n{}",
