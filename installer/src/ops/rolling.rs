@@ -25,6 +25,14 @@ pub fn already_done(
     scope: Scope,
 ) -> Result<Option<String>, Refusal> {
     let m = &verified.manifest;
+    // An operation a crash left open is not "done", whatever the records
+    // say: the preflight names it and the command that finishes it.
+    let open = crate::journal::find_open(&crate::state::StateDir::of(host))
+        .ok()
+        .flatten();
+    if open.is_some() {
+        return Ok(None);
+    }
     let done = match scope {
         Scope::Host => None,
         Scope::Node => {
