@@ -102,7 +102,7 @@ pub fn check_dump(url: &DatabaseUrl, dump: &Path, tools: &dyn Run) -> Result<(),
     Ok(())
 }
 
-fn run(tools: &dyn Run, command: &Command) -> Result<String, MigrateError> {
+pub(crate) fn run(tools: &dyn Run, command: &Command) -> Result<String, MigrateError> {
     let out = tools.run(command).map_err(|e| {
         fail(format!(
             "cannot run {}: {e} (is it installed?)",
@@ -133,22 +133,7 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Run) -> Result<Dump, M
             run(tools, &dump)?;
         }
         Backend::Mariadb => {
-            let mut dump = Command::new("mariadb-dump")
-                .args(mariadb_connection(url))
-                .args([
-                    "--single-transaction",
-                    "--routines",
-                    "--triggers",
-                    "--events",
-                    "--hex-blob",
-                    "--skip-dump-date",
-                    "--add-drop-database",
-                    "--databases",
-                ])
-                .arg(url.database())
-                .secret_env("MYSQL_PWD", url.password());
-            dump.stdout = Some(dest.to_path_buf());
-            run(tools, &dump)?;
+            run(tools, &mariadb_dump(url, dest, true))?;
         }
         Backend::Sqlite => {
             let source = sqlite_path(url)?;
@@ -268,8 +253,33 @@ $hop$;"#
     )
 }
 
+/// `mariadb-dump` of `url`'s database into `dest`, consistent without
+/// locking (`--single-transaction`); `named` adds the database's own
+/// DROP/CREATE/USE (a rollback's dump), else the dump loads into any
+/// database (a rehearsal's copy).
+pub(crate) fn mariadb_dump(url: &DatabaseUrl, dest: &Path, named: bool) -> Command {
+    let mut dump = Command::new("mariadb-dump")
+        .args(mariadb_connection(url))
+        .args([
+            "--single-transaction",
+            "--routines",
+            "--triggers",
+            "--events",
+            "--hex-blob",
+            "--skip-dump-date",
+        ]);
+    if named {
+        dump = dump.args(["--add-drop-database", "--databases"]);
+    }
+    dump = dump
+        .arg(url.database())
+        .secret_env("MYSQL_PWD", url.password());
+    dump.stdout = Some(dest.to_path_buf());
+    dump
+}
+
 /// `mariadb`/`mariadb-dump` connection options from the URL.
-fn mariadb_connection(url: &DatabaseUrl) -> Vec<String> {
+pub(crate) fn mariadb_connection(url: &DatabaseUrl) -> Vec<String> {
     let mut args = Vec::new();
     if let Some(socket) = url.query("socket") {
         args.push(format!("--socket={socket}"));

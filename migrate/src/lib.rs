@@ -26,6 +26,7 @@ pub mod backup;
 pub mod cluster;
 pub mod compat;
 mod connection;
+pub mod copy;
 pub mod engine;
 pub mod error;
 pub mod history;

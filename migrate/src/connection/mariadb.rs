@@ -105,6 +105,10 @@ impl Connection for Maria {
         Ok(self.conn.affected_rows())
     }
 
+    fn execute_changes(&mut self, sql: &str) -> Result<u64, String> {
+        self.execute_count(sql)
+    }
+
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
         let rows: Vec<Row> = self.conn.query(sql).map_err(|e| message(&e))?;
         Ok(rows

@@ -27,6 +27,9 @@ pub(crate) trait Connection {
     fn execute(&mut self, sql: &str) -> Result<(), String>;
     /// Runs a data-changing statement and returns the rows it changed.
     fn execute_count(&mut self, sql: &str) -> Result<u64, String>;
+    /// Runs a migration's statement of any kind and returns the rows it
+    /// changed (0 where the database reports none, as for most DDL).
+    fn execute_changes(&mut self, sql: &str) -> Result<u64, String>;
     /// Runs a query and returns its rows as text (NULL as `None`): what
     /// the schema and foreign-history readers use.
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String>;

@@ -91,6 +91,19 @@ impl Connection for Pg {
         self.client.execute(sql, &[]).map_err(|e| message(&e))
     }
 
+    fn execute_changes(&mut self, sql: &str) -> Result<u64, String> {
+        // The simple protocol, as `execute`: any statement, and each
+        // one's command tag says how many rows it touched.
+        let messages = self.client.simple_query(sql).map_err(|e| message(&e))?;
+        Ok(messages
+            .iter()
+            .map(|m| match m {
+                postgres::SimpleQueryMessage::CommandComplete(n) => *n,
+                _ => 0,
+            })
+            .sum())
+    }
+
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
         let messages = self.client.simple_query(sql).map_err(|e| message(&e))?;
         Ok(messages

@@ -114,6 +114,13 @@ impl Connection for Lite {
         self.conn.execute_batch(sql).map_err(|e| e.to_string())
     }
 
+    fn execute_changes(&mut self, sql: &str) -> Result<u64, String> {
+        // `changes()` keeps the last DML's count across DDL; the total does not.
+        let before = self.conn.total_changes();
+        self.execute(sql)?;
+        Ok(self.conn.total_changes().saturating_sub(before))
+    }
+
     fn execute_count(&mut self, sql: &str) -> Result<u64, String> {
         self.conn
             .execute(sql, [])

@@ -93,6 +93,7 @@ impl Migrator {
             return self.apply_batches(script, &statements, hop, prior, observer);
         }
         let start = Instant::now();
+        let mut rows = 0;
         let mut row = started_row(script, hop);
         row.success = true;
         let fail = |line: usize, error: String, dirty: bool| MigrateError::Failed {
@@ -104,11 +105,10 @@ impl Migrator {
         if self.transactional(&statements) {
             self.conn.begin().map_err(|e| fail(1, e, false))?;
             for st in &statements {
-                if let Err(e) = self
-                    .conn
-                    .execute(&st.sql)
-                    .and_then(|()| observer.statement_done(script, st.line))
-                {
+                if let Err(e) = self.conn.execute_changes(&st.sql).and_then(|n| {
+                    rows += n;
+                    observer.statement_done(script, st.line)
+                }) {
                     let _ = self.conn.rollback();
                     return Err(fail(st.line, e, false));
                 }
@@ -122,11 +122,10 @@ impl Migrator {
                 MigrateError::db(format!("recording the start of {}", script.file_name()), e)
             })?;
             for st in &statements {
-                if let Err(e) = self
-                    .conn
-                    .execute(&st.sql)
-                    .and_then(|()| observer.statement_done(script, st.line))
-                {
+                if let Err(e) = self.conn.execute_changes(&st.sql).and_then(|n| {
+                    rows += n;
+                    observer.statement_done(script, st.line)
+                }) {
                     row.error = Some(format!("line {}: {e}", st.line));
                     row.duration_ms = start.elapsed().as_millis() as u64;
                     let _ = self.conn.write_history(&row);
@@ -145,7 +144,7 @@ impl Migrator {
             file: script.file_name(),
             duration_ms: row.duration_ms,
             batches: 0,
-            rows: 0,
+            rows,
         })
     }
 
