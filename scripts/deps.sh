@@ -45,6 +45,10 @@ have haproxy || need="$need haproxy"
 have ansible-playbook || need="$need ansible"
 # The check report's test opens the HTML page in a real headless browser.
 have chromium || need="$need chromium"
+# Delivery: `hop-build publish` runs createrepo_c; the yum test installs with real dnf.
+have createrepo_c || need="$need createrepo-c"
+have dnf || need="$need dnf"
+have openssl || need="$need openssl"
 # The sandbox hosts' /bin/sh for RPM scriptlets run inside their root:
 # a static busybox (a dynamic one would find no libraries there).
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi
@@ -81,4 +85,10 @@ if ! mariadb -e 'select 1' >/dev/null 2>&1; then
     for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do mariadb -e 'select 1' >/dev/null 2>&1 && break; sleep 1; done
 fi
 mariadb -e 'select 1' >/dev/null 2>&1 || { say "MariaDB does not answer as $(id -un) on its socket"; exit 1; }
+# The S3-compatible test server (moto, with authentication on), from PyPI.
+if ! python3 -c 'import moto.server, boto3' >/dev/null 2>&1; then
+    say "installing moto[server] (the S3 test server) with pip"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6' \
+        || { say "pip could not install moto: run python3 -m pip install 'moto[server]'"; exit 1; }
+fi
 say "ready"

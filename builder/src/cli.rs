@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::build::{BuildOptions, build, source_date_epoch};
 use crate::schemas::SchemaOptions;
 use crate::sign::Signing;
-use crate::{Refused, inspect, keygen, verify};
+use crate::{Refused, inspect, keygen, publish, verify};
 
 #[derive(Parser)]
 #[command(
@@ -96,6 +96,36 @@ reads it from HOP_KEY_PASSPHRASE.")]
         /// Print JSON instead of text
         #[arg(long)]
         json: bool,
+    },
+    /// Publish a package for dnf: a signed noarch RPM in a yum repository
+    #[command(after_help = "Example:\n  \
+hop-build publish out/manager-4.0.1-to-4.1.1.hop --key keys/release.sec.asc --repo repo/\n\n\
+Makes manager-hop-4.0.1-to-4.1.1 (installing the package under /var/lib/hop/packages/),\n\
+signs it with the key that signed the package, and runs createrepo_c on the repository.\n\
+A customer then runs:\n  dnf install manager-hop-4.0.1-to-4.1.1\n  hop-install upgrade --to 4.1.1\n\n\
+A file already published is never replaced (exit 2). Hosts import the public key\n\
+(the repository's gpgkey=) so dnf checks the RPM's signature.")]
+    Publish {
+        package: PathBuf,
+        /// The secret key that signed the package (signs the RPM too)
+        #[arg(long)]
+        key: PathBuf,
+        /// The yum repository directory (created if missing)
+        #[arg(long, value_name = "DIR")]
+        repo: PathBuf,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write hop-index.json for a directory of packages served over HTTPS
+    #[command(
+        after_help = "Example:\n  hop-build index out/ && rsync -a out/ web:/srv/hop/\n\n\
+`hop-install upgrade --to V --from-repo https://web/hop/` reads the index to find a route and\n\
+downloads only the packages on it. An s3:// bucket needs no index."
+    )]
+    Index {
+        /// The directory holding *.hop files
+        dir: PathBuf,
     },
     /// Verify a package's signature and every member, as the installer does
     #[command(
@@ -189,6 +219,36 @@ pub fn run(cli: Cli) -> Result<()> {
                 ))
                 .into());
             }
+        }
+        Command::Publish {
+            package,
+            key,
+            repo,
+            json,
+        } => {
+            let done = publish::publish(
+                &package,
+                &Signing::KeyFile(key),
+                &repo,
+                source_date_epoch()?,
+            )?;
+            if json {
+                return print_json(&done);
+            }
+            println!(
+                "published {}: {} (installs {})",
+                done.name,
+                done.rpm.display(),
+                done.installs
+            );
+        }
+        Command::Index { dir } => {
+            let index = publish::index(&dir)?;
+            println!(
+                "{} lists {} package(s)",
+                dir.join("hop-index.json").display(),
+                index.packages.len()
+            );
         }
         Command::Verify { package, key, json } => {
             let report = verify::verify(&package, &key)?;

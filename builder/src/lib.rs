@@ -29,6 +29,7 @@ mod inspect;
 mod keygen;
 mod lint;
 mod previous;
+mod publish;
 mod schemas;
 mod sign;
 mod validate;
@@ -38,6 +39,7 @@ pub use build::{BuildOptions, BuildReport, build};
 pub use cli::{Cli, run};
 pub use keygen::{KeyFiles, keygen};
 pub use lint::{Finding, Linted, Waiver, lint_online};
+pub use publish::{Index, IndexEntry, PACKAGES_DIR, Published, index, publish};
 pub use schemas::SchemaOptions;
 pub use sign::Signing;
 

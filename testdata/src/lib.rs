@@ -17,3 +17,4 @@ pub mod product;
 pub mod refusals;
 pub mod rpms;
 pub mod sandbox;
+pub mod servers;

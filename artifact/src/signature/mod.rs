@@ -136,6 +136,12 @@ impl SigningKey {
         &self.fingerprint
     }
 
+    /// The same key as an RPM signer (`hop-build publish` signs the RPM
+    /// that carries a package with it).
+    pub fn rpm_signer(&self) -> rpm::signature::pgp::Signer {
+        self.signer.clone()
+    }
+
     /// Signs `data` and returns an armoured detached signature.
     ///
     /// The signature's time is `not_before` (the build's

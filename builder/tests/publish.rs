@@ -1,0 +1,90 @@
+//! `hop-build publish` and `hop-build index` as a release engineer runs
+//! them: a signed RPM in a yum repository, refused with the wrong key or
+//! over a different published file; an index of a directory of packages.
+
+mod common;
+
+use common::{fixtures, hop_build};
+
+#[test]
+fn publish_makes_a_signed_rpm_in_a_repository_and_never_replaces_one() {
+    let f = fixtures();
+    let pkg = f.package("4.0.1", "4.1.1");
+    let pkg = pkg.to_str().unwrap();
+    let repo = f.scratch("publish-repo").unwrap();
+    let repo_arg = repo.to_str().unwrap();
+    let vendor = f.vendor_key();
+
+    // Another key than the package's: refused, nothing written.
+    let other = f.key("publish-other");
+    let run = hop_build(&[
+        "publish",
+        pkg,
+        "--key",
+        other.secret.to_str().unwrap(),
+        "--repo",
+        repo_arg,
+    ]);
+    run.assert_code(2);
+    run.assert_stderr("not by the --key");
+    assert_eq!(std::fs::read_dir(&repo).unwrap().count(), 0);
+
+    let secret = vendor.secret.to_str().unwrap();
+    let run = hop_build(&["publish", pkg, "--key", secret, "--repo", repo_arg]);
+    run.assert_code(0);
+    run.assert_stdout("published manager-hop-4.0.1-to-4.1.1");
+    run.assert_stdout("installs /var/lib/hop/packages/manager-4.0.1-to-4.1.1.hop");
+    let rpm = repo.join("manager-hop-4.0.1-to-4.1.1-4.1.1-1.noarch.rpm");
+    let listed = std::process::Command::new("rpm")
+        .args(["-qpl"])
+        .arg(&rpm)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            "/var/lib/hop",
+            "/var/lib/hop/packages",
+            "/var/lib/hop/packages/manager-4.0.1-to-4.1.1.hop"
+        ]
+    );
+    let primary = std::fs::read_to_string(repo.join("repodata/repomd.xml")).unwrap();
+    assert!(primary.contains("primary"), "{primary}");
+
+    // The same again is fine (same bytes); other contents under the name are refused.
+    hop_build(&["publish", pkg, "--key", secret, "--repo", repo_arg]).assert_code(0);
+    std::fs::write(&rpm, b"something else").unwrap();
+    let run = hop_build(&["publish", pkg, "--key", secret, "--repo", repo_arg]);
+    run.assert_code(2);
+    run.assert_stderr("is already published with other contents");
+    assert_eq!(std::fs::read(&rpm).unwrap(), b"something else");
+}
+
+#[test]
+fn index_lists_the_packages_of_a_directory() {
+    let f = fixtures();
+    let dir = f.scratch("index-dir").unwrap();
+    for (from, to) in [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0")] {
+        let p = f.package(from, to);
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(dir.join("notes.txt"), "not a package").unwrap();
+    let run = hop_build(&["index", dir.to_str().unwrap()]);
+    run.assert_code(0).assert_stdout("lists 2 package(s)");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("hop-index.json")).unwrap()).unwrap();
+    assert_eq!(index["format"], "hop.index/1");
+    let files: Vec<&str> = index["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["manager-4.0.1-to-4.1.1.hop", "manager-4.1.1-to-4.2.0.hop"]
+    );
+    assert_eq!(index["packages"][1]["from"], "4.1.1");
+}

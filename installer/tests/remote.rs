@@ -1,0 +1,247 @@
+//! Packages where customers get them: an HTTPS server and an S3-compatible
+//! server on 127.0.0.1 (inside the sandbox host's network namespace, where
+//! hop-install runs). Downloads resume after a cut, a byte changed on the
+//! server is refused before any change, a wrong credential is a clear
+//! error that does not show the secret, and a route found in a bucket
+//! downloads only the packages on it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{assert_refused, assert_runs_release, fixtures, hop, hop_env, package, sandbox};
+use hop_artifact::migration::Backend;
+use hop_testdata::sandbox::Sandbox;
+use hop_testdata::servers::{FileServer, FileServerOptions, S3Server, make_tls};
+
+/// A directory of copies of the given packages, served as a web root.
+fn web_root(name: &str, packages: &[(&str, &str)]) -> PathBuf {
+    let dir = fixtures().scratch(&format!("web-{name}")).unwrap();
+    for (from, to) in packages {
+        let p = PathBuf::from(package(from, to));
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+fn https_server(host: &Sandbox, dir: &Path, cut_once: Option<f64>) -> (FileServer, PathBuf) {
+    let (ca, cert, key) = make_tls(&dir.with_extension("tls")).unwrap();
+    let opts = FileServerOptions {
+        tls: Some((cert, key)),
+        cut_once,
+    };
+    (
+        FileServer::start(host.command("python3"), dir, &opts).unwrap(),
+        ca,
+    )
+}
+
+fn downloads(host: &Sandbox) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(host.root.join("var/lib/hop/downloads"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn apply_from_an_https_url_resumes_a_download_cut_halfway() {
+    let host = sandbox("https-resume", Backend::Sqlite);
+    let dir = web_root("resume", &[("4.0.1", "4.1.1")]);
+    let (server, ca) = https_server(&host, &dir, Some(0.5));
+    let url = format!(
+        "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
+        server.port
+    );
+    let size = std::fs::metadata(dir.join("manager-4.0.1-to-4.1.1.hop"))
+        .unwrap()
+        .len();
+
+    // Without the CA that signed the server's certificate: refused, nothing changed.
+    assert_refused(&host, &["apply", &url], &["certificate", "--ca-file"]);
+
+    let ca = ca.display().to_string();
+    let run = hop(&host, &["apply", &url, "--ca-file", &ca]);
+    run.assert_code(0);
+    run.assert_stderr("the download was cut");
+    run.assert_stderr("resuming from byte");
+    assert_runs_release(&host, "4.1.1");
+
+    // The second request asked only for the rest, from about half way.
+    let requests = server.requests();
+    let ranges: Vec<u64> = requests
+        .iter()
+        .filter_map(|r| r.split("range=bytes=").nth(1))
+        .filter_map(|r| r.trim_end_matches('-').parse().ok())
+        .collect();
+    assert_eq!(ranges.len(), 1, "{requests:?}");
+    assert!(
+        ranges[0] >= size * 2 / 5 && ranges[0] <= size * 3 / 5,
+        "resumed at {} of {size}: {requests:?}",
+        ranges[0]
+    );
+    assert_eq!(
+        downloads(&host).len(),
+        2,
+        "the package and its note: {:?}",
+        downloads(&host)
+    );
+}
+
+#[test]
+fn a_byte_changed_on_the_server_is_refused_before_any_change() {
+    let host = sandbox("https-tampered", Backend::Sqlite);
+    let dir = web_root("tampered", &[("4.0.1", "4.1.1")]);
+    let file = dir.join("manager-4.0.1-to-4.1.1.hop");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&file, bytes).unwrap();
+    let (server, ca) = https_server(&host, &dir, None);
+    let url = format!(
+        "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
+        server.port
+    );
+
+    let ca = ca.display().to_string();
+    assert_refused(
+        &host,
+        &["apply", &url, "--ca-file", &ca],
+        &[
+            "is refused before anything changed",
+            "not the one they signed",
+        ],
+    );
+    // Nothing of the bad package is kept.
+    assert!(downloads(&host).is_empty(), "{:?}", downloads(&host));
+}
+
+#[test]
+fn upgrade_from_an_s3_bucket_downloads_only_the_route() {
+    let host = sandbox("s3-route", Backend::Sqlite);
+    let objects: Vec<(String, PathBuf)> =
+        [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0"), ("4.2.0", "4.3.0")]
+            .iter()
+            .map(|(from, to)| {
+                let p = PathBuf::from(package(from, to));
+                (p.file_name().unwrap().to_string_lossy().into_owned(), p)
+            })
+            .collect();
+    let server = S3Server::start(host.command("python3"), "vendor-packages", &objects).unwrap();
+    let env = server.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let path = hop_env(
+        &host,
+        &["path", "--to", "4.2.0", "s3://vendor-packages/"],
+        &env,
+    );
+    path.assert_code(0)
+        .assert_stdout("2 hop(s) from 4.0.1 to 4.2.0")
+        .assert_stdout("4.1.1 → 4.2.0  s3://vendor-packages/manager-4.1.1-to-4.2.0.hop");
+
+    let run = hop_env(
+        &host,
+        &[
+            "upgrade",
+            "--to",
+            "4.2.0",
+            "--from-repo",
+            "s3://vendor-packages/",
+        ],
+        &env,
+    );
+    run.assert_code(0);
+    let status = hop(&host, &["status"]).line("manager");
+    assert!(status.starts_with("manager 4.2.0 "), "{status}");
+    // The 4.2.0 → 4.3.0 package was listed and its head read, not downloaded.
+    let got = downloads(&host);
+    assert!(
+        got.iter()
+            .any(|n| n.ends_with("manager-4.0.1-to-4.1.1.hop")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|n| n.ends_with("manager-4.1.1-to-4.2.0.hop")),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|n| n.contains("4.3.0")), "{got:?}");
+}
+
+#[test]
+fn a_wrong_s3_credential_is_a_clear_error_without_the_secret() {
+    let host = sandbox("s3-denied", Backend::Sqlite);
+    let pkg = PathBuf::from(package("4.0.1", "4.1.1"));
+    let objects = vec![("manager-4.0.1-to-4.1.1.hop".to_owned(), pkg)];
+    let server = S3Server::start(host.command("python3"), "vendor-packages", &objects).unwrap();
+    let url = "s3://vendor-packages/manager-4.0.1-to-4.1.1.hop";
+    let wrong_secret = "wrong-secret-Zq8vK2pX4mN7";
+    for (id, secret) in [
+        (server.access_key.as_str(), wrong_secret),
+        ("AKIANOSUCHKEY0000000", wrong_secret),
+    ] {
+        let env = [
+            ("AWS_ACCESS_KEY_ID", id),
+            ("AWS_SECRET_ACCESS_KEY", secret),
+            ("AWS_ENDPOINT_URL", server.endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+        ];
+        let before = host.snapshot();
+        let run = hop_env(&host, &["apply", url], &env);
+        run.assert_code(2);
+        run.assert_stderr(
+            "s3://vendor-packages/manager-4.0.1-to-4.1.1.hop: the server refused access (HTTP 403",
+        );
+        run.assert_stderr("AWS_SECRET_ACCESS_KEY");
+        assert!(
+            !run.text().contains(secret),
+            "the secret was shown: {}",
+            run.text()
+        );
+        assert_eq!(host.snapshot(), before, "a refusal changed the host");
+    }
+    // Nor is it in any log hop keeps.
+    let logs = host.root.join("var/lib/hop/logs");
+    for entry in std::fs::read_dir(&logs).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(
+            !text.contains(wrong_secret),
+            "{} holds the secret",
+            entry.path().display()
+        );
+    }
+    // With the right credentials the same URL applies.
+    let env = server.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    hop_env(&host, &["apply", url], &env).assert_code(0);
+    assert_runs_release(&host, "4.1.1");
+}
+
+#[test]
+fn path_through_an_https_directory_reads_its_index() {
+    let host = sandbox("https-index", Backend::Sqlite);
+    let dir = web_root(
+        "index",
+        &[("4.0.1", "4.1.1"), ("4.1.1", "4.2.0"), ("4.2.0", "4.3.0")],
+    );
+    hop_builder::index(&dir).unwrap();
+    let (server, ca) = https_server(&host, &dir, None);
+    let url = format!("https://127.0.0.1:{}/", server.port);
+    let ca = ca.display().to_string();
+    let run = hop(&host, &["path", "--to", "4.3.0", &url, "--ca-file", &ca]);
+    run.assert_code(0)
+        .assert_stdout("3 hop(s) from 4.0.1 to 4.3.0");
+    // Only heads were read: each package was opened once and no range asked.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    assert!(
+        requests[0].starts_with("GET /hop-index.json"),
+        "{requests:?}"
+    );
+    assert!(downloads(&host).is_empty());
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""A real S3-compatible server on 127.0.0.1 for hop's tests: moto's server
+with authentication on (every request after set-up must be signed by the
+access key made here). Prints one JSON line (endpoint, bucket, access key,
+secret key) once it is ready, then serves until killed.
+
+    python3 s3_server.py --bucket packages
+"""
+import argparse
+import json
+import os
+import sys
+
+# moto reads this when it is imported: the first four actions (the set-up
+# below) run unauthenticated, every later request is checked.
+os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
+
+try:
+    import boto3
+    from moto.server import ThreadedMotoServer
+except ImportError:
+    sys.exit("the S3 test server needs moto: pip install 'moto[server]' (scripts/deps.sh does)")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bucket", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--upload", action="append", default=[], metavar="KEY=FILE",
+                        help="put FILE into the bucket as KEY once the server runs")
+    args = parser.parse_args()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    setup = dict(endpoint_url=endpoint, region_name="us-east-1",
+                 aws_access_key_id="setup", aws_secret_access_key="setup")
+    iam = boto3.client("iam", **setup)
+    iam.create_user(UserName="hop")
+    key = iam.create_access_key(UserName="hop")["AccessKey"]
+    iam.put_user_policy(UserName="hop", PolicyName="s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    }))
+    boto3.client("s3", **setup).create_bucket(Bucket=args.bucket)
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id=key["AccessKeyId"],
+                      aws_secret_access_key=key["SecretAccessKey"])
+    for item in args.upload:
+        name, _, path = item.partition("=")
+        with open(path, "rb") as f:
+            s3.put_object(Bucket=args.bucket, Key=name, Body=f)
+    print(json.dumps({
+        "endpoint": endpoint,
+        "bucket": args.bucket,
+        "access_key": key["AccessKeyId"],
+        "secret_key": key["SecretAccessKey"],
+    }), flush=True)
+    try:
+        server._thread.join()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
