@@ -46,8 +46,9 @@ demo: deps release-tree
 	@echo "== customer: a manager host at 4.0.1 (a sandbox in $(DEMO_HOST)), one hop"
 	@test ! -f $(DEMO_HOST)/etc/supervisord.conf || $(HOP_TESTDATA) sandbox-stop --root $(DEMO_HOST) >/dev/null 2>&1 || true
 	$(HOP_TESTDATA) sandbox-create --root $(DEMO_HOST) --trust $(OUT)/keys/vendor.pub.asc
+	$(HOP_INSTALL) rehearse $(OUT)/packages/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
 	$(HOP_INSTALL) check $(OUT)/packages/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
-	$(HOP_INSTALL) apply $(OUT)/packages/manager-4.0.1-to-4.1.1.hop --root $(DEMO_HOST)
+	$(HOP_INSTALL) apply $(OUT)/packages/manager-4.0.1-to-4.1.1.hop --max-downtime 1m --root $(DEMO_HOST)
 	@echo "rest-service now says: $$(curl -s http://127.0.0.1:8101/version)"
 	$(HOP_INSTALL) rollback --root $(DEMO_HOST) --yes
 	@echo "rest-service now says: $$(curl -s http://127.0.0.1:8101/version)"

@@ -2,9 +2,9 @@
 # Prints what the installer's tests recorded: the crash and failure
 # matrices (each row a database, an injected fault, how the host was
 # recovered, and the version it ended at), the crafted packages refused,
-# and the corruption campaign's count.
+# the corruption campaign's count, and the rehearsals' predictions against the applies.
 dir=target/tmp/matrices
-for matrix in crash failure crafted campaign; do
+for matrix in crash failure crafted campaign rehearsal; do
     file="$dir/$matrix.txt"
     [ -f "$file" ] || continue
     echo

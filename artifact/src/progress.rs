@@ -17,14 +17,6 @@ pub fn bytes(total: u64, message: &'static str) -> ProgressBar {
     bar
 }
 
-/// A spinner for work of unknown length (a database dump).
-pub fn spinner(message: String) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_message(message);
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
-}
-
 /// Reads and verifies every member of a package whose head is open,
 /// showing a bar over its `total` bytes.
 pub fn verify<R: std::io::Read>(

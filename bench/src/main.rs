@@ -8,9 +8,15 @@
 //!   same services;
 //! * a 100k-row batched post migration, in rows per second;
 //! * the capture of 512 MiB of installed RPMs vs `tar cf - | sha256sum`;
-//! * reading and comparing a 500-table schema.
+//! * reading and comparing a 500-table schema;
+//! * download + verify of the 1 GiB package over loopback HTTP vs `curl -o`
+//!   and `sha256sum`;
+//! * backup and restore of a 1 GiB PostgreSQL database vs `pg_dump -Fc` /
+//!   `pg_restore` (and the directory format with `-j 2`).
 
 mod capture;
+mod download;
+mod dump;
 mod lint;
 mod measure;
 mod migration;
@@ -52,7 +58,11 @@ fn main() -> Result<()> {
                     Some("capture") => capture::run(&work)?,
                     Some("schema") => schema::run(&work)?,
                     Some("lint") => lint::run(&work)?,
-                    other => anyhow::bail!("--only capture|schema|lint (not {other:?})"),
+                    Some("download") => download::run(&work)?,
+                    Some("dump") => dump::run(&work)?,
+                    other => {
+                        anyhow::bail!("--only capture|schema|lint|download|dump (not {other:?})")
+                    }
                 };
                 println!("\n{section}");
                 return Ok(());
@@ -70,7 +80,13 @@ fn main() -> Result<()> {
     let package_rows = packages::run(&work, &sizes)?;
     let downtime = restart::run(&work)?;
     let migrations = migration::run(&work)?;
-    let sections = vec![capture::run(&work)?, schema::run(&work)?, lint::run(&work)?];
+    let sections = vec![
+        download::run(&work)?,
+        dump::run(&work)?,
+        capture::run(&work)?,
+        schema::run(&work)?,
+        lint::run(&work)?,
+    ];
 
     let report = measure::report(&machine, &package_rows, &downtime, &migrations, &sections);
     std::fs::write(&out, &report)?;

@@ -122,7 +122,10 @@ pub fn run(work: &Path, sizes: &[u64]) -> Result<Vec<PackageRow>> {
             build.peak_rss_mib,
             verify.peak_rss_mib
         );
-        std::fs::remove_file(&package)?;
+        // The 1 GiB package is what the download section fetches.
+        if gib != 1 {
+            std::fs::remove_file(&package)?;
+        }
         rows.push(PackageRow {
             gib,
             build,

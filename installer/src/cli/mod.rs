@@ -28,6 +28,28 @@ pub struct RootArg {
     pub root: PathBuf,
 }
 
+/// How remote packages (`https://…`, `s3://BUCKET/KEY`) are fetched.
+#[derive(clap::Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Also trust these CA certificates (PEM) for https:// sources
+    #[arg(long, value_name = "PEM", env = "HOP_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    pub fn options(&self) -> crate::remote::FetchOptions {
+        crate::remote::FetchOptions {
+            ca_file: self.ca_file.clone(),
+        }
+    }
+}
+
+/// Where packages can come from, for `--help`.
+const SOURCES: &str = "A package is a file, an https:// URL or s3://BUCKET/KEY. A remote one is downloaded into\n\
+/var/lib/hop/downloads/ while it is verified (signed head first, then every member), resumes\n\
+after a cut, and is refused (exit 2) if a byte differs from what the vendor signed. S3 uses\n\
+AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL.";
+
 /// `--accept ID[,ID] --reason TEXT`.
 #[derive(clap::Args, Clone)]
 pub struct AcceptArgs {
@@ -53,12 +75,14 @@ impl AcceptArgs {
 pub enum Command {
     /// Check a package's signature and every byte of it
     #[command(
-        after_help = "Examples:\n  hop-install verify manager-4.0.1-to-4.1.1.hop\n  \
+        after_help = format!("Examples:\n  hop-install verify manager-4.0.1-to-4.1.1.hop\n  \
 hop-install verify manager-4.0.1-to-4.1.1.hop --key vendor.pub.asc\n\n\
-Without --key, the host's trusted keys (host.yaml trusted_keys) are used. Exit 0 if good, 2 if not."
+Without --key, the host's trusted keys (host.yaml trusted_keys) are used. Exit 0 if good, 2 if not.\n\n{SOURCES}")
     )]
     Verify {
         package: PathBuf,
+        #[command(flatten)]
+        source: SourceArgs,
         /// Trust this public key instead of the host's (repeatable)
         #[arg(long)]
         key: Vec<PathBuf>,
@@ -70,16 +94,18 @@ Without --key, the host's trusted keys (host.yaml trusted_keys) are used. Exit 0
     },
     /// Run the preflight checks for a package and print them as a table
     #[command(
-        after_help = "Examples:\n  hop-install check manager-4.0.1-to-4.1.1.hop\n  \
+        after_help = format!("Examples:\n  hop-install check manager-4.0.1-to-4.1.1.hop\n  \
 hop-install check manager-4.0.1-to-4.1.1.hop --json\n\n\
 Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any FAILURE.\n\n\
 Each check has a stable id (ID column, `id` in JSON). A WARNING or FAILURE that does not\n\
 apply to this host can be accepted for check, apply and upgrade with --accept ID --reason\n\
 TEXT; only hop.disk-space, hop.schema-drift, hop.services and hop.stop-timeouts can be, and\n\
-the acceptance, who ran it and why go into the operation's record, history and report."
+the acceptance, who ran it and why go into the operation's record, history and report.\n\n{SOURCES}")
     )]
     Check {
         package: PathBuf,
+        #[command(flatten)]
+        source: SourceArgs,
         #[command(flatten)]
         root: RootArg,
         /// The checks of `apply --node` (a node of a cluster) instead
@@ -90,6 +116,9 @@ the acceptance, who ran it and why go into the operation's record, history and r
         /// PKG holds packages: check the first hop of the route to VERSION
         #[arg(long, value_name = "VERSION")]
         to: Option<String>,
+        /// Fail the downtime check unless this package's rehearsal predicts no more
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        max_downtime: Option<std::time::Duration>,
         /// Also write the report as one self-contained HTML page (a new file)
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
@@ -99,7 +128,7 @@ the acceptance, who ran it and why go into the operation's record, history and r
     },
     /// Upgrade this host by one hop, rolling back on any failure
     #[command(
-        after_help = "Examples:\n  hop-install apply manager-4.0.1-to-4.1.1.hop --dry-run\n  \
+        after_help = format!("Examples:\n  hop-install apply manager-4.0.1-to-4.1.1.hop --dry-run\n  \
 hop-install apply manager-4.0.1-to-4.1.1.hop\n\n\
 Steps: verify, preflight, stage, backup, online migrations, stop services, install RPMs,\n\
 deploy configs, offline migrations, start services, health gate, commit, post migrations,\n\
@@ -111,10 +140,12 @@ a failure to clean up is a warning. If hop-install itself is killed, run\n\
 With --node, this node's part of a rolling hop on a cluster (docs/cluster.md): run\n\
 `hop-install expand` once first; the database is not touched, the node's services are\n\
 stopped, upgraded, started and health-gated, and a failure rolls back this node only.\n\
-A node that already runs the hop's to version is left alone (exit 0)."
+A node that already runs the hop's to version is left alone (exit 0).\n\n{SOURCES}")
     )]
     Apply {
         package: PathBuf,
+        #[command(flatten)]
+        source: SourceArgs,
         #[command(flatten)]
         root: RootArg,
         /// This node only, in a cluster whose database `expand` prepared
@@ -122,6 +153,10 @@ A node that already runs the hop's to version is left alone (exit 0)."
         node: bool,
         #[command(flatten)]
         accept: AcceptArgs,
+        /// Refuse (exit 2) unless this package's rehearsal on this host predicts
+        /// a downtime window no longer than this (e.g. 90s, 5m)
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        max_downtime: Option<std::time::Duration>,
         /// Print the plan with everything that would change; change nothing
         #[arg(long)]
         dry_run: bool,
@@ -180,14 +215,38 @@ hop is missing (exit 2). Changes nothing.")]
         /// The version to reach
         #[arg(long, value_name = "VERSION")]
         to: String,
-        /// Packages, or directories holding them
+        /// Packages, or directories holding them (local, https://…/ or s3://BUCKET/PREFIX/)
         #[arg(required = true, value_name = "PKG_OR_DIR")]
         packages: Vec<PathBuf>,
+        #[command(flatten)]
+        source: SourceArgs,
         #[command(flatten)]
         root: RootArg,
         /// Print the graph in Graphviz DOT, the route highlighted
         #[arg(long, conflicts_with = "json")]
         dot: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Predict the downtime: run the hop's migrations on a copy of the live database
+    #[command(after_help = format!("Examples:\n  hop-install rehearse manager-4.0.1-to-4.1.1.hop\n  \
+hop-install apply manager-4.0.1-to-4.1.1.hop --max-downtime 2m\n\n\
+Dumps the live database (only read), loads the dump into a scratch copy (a temporary\n\
+database on the same server; SQLite: a copy of the file) and runs every migration of\n\
+the hop on it, phase by phase, measuring each one's time, rows, lock waits and growth.\n\
+Prints the predicted downtime window (offline migrations + stopping, installing,\n\
+starting and health-gating the services, as this host's last hop took them), the\n\
+predicted rollback (restoring the dump) and the slowest migrations. The scratch copy\n\
+is always dropped; one a killed rehearsal left is dropped by the next. The result is\n\
+kept in /var/lib/hop/rehearsals/ for `check` and `apply --max-downtime`. Exit 0 when\n\
+done, 1 when a migration fails on the copy (nothing on the host changed), 2 refused.\n\n{SOURCES}"))]
+    Rehearse {
+        package: PathBuf,
+        #[command(flatten)]
+        source: SourceArgs,
+        #[command(flatten)]
+        root: RootArg,
+        /// Print the result as JSON (format hop.rehearsal/1)
         #[arg(long)]
         json: bool,
     },
@@ -198,13 +257,24 @@ hop-install upgrade --to 4.2.0 packages/\n\n\
 Every package on the route is verified before the first change. Each hop runs as\n\
 `apply` does, its post migrations finished before the next hop starts. On a failure the\n\
 chain stops with the host at the last good version (exit 1), naming the packages left.\n\
-After a crash, `hop-install resume` finishes the hop and continues the chain."
+After a crash, `hop-install resume` finishes the hop and continues the chain.\n\n\
+Examples with published packages:\n  hop-install upgrade --to 4.3.0 --from-repo s3://vendor-packages/manager/\n  \
+dnf install manager-hop-4.0.1-to-4.1.1 && hop-install upgrade --to 4.1.1"
     )]
     Upgrade {
         #[arg(long, value_name = "VERSION")]
         to: String,
-        #[arg(required = true, value_name = "PKG_OR_DIR")]
+        /// Packages, or directories holding them [default: /var/lib/hop/packages/, where
+        /// `dnf install PRODUCT-hop-FROM-to-TO` puts them]
+        #[arg(value_name = "PKG_OR_DIR")]
         packages: Vec<PathBuf>,
+        /// A published repository to find the route in: https://…/DIR/ (with the
+        /// hop-index.json `hop-build index` writes) or s3://BUCKET/PREFIX/; only the
+        /// packages on the route are downloaded
+        #[arg(long, value_name = "URL")]
+        from_repo: Vec<PathBuf>,
+        #[command(flatten)]
+        source: SourceArgs,
         #[command(flatten)]
         root: RootArg,
         #[command(flatten)]

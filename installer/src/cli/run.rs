@@ -39,26 +39,35 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Verify {
             package,
+            source,
             key,
             root,
             json,
         } => {
-            let report = ops::verify::verify(&root.root, &package, &key)?;
+            let report = ops::verify::verify(&root.root, &package, &key, &source.options())?;
             emit(json, &report, VerifyReport::render)?;
             Ok(0)
         }
         Command::Check {
             package,
+            source,
             root,
             node,
             accept,
             to,
+            max_downtime,
             html,
             json,
         } => {
             let scope = if node { Scope::Node } else { Scope::Host };
             let accept = accept.into_accept();
-            let report = ops::check::check(&root.root, &package, (scope, &accept), to.as_deref())?;
+            let report = ops::check::check(
+                &root.root,
+                &package,
+                (scope, &accept),
+                (to.as_deref(), max_downtime),
+                &source.options(),
+            )?;
             if let Some(file) = &html {
                 ops::check_html::write(&report, file).map_err(|e| {
                     Refusal::new(format!("cannot write {}: {e}", file.display()))
@@ -70,18 +79,22 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Apply {
             package,
+            source,
             root,
             node,
             accept,
+            max_downtime,
             dry_run,
             json,
         } => {
+            let package = ops::fetch::package(&root.root, &package, None, &source.options())?.path;
             let scope = if node { Scope::Node } else { Scope::Host };
             let options = ApplyOptions {
                 dry_run,
                 scope,
                 nodes: Vec::new(),
                 accept: accept.into_accept(),
+                max_downtime,
             };
             applied(&root.root, &package, &options, json)
         }
@@ -96,6 +109,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
                 scope: Scope::Expand,
                 nodes: Vec::new(),
                 accept: Default::default(),
+                max_downtime: None,
             };
             applied(&root.root, &package, &options, json)
         }
@@ -111,17 +125,19 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
                 scope: Scope::Contract,
                 nodes,
                 accept: Default::default(),
+                max_downtime: None,
             };
             applied(&root.root, &package, &options, json)
         }
         Command::Path {
             to,
             packages,
+            source,
             root,
             dot,
             json,
         } => {
-            let report = ops::path::path(&root.root, &to, &packages)?;
+            let report = ops::path::path(&root.root, &to, &packages, &source.options())?;
             if dot {
                 print!("{}", report.dot);
             } else {
@@ -129,9 +145,22 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(0)
         }
+        Command::Rehearse {
+            package,
+            source,
+            root,
+            json,
+        } => {
+            let out = Terminal::new(json);
+            let r = ops::rehearse::rehearse(&root.root, &package, &source.options(), &out)?;
+            emit(json, &r, |r| r.render())?;
+            Ok(0)
+        }
         Command::Upgrade {
             to,
-            packages,
+            mut packages,
+            from_repo,
+            source,
             root,
             accept,
             dry_run,
@@ -139,7 +168,9 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             let out = Terminal::new(json);
             let accept = accept.into_accept();
-            match ops::upgrade::upgrade(&root.root, &to, &packages, (dry_run, &accept), &out)? {
+            packages.extend(from_repo);
+            let how = (dry_run, &accept, &source.options());
+            match ops::upgrade::upgrade(&root.root, &to, &packages, how, &out)? {
                 ops::upgrade::Upgraded::Plan(plan) => emit(json, &plan, |p| p.render())?,
                 ops::upgrade::Upgraded::Done(chain) => emit(json, &chain, |r| r.render())?,
             }

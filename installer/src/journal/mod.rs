@@ -320,6 +320,18 @@ impl Journal {
     }
 }
 
+/// Refuses (exit 2) while an operation is unfinished: nothing may start
+/// on a host between versions.
+pub fn refuse_if_open(dir: &StateDir) -> Result<(), crate::error::Refusal> {
+    match find_open(dir).map_err(|e| crate::error::Refusal::from_error(&e))? {
+        Some(open) => Err(crate::error::Refusal::new(format!(
+            "{} did not finish; run `hop-install resume` first",
+            open.title()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The open (unfinished) operation on a host, if any.
 pub fn find_open(dir: &StateDir) -> Result<Option<Journal>> {
     Ok(all(dir)?.into_iter().rev().find(|j| j.phase.is_open()))

@@ -122,6 +122,12 @@ impl Operation<'_> {
                 let dump = facts()?
                     .database_dump
                     .context("this operation took no database dump")?;
+                let expected = cx.rehearsal().map(|r| r.restore_ms);
+                let _alive = crate::progress::Ticker::start(
+                    "restoring the database from its dump",
+                    Some(&cx.runner.log),
+                    move |secs| crate::progress::running_for_of(secs, expected),
+                );
                 Ok(backup::restore(&cx.database_url()?, &dump, &cx.runner)?)
             }
             Undo::StartServices => steps::services::start_all(cx, &facts()?.services_before),

@@ -36,6 +36,8 @@ pub struct ApplyOptions {
     pub nodes: Vec<String>,
     /// Preflight results the operator accepts (`--accept`, `--reason`).
     pub accept: Accept,
+    /// `--max-downtime`: the most this package's rehearsal may predict.
+    pub max_downtime: Option<std::time::Duration>,
 }
 
 pub fn apply(
@@ -48,6 +50,14 @@ pub fn apply(
     let session = Session::changing(root, scope.name())?;
     let runner = session.runner(if dry_run { "dry-run" } else { "preflight" });
     let verified = verified(&session.host, package)?;
+    if let Some(max) = options.max_downtime {
+        let rehearsal = crate::rehearsal::load(&session.state, &verified.0.manifest_bytes);
+        let detail = crate::rehearsal::within(rehearsal.as_ref(), max).map_err(|why| {
+            crate::error::Refusal::new(format!("downtime: {why}"))
+                .with_hint("rehearse again after changes, or plan a longer window")
+        })?;
+        out.step(&format!("downtime: {detail}"));
+    }
     if let Some(why) = super::rolling::already_done(&session.host, &runner, &verified, scope)? {
         return Ok(Applied::Nothing(why));
     }

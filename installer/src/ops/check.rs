@@ -11,6 +11,7 @@ use crate::error::Refusal;
 use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::preflight::{self, Accept, Level, Preflight};
+use crate::remote::FetchOptions;
 use crate::session::Session;
 
 /// The version of the report's format (`schema` in the JSON).
@@ -64,12 +65,13 @@ pub fn check(
     root: &Path,
     package: &Path,
     (scope, accept): (Scope, &Accept),
-    to: Option<&str>,
+    (to, max_downtime): (Option<&str>, Option<std::time::Duration>),
+    options: &FetchOptions,
 ) -> Result<CheckReport, Refusal> {
     accept.validate()?;
     let route = match to {
         Some(target) => {
-            let found = super::path::path(root, target, &[package.to_path_buf()])?;
+            let found = super::path::path(root, target, &[package.to_path_buf()], options)?;
             if found.route.is_empty() {
                 return Err(Refusal::new(format!(
                     "this host already runs {target}: there is nothing to check"
@@ -83,7 +85,8 @@ pub fn check(
         .as_ref()
         .and_then(|r| r.first())
         .map(|first| first.package.clone());
-    let package = first.as_deref().unwrap_or(package);
+    let fetched = super::fetch::package(root, first.as_deref().unwrap_or(package), None, options)?;
+    let package = fetched.path.as_path();
     let session = Session::reading(root)?;
     let host = &session.host;
     let runner = session.runner("check");
@@ -117,6 +120,8 @@ pub fn check(
     };
     let m = &verified.manifest;
     let mut checks = preflight::run(host, &verified, &runner, &scratch.0, scope);
+    let rehearsal = crate::rehearsal::load(&session.state, &verified.manifest_bytes);
+    checks.downtime(rehearsal.as_ref(), max_downtime);
     checks.accept(accept)?;
     report.result = checks.worst();
     if report.result != Level::Failure {

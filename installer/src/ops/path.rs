@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::Refusal;
 use crate::preflight;
+use crate::remote::FetchOptions;
 use crate::route::{self, Hop, Ignored};
 use crate::session::Session;
 
@@ -34,6 +35,7 @@ pub struct PathReport {
 pub fn gather(
     session: &Session,
     inputs: &[PathBuf],
+    options: &FetchOptions,
 ) -> Result<(Version, Vec<Hop>, Vec<Ignored>), Refusal> {
     let host = &session.host;
     let runner = session.runner("path");
@@ -47,14 +49,20 @@ pub fn gather(
             ))
         })?;
     let trusted = crate::trust::host_keys(host)?;
-    let (hops, ignored) = route::collect(inputs, &trusted, &host.config.product);
+    let (hops, ignored) = crate::remote::collect(inputs, &trusted, &host.config.product, options)
+        .map_err(crate::remote::FetchError::refusal)?;
     Ok((installed, hops, ignored))
 }
 
-pub fn path(root: &Path, target: &str, inputs: &[PathBuf]) -> Result<PathReport, Refusal> {
+pub fn path(
+    root: &Path,
+    target: &str,
+    inputs: &[PathBuf],
+    options: &FetchOptions,
+) -> Result<PathReport, Refusal> {
     let target = Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
     let session = Session::reading(root)?;
-    let (installed, hops, ignored) = gather(&session, inputs)?;
+    let (installed, hops, ignored) = gather(&session, inputs, options)?;
     let route = route::find(&hops, &installed, &target)
         .map_err(|why| refusal(&installed, &target, &why, &ignored))?;
     Ok(PathReport {

@@ -15,6 +15,7 @@ use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::preflight;
 use crate::preflight::Accept;
+use crate::remote::FetchOptions;
 use crate::report::Report;
 use crate::route;
 use crate::session::Session;
@@ -90,28 +91,36 @@ pub fn upgrade(
     root: &Path,
     target: &str,
     inputs: &[PathBuf],
-    (dry_run, accept): (bool, &Accept),
+    (dry_run, accept, options): (bool, &Accept, &FetchOptions),
     out: &Terminal,
 ) -> Result<Upgraded, Error> {
     accept.validate()?;
     let target =
         hop_artifact::version::Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
     let session = Session::changing(root, "upgrade")?;
-    let (installed, hops, ignored) = gather(&session, inputs)?;
+    // Without packages: where `dnf install PRODUCT-hop-…` puts them.
+    let default = [session.state.dir.join("packages")];
+    let inputs = if inputs.is_empty() {
+        &default[..]
+    } else {
+        inputs
+    };
+    let (installed, mut hops, ignored) = gather(&session, inputs, options)?;
     let (host, sd) = (&session.host, &session.state);
-    if let Some(open) = crate::journal::find_open(sd).map_err(|e| Refusal::from_error(&e))? {
-        return Err(Refusal::new(format!(
-            "{} did not finish; run `hop-install resume` first",
-            open.title()
-        ))
-        .into());
-    }
+    crate::journal::refuse_if_open(sd)?;
     let route = route::find(&hops, &installed, &target)
         .map_err(|why| refusal(&installed, &target, &why, &ignored))?;
     if route.is_empty() {
         return Err(Refusal::new(format!("this host already runs {target}")).into());
     }
     let trusted = crate::trust::host_keys(host)?;
+    // Only the packages on the route are downloaded (each verified on the way).
+    let wanted: Vec<PathBuf> = route.iter().map(|h| h.path.clone()).collect();
+    for hop in hops.iter_mut().filter(|h| wanted.contains(&h.path)) {
+        hop.path = crate::remote::localize(&hop.path, &sd.dir, &trusted, options)?;
+    }
+    let route = route::find(&hops, &installed, &target)
+        .map_err(|why| refusal(&installed, &target, &why, &ignored))?;
     for hop in &route {
         crate::package::verify(&hop.path, &trusted).map_err(|r| {
             Refusal::new(format!(

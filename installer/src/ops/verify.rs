@@ -9,7 +9,12 @@ use hop_artifact::verify_report::VerifyReport;
 use crate::package;
 use crate::session::Session;
 
-pub fn verify(root: &Path, package: &Path, keys: &[PathBuf]) -> Result<VerifyReport, Refusal> {
+pub fn verify(
+    root: &Path,
+    package: &Path,
+    keys: &[PathBuf],
+    options: &crate::remote::FetchOptions,
+) -> Result<VerifyReport, Refusal> {
     let trusted = if keys.is_empty() {
         let session = Session::reading(root)
             .map_err(|r| r.with_hint("pass --key PUB.asc to verify with a given public key"))?;
@@ -17,6 +22,7 @@ pub fn verify(root: &Path, package: &Path, keys: &[PathBuf]) -> Result<VerifyRep
     } else {
         crate::trust::key_files(keys)?
     };
-    let v = package::verify(package, &trusted)?;
+    let local = super::fetch::package(root, package, Some(&trusted), options)?;
+    let v = package::verify(&local.path, &trusted)?;
     Ok(VerifyReport::new(package, &v.manifest, &v.signer, v.bytes))
 }

@@ -11,7 +11,7 @@ use super::{Level, Preflight};
 use crate::error::Refusal;
 
 /// Every check of hop's own: (title, stable id, may be accepted).
-pub const CHECKS: [(&str, &str, bool); 23] = [
+pub const CHECKS: [(&str, &str, bool); 24] = [
     ("signature", "hop.signature", false),
     ("privileges", "hop.privileges", false),
     ("unfinished operation", "hop.unfinished-operation", false),
@@ -39,6 +39,7 @@ pub const CHECKS: [(&str, &str, bool); 23] = [
     ("services", "hop.services", true),
     ("stop timeouts", "hop.stop-timeouts", true),
     // A check whose title is missing above (the unit test keeps it unused).
+    ("downtime", "hop.downtime", false),
     ("other", "hop.other", false),
 ];
 

@@ -75,6 +75,32 @@ impl Preflight {
         });
     }
 
+    /// The `downtime` line: what this package's rehearsal predicts, and
+    /// whether that is within `--max-downtime` (no line without either).
+    pub fn downtime(
+        &mut self,
+        rehearsal: Option<&crate::rehearsal::Rehearsal>,
+        max: Option<std::time::Duration>,
+    ) {
+        match (rehearsal, max) {
+            (None, None) => {}
+            (Some(r), None) => self.add(
+                "downtime",
+                Level::Ok,
+                format!(
+                    "the rehearsal of {} predicts a downtime window of {:.2}s (rollback {:.2}s)",
+                    r.rehearsed_at,
+                    r.prediction.window_ms as f64 / 1000.0,
+                    r.prediction.rollback_ms as f64 / 1000.0
+                ),
+            ),
+            (r, Some(max)) => match crate::rehearsal::within(r, max) {
+                Ok(detail) => self.add("downtime", Level::Ok, detail),
+                Err(why) => self.add("downtime", Level::Failure, why),
+            },
+        }
+    }
+
     /// The worst result no operator accepted.
     pub fn worst(&self) -> Level {
         self.checks

@@ -106,10 +106,14 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
 /// Dumps the database into the backup directory; the dump's path.
 fn dump_database(cx: &Context<'_>, dir: &Path) -> Result<PathBuf> {
     let url = cx.database_url()?;
-    let spinner =
-        hop_artifact::progress::spinner(format!("dumping the {} database", url.backend()));
-    let dump = backup::backup(&url, &dir.join("database.dump"), &cx.runner);
-    spinner.finish_and_clear();
+    let dest = dir.join("database.dump");
+    let ticker = crate::progress::Ticker::start(
+        format!("dumping the {} database", url.backend()),
+        Some(&cx.runner.log),
+        crate::progress::file_growth(dest.clone(), cx.rehearsal().map(|r| r.dump_bytes)),
+    );
+    let dump = backup::backup(&url, &dest, &cx.runner);
+    drop(ticker);
     let dump = dump?;
     cx.out
         .step(&format!("    database dump: {} bytes", dump.bytes));

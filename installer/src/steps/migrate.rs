@@ -25,6 +25,18 @@ pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
         step,
         out: cx.out,
         first_done: false,
+        log: cx.runner.log.clone(),
+        rows: Default::default(),
+        ticker: None,
+        rehearsed: cx
+            .rehearsal()
+            .map(|r| {
+                r.migrations
+                    .into_iter()
+                    .map(|m| (m.file, m.duration_ms))
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let report = migrator.apply(&scripts, phase, &cx.hop_label(), &mut observer)?;
     if report.pending > 0 {
@@ -58,6 +70,13 @@ struct StepObserver<'a> {
     step: Step,
     out: &'a Terminal,
     first_done: bool,
+    log: crate::log::Log,
+    /// Rows the running migration's batches changed so far.
+    rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Shows the running migration is alive.
+    ticker: Option<crate::progress::Ticker>,
+    /// How long each migration took in this package's rehearsal.
+    rehearsed: std::collections::HashMap<String, u64>,
 }
 
 impl StepObserver<'_> {
@@ -78,7 +97,19 @@ impl Observer for StepObserver<'_> {
         }
         self.out
             .step(&format!("    applying {}", script.file_name()));
+        self.ticker = None;
+        self.rows.store(0, std::sync::atomic::Ordering::SeqCst);
+        self.ticker = Some(crate::progress::migration_ticker(
+            &script.file_name(),
+            &self.log,
+            self.rows.clone(),
+            self.rehearsed.get(&script.file_name()).copied(),
+        ));
         Ok(())
+    }
+
+    fn finished(&mut self, _script: &Script, _elapsed: std::time::Duration) {
+        self.ticker = None;
     }
 
     fn statement_done(&mut self, _script: &Script, _line: usize) -> Result<(), String> {
@@ -86,6 +117,7 @@ impl Observer for StepObserver<'_> {
     }
 
     fn batch_done(&mut self, script: &Script, batches: u64, rows: u64) -> Result<(), String> {
+        self.rows.store(rows, std::sync::atomic::Ordering::SeqCst);
         if batches.is_multiple_of(20) {
             self.out.step(&format!(
                 "    {}: {batches} batches, {rows} rows",

@@ -59,6 +59,13 @@ impl Context<'_> {
         format!("{}→{}", self.manifest.from, self.manifest.to)
     }
 
+    /// The rehearsal of this very package on this host, if one was made:
+    /// what the progress lines compare the work with.
+    pub fn rehearsal(&self) -> Option<crate::rehearsal::Rehearsal> {
+        let bytes = std::fs::read(self.op_dir.join("hop.yaml")).ok()?;
+        crate::rehearsal::load(&self.state_dir, &bytes)
+    }
+
     pub fn database_url(&self) -> Result<DatabaseUrl> {
         let url = self.host.database_url()?;
         if let Some(p) = url.password() {

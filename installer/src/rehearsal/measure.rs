@@ -1,0 +1,357 @@
+//! The rehearsal itself: dump the live database (only read), load the
+//! dump into a scratch copy (the rollback's restore, timed), run every
+//! migration of the hop on the copy phase by phase (each timed, with the
+//! rows it changed, the time it waited for locks and how the database
+//! grew), then drop the copy.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hop_artifact::migration::{Backend, Phase};
+use hop_migrate::adopt::Adoption;
+use hop_migrate::url::DatabaseUrl;
+use hop_migrate::{Migrator, Observer, Options, Script, copy};
+
+use super::scratch::{ScratchCopy, drop_leftovers};
+use super::{Measured, Rehearsal, SCHEMA, package_key, predict, service_steps};
+use crate::host::Host;
+use crate::log::Log;
+use crate::package::Verified;
+use crate::progress::{Ticker, file_growth, migration_ticker, running_for};
+use crate::runner::Runner;
+use crate::state::StateDir;
+use crate::terminal::Terminal;
+
+fn ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Rehearses the verified package (payload in `payload`) on this host.
+pub fn measure(
+    host: &Host,
+    verified: &Verified,
+    payload: &Path,
+    runner: &Runner,
+    out: &Terminal,
+) -> Result<Rehearsal> {
+    let sd = StateDir::of(host);
+    let dir = sd.dir.join("rehearsals");
+    crate::atomic::private_dir(&dir)?;
+    let live = host.database_url()?;
+    for name in drop_leftovers(&live, &dir)? {
+        // Said even with --json: something was on the server that is now gone.
+        eprintln!("note: dropped {name}, left by a rehearsal that was killed");
+    }
+    let database_bytes = Migrator::connect(&live, Options::default())?.database_size()?;
+    let m = &verified.manifest;
+    let log = &runner.log;
+
+    let dump = dir.join(format!("scratch-{}.dump", std::process::id()));
+    let _remove = RemoveOnDrop(vec![dump.clone(), dump.with_extension("restore.sql")]);
+    out.step(&format!(
+        "dumping the live {} database (read only)",
+        live.backend()
+    ));
+    let started = Instant::now();
+    let dumped = {
+        let _alive = Ticker::start("dumping", Some(log), file_growth(dump.clone(), None));
+        copy::dump(&live, &dump, runner)?
+    };
+    let dump_ms = ms(started);
+
+    let scratch = ScratchCopy::create(&live, &dir)?;
+    out.step(&format!("loading the dump into {}", scratch.name()));
+    let started = Instant::now();
+    {
+        let _alive = Ticker::start("loading the scratch copy", Some(log), running_for);
+        copy::load(scratch.url(), &dump, runner)
+            .with_context(|| format!("cannot load the dump into {}", scratch.name()))?;
+    }
+    let restore_ms = ms(started);
+    settle(scratch.url(), &dir, log);
+
+    let migrations = run_migrations(verified, payload, scratch.url(), log, out)?;
+    drop(scratch);
+
+    let journals = crate::journal::all(&sd).unwrap_or_default();
+    let rpm_bytes = m
+        .members
+        .iter()
+        .filter(|x| x.path.starts_with("rpms/"))
+        .map(|x| x.size)
+        .sum();
+    let steps = service_steps(&journals, super::estimate(m.services.len(), rpm_bytes));
+    let prediction = predict(&migrations, dump_ms, restore_ms, &steps);
+    Ok(Rehearsal {
+        schema: SCHEMA.into(),
+        package: m.title(),
+        from: m.from.to_string(),
+        to: m.to.to_string(),
+        manifest_sha256: package_key(&verified.manifest_bytes),
+        backend: live.backend().to_string(),
+        rehearsed_at: crate::state::now(),
+        database_bytes,
+        dump_ms,
+        dump_bytes: dumped.bytes,
+        restore_ms,
+        migrations,
+        service_steps: steps,
+        prediction,
+    })
+}
+
+/// Lets the server settle after loading the copy, so the migrations are
+/// timed as they will run on the live database, not against the load's
+/// aftermath: statistics gathered (PostgreSQL: `ANALYZE`, as the live
+/// database has them) and the load's dirty pages written (PostgreSQL:
+/// `CHECKPOINT` where allowed; MariaDB: up to 15 s until InnoDB has
+/// flushed most of them; the dump's and a SQLite copy's pages written to
+/// disk with syncfs). Only the scratch copy and server-wide flushing are
+/// touched: nothing of the live database changes.
+fn settle(scratch: &DatabaseUrl, dir: &Path, log: &Log) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = nix::unistd::syncfs(&d);
+    }
+    let Ok(mut conn) = Migrator::connect(scratch, Options::default()) else {
+        return;
+    };
+    match scratch.backend() {
+        Backend::Postgresql => {
+            let _ = conn.execute_admin("ANALYZE");
+            let _ = conn.execute_admin("CHECKPOINT");
+        }
+        Backend::Mariadb => {
+            let dirty = |conn: &mut Migrator| -> Option<(u64, u64)> {
+                let rows = conn
+                    .query_read_only(
+                        "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+                         WHERE VARIABLE_NAME IN ('INNODB_BUFFER_POOL_PAGES_DIRTY', \
+                         'INNODB_BUFFER_POOL_PAGES_TOTAL')",
+                    )
+                    .ok()?;
+                let get = |name: &str| -> Option<u64> {
+                    rows.iter()
+                        .find(|r| r.first().cloned().flatten().as_deref() == Some(name))
+                        .and_then(|r| r.get(1).cloned().flatten())
+                        .and_then(|v| v.parse().ok())
+                };
+                Some((
+                    get("INNODB_BUFFER_POOL_PAGES_DIRTY")?,
+                    get("INNODB_BUFFER_POOL_PAGES_TOTAL")?,
+                ))
+            };
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while let Some((d, total)) = dirty(&mut conn) {
+                if d * 100 <= total || Instant::now() > deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+        Backend::Sqlite => {}
+    }
+    log.line("rehearsal: the scratch copy is loaded and settled");
+}
+
+/// Runs the hop's migrations, phase by phase, on the scratch copy.
+fn run_migrations(
+    verified: &Verified,
+    payload: &Path,
+    scratch: &DatabaseUrl,
+    log: &Log,
+    out: &Terminal,
+) -> Result<Vec<Measured>> {
+    let m = &verified.manifest;
+    let scripts: Vec<Script> = crate::package::scripts(m, payload, scratch.backend())?;
+    let mut migrator = Migrator::connect(scratch, Options::default())?;
+    if let Adoption::Baseline { up_to, because } =
+        crate::adoption::assess(&mut migrator, m, payload)?.adoption
+    {
+        migrator.baseline(&scripts, up_to, &because)?;
+    }
+    let waits = LockSampler::start(scratch)?;
+    let mut recorder = Recorder {
+        sizer: Migrator::connect(scratch, Options::default())?,
+        size_before: 0,
+        growth: HashMap::new(),
+        waits: waits.total.clone(),
+        waits_before: 0,
+        lock_waits: HashMap::new(),
+        log: log.clone(),
+        rows: Arc::default(),
+        ticker: None,
+        out,
+    };
+    let hop = format!("{}→{} (rehearsal)", m.from, m.to);
+    let mut measured = Vec::new();
+    for phase in [Phase::Online, Phase::Offline, Phase::Post] {
+        let report = migrator.apply(&scripts, phase, &hop, &mut recorder)?;
+        recorder.ticker = None;
+        for a in report.applied {
+            measured.push(Measured {
+                phase,
+                duration_ms: a.duration_ms,
+                rows: a.rows,
+                batches: a.batches,
+                lock_wait_ms: waits
+                    .measured
+                    .then(|| recorder.lock_waits.get(&a.file).copied().unwrap_or(0)),
+                growth_bytes: recorder.growth.get(&a.file).copied().unwrap_or(0),
+                file: a.file,
+            });
+        }
+    }
+    Ok(measured)
+}
+
+/// Records each migration's growth and lock waits, and shows it is alive.
+struct Recorder<'a> {
+    sizer: Migrator,
+    size_before: u64,
+    growth: HashMap<String, i64>,
+    waits: Arc<AtomicU64>,
+    waits_before: u64,
+    lock_waits: HashMap<String, u64>,
+    log: Log,
+    rows: Arc<AtomicU64>,
+    ticker: Option<Ticker>,
+    out: &'a Terminal,
+}
+
+impl Observer for Recorder<'_> {
+    fn starting(&mut self, script: &Script) -> Result<(), String> {
+        if crate::interrupt::requested() {
+            return Err("interrupted by the operator".into());
+        }
+        self.out
+            .step(&format!("    rehearsing {}", script.file_name()));
+        self.size_before = self.sizer.database_size().unwrap_or(0);
+        self.waits_before = self.waits.load(Ordering::SeqCst);
+        self.rows.store(0, Ordering::SeqCst);
+        self.ticker = None;
+        self.ticker = Some(migration_ticker(
+            &script.file_name(),
+            &self.log,
+            self.rows.clone(),
+            None,
+        ));
+        Ok(())
+    }
+
+    fn finished(&mut self, script: &Script, _elapsed: Duration) {
+        self.ticker = None;
+        let after = self.sizer.database_size().unwrap_or(self.size_before);
+        let grew = i64::try_from(after).unwrap_or(i64::MAX)
+            - i64::try_from(self.size_before).unwrap_or(i64::MAX);
+        self.growth.insert(script.file_name(), grew);
+        let waited = self.waits.load(Ordering::SeqCst) - self.waits_before;
+        self.lock_waits.insert(script.file_name(), waited);
+    }
+
+    fn batch_done(&mut self, _script: &Script, _batches: u64, rows: u64) -> Result<(), String> {
+        self.rows.store(rows, Ordering::SeqCst);
+        if crate::interrupt::requested() {
+            return Err("interrupted by the operator".into());
+        }
+        Ok(())
+    }
+}
+
+/// Samples, every 100 ms, whether a session on the scratch database waits
+/// for a lock (PostgreSQL: `pg_stat_activity`; MariaDB: the process
+/// list), adding up the time. SQLite keeps no such record.
+struct LockSampler {
+    total: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    measured: bool,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LockSampler {
+    const EVERY: Duration = Duration::from_millis(100);
+
+    fn start(scratch: &DatabaseUrl) -> Result<Self> {
+        let total = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let sql = match scratch.backend() {
+            Backend::Postgresql => {
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            }
+            Backend::Mariadb => {
+                "SELECT count(*) FROM information_schema.processlist \
+                 WHERE db = DATABASE() AND state LIKE 'Waiting for%lock%'"
+            }
+            Backend::Sqlite => {
+                return Ok(Self {
+                    total,
+                    stop,
+                    measured: false,
+                    thread: None,
+                });
+            }
+        };
+        let (t, s) = (total.clone(), stop.clone());
+        let url = scratch.clone();
+        let (ready, connected) = std::sync::mpsc::channel();
+        // A connection of its own, made in its thread (they are not Send).
+        let thread = std::thread::spawn(move || {
+            let mut conn = match Migrator::connect(&url, Options::default()) {
+                Ok(c) => {
+                    let _ = ready.send(Ok(()));
+                    c
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            while !s.load(Ordering::SeqCst) {
+                let waiting = conn
+                    .query_read_only(sql)
+                    .ok()
+                    .and_then(|rows| rows.first().and_then(|r| r.first().cloned()).flatten())
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0);
+                if waiting > 0 {
+                    t.fetch_add(Self::EVERY.as_millis() as u64, Ordering::SeqCst);
+                }
+                std::thread::sleep(Self::EVERY);
+            }
+        });
+        connected
+            .recv()
+            .context("the lock sampler did not start")?
+            .context("the lock sampler cannot connect to the scratch database")?;
+        Ok(Self {
+            total,
+            stop,
+            measured: true,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for LockSampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Files removed when the rehearsal ends, however it ends.
+struct RemoveOnDrop(Vec<std::path::PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! What a rehearsal measured and what it predicts: the downtime window
+//! (offline migrations + stopping, installing, starting and health-gating
+//! the services) and the rollback (restoring the dump + the same service
+//! steps). Kept in `var/lib/hop/rehearsals/<package>.json`, so `check` and
+//! `apply --max-downtime` can use it. The prediction is a pure function
+//! of the measurements.
+
+mod measure;
+mod scratch;
+mod space;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use hop_artifact::migration::Phase;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::journal::{Journal, Scope, Step};
+use crate::state::StateDir;
+
+pub use measure::measure;
+pub use space::lacking;
+
+/// The report's format.
+pub const SCHEMA: &str = "hop.rehearsal/1";
+
+/// One migration as it ran on the scratch copy.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Measured {
+    pub file: String,
+    pub phase: Phase,
+    pub duration_ms: u64,
+    pub rows: u64,
+    pub batches: u64,
+    /// Time its statements waited for locks (sampled; SQLite: none kept).
+    pub lock_wait_ms: Option<u64>,
+    /// How much the database grew (negative: shrank).
+    pub growth_bytes: i64,
+}
+
+/// How long the steps around the migrations take on this host.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ServiceSteps {
+    /// Stop, install RPMs, deploy configs, start, health gate.
+    pub ms: u64,
+    /// Where the number comes from.
+    pub source: String,
+}
+
+/// What the rehearsal predicts.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Prediction {
+    /// First service stopped → health gate passed.
+    pub window_ms: u64,
+    /// Restoring the dump + stopping, reinstalling and starting again.
+    pub rollback_ms: u64,
+    /// Before the window, while the services still run: backup + online migrations.
+    pub before_window_ms: u64,
+    /// After commit, services running: post migrations.
+    pub after_commit_ms: u64,
+    /// The slowest migrations, slowest first.
+    pub slowest: Vec<String>,
+}
+
+/// A rehearsal of one package on this host.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rehearsal {
+    pub schema: String,
+    pub package: String,
+    pub from: String,
+    pub to: String,
+    /// Which package exactly (SHA-256 of its signed hop.yaml).
+    pub manifest_sha256: String,
+    pub backend: String,
+    pub rehearsed_at: String,
+    /// The live database's size.
+    pub database_bytes: u64,
+    pub dump_ms: u64,
+    pub dump_bytes: u64,
+    /// Loading the dump into the scratch copy: what a rollback's restore takes.
+    pub restore_ms: u64,
+    pub migrations: Vec<Measured>,
+    pub service_steps: ServiceSteps,
+    pub prediction: Prediction,
+}
+
+/// The key a package's rehearsal is kept under.
+pub fn package_key(manifest_bytes: &[u8]) -> String {
+    Sha256::digest(manifest_bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn dir(sd: &StateDir) -> PathBuf {
+    sd.dir.join("rehearsals")
+}
+
+/// Keeps `r` as the rehearsal of its package.
+pub fn save(sd: &StateDir, r: &Rehearsal) -> Result<PathBuf> {
+    let d = dir(sd);
+    crate::atomic::private_dir(&d)?;
+    let path = d.join(format!("{}.json", &r.manifest_sha256[..16]));
+    crate::atomic::write(&path, &serde_json::to_vec_pretty(r)?, 0o600)?;
+    Ok(path)
+}
+
+/// The rehearsal of the package whose hop.yaml is `manifest_bytes`, if any.
+pub fn load(sd: &StateDir, manifest_bytes: &[u8]) -> Option<Rehearsal> {
+    let key = package_key(manifest_bytes);
+    let path = dir(sd).join(format!("{}.json", &key[..16]));
+    let r: Rehearsal = crate::atomic::read_json(&path).ok()?;
+    (r.manifest_sha256 == key).then_some(r)
+}
+
+/// The service steps of the last hop this host committed (stop, RPMs,
+/// configs, start, health gate), else `estimate`.
+pub fn service_steps(journals: &[Journal], estimate: ServiceSteps) -> ServiceSteps {
+    let steps = [
+        Step::StopServices,
+        Step::InstallRpms,
+        Step::DeployConfigs,
+        Step::StartServices,
+        Step::HealthGate,
+    ];
+    let last = journals
+        .iter()
+        .filter(|j| j.scope == Scope::Host && j.downtime_ms().is_some())
+        .filter(|j| {
+            steps.iter().all(|s| {
+                j.steps
+                    .iter()
+                    .any(|r| r.step == *s && r.duration_ms.is_some())
+            })
+        })
+        .max_by_key(|j| j.started_at.clone());
+    match last {
+        Some(j) => ServiceSteps {
+            ms: j
+                .steps
+                .iter()
+                .filter(|r| steps.contains(&r.step))
+                .filter_map(|r| r.duration_ms)
+                .sum(),
+            source: format!("measured by this host's last hop ({})", j.id),
+        },
+        None => estimate,
+    }
+}
+
+/// The service steps of a host with no hop on record: half a second to
+/// stop and start each service and health-gate it, and the RPMs written
+/// at 50 MiB/s.
+pub fn estimate(services: usize, rpm_bytes: u64) -> ServiceSteps {
+    let services_ms = 500 * u64::try_from(services).unwrap_or(0);
+    let rpms_ms = rpm_bytes * 1000 / (50 << 20);
+    ServiceSteps {
+        ms: services_ms + rpms_ms,
+        source: format!(
+            "an estimate ({services} service(s), {} of RPMs): this host has no hop on record yet",
+            crate::progress::bytes_text(rpm_bytes)
+        ),
+    }
+}
+
+/// The prediction from the measurements.
+pub fn predict(
+    migrations: &[Measured],
+    dump_ms: u64,
+    restore_ms: u64,
+    steps: &ServiceSteps,
+) -> Prediction {
+    let phase_ms = |phase: Phase| -> u64 {
+        migrations
+            .iter()
+            .filter(|m| m.phase == phase)
+            .map(|m| m.duration_ms)
+            .sum()
+    };
+    let mut by_time: Vec<&Measured> = migrations.iter().collect();
+    by_time.sort_by_key(|m| std::cmp::Reverse(m.duration_ms));
+    Prediction {
+        window_ms: phase_ms(Phase::Offline) + steps.ms,
+        rollback_ms: restore_ms + steps.ms,
+        before_window_ms: dump_ms + phase_ms(Phase::Online),
+        after_commit_ms: phase_ms(Phase::Post),
+        slowest: by_time
+            .iter()
+            .take(3)
+            .map(|m| {
+                format!(
+                    "{} ({}, {:.2}s)",
+                    m.file,
+                    m.phase,
+                    m.duration_ms as f64 / 1000.0
+                )
+            })
+            .collect(),
+    }
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.2}s", ms as f64 / 1000.0)
+}
+
+impl Rehearsal {
+    /// The report for people.
+    pub fn render(&self) -> String {
+        let p = &self.prediction;
+        let mut out = format!(
+            "rehearsal of {} on a copy of the {} database ({})\n\n",
+            self.package,
+            self.backend,
+            crate::progress::bytes_text(self.database_bytes)
+        );
+        out += &format!(
+            "predicted downtime window: {} (offline migrations + {} for stopping, installing, \
+             starting and the health gate: {})\n",
+            secs(p.window_ms),
+            secs(self.service_steps.ms),
+            self.service_steps.source
+        );
+        out += &format!(
+            "predicted rollback:        {} (restore of the dump {} + the service steps)\n",
+            secs(p.rollback_ms),
+            secs(self.restore_ms)
+        );
+        out += &format!(
+            "before the window:         {} (backup {} + online migrations; services running)\n",
+            secs(p.before_window_ms),
+            secs(self.dump_ms)
+        );
+        out += &format!(
+            "after commit:              {} (post migrations; services running)\n\n",
+            secs(p.after_commit_ms)
+        );
+        out += &format!(
+            "{:<44} {:<8} {:>9} {:>10} {:>10} {:>11}\n",
+            "MIGRATION", "PHASE", "TIME", "ROWS", "LOCK WAIT", "GROWTH"
+        );
+        for m in &self.migrations {
+            out += &format!(
+                "{:<44} {:<8} {:>9} {:>10} {:>10} {:>11}\n",
+                m.file,
+                m.phase.to_string(),
+                secs(m.duration_ms),
+                m.rows,
+                m.lock_wait_ms.map_or("-".into(), secs),
+                growth(m.growth_bytes)
+            );
+        }
+        if !p.slowest.is_empty() {
+            out += &format!("\nslowest: {}\n", p.slowest.join(", "));
+        }
+        out
+    }
+}
+
+fn growth(bytes: i64) -> String {
+    let text = crate::progress::bytes_text(bytes.unsigned_abs());
+    if bytes < 0 {
+        format!("-{text}")
+    } else {
+        format!("+{text}")
+    }
+}
+
+/// Whether a hop may run under `--max-downtime max`: the detail to show
+/// when it may, why not when it may not. Without a rehearsal of this very
+/// package on this host there is nothing to go by, so it may not.
+pub fn within(rehearsal: Option<&Rehearsal>, max: std::time::Duration) -> Result<String, String> {
+    let max_ms = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
+    let Some(r) = rehearsal else {
+        return Err(format!(
+            "--max-downtime {} needs a rehearsal of this package on this host, and there is none: \
+             run `hop-install rehearse PKG` first",
+            humantime::format_duration(max)
+        ));
+    };
+    let predicted = r.prediction.window_ms;
+    let text = format!(
+        "the rehearsal of {} predicts a downtime window of {} (rollback {})",
+        r.rehearsed_at,
+        secs(predicted),
+        secs(r.prediction.rollback_ms)
+    );
+    if predicted > max_ms {
+        Err(format!("{text}, more than --max-downtime {}", secs(max_ms)))
+    } else {
+        Ok(format!("{text}, within --max-downtime {}", secs(max_ms)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,360 @@
+//! "How long will we be down?" answered before the window: a rehearsal of
+//! a hop whose offline migration rewrites a table of 1,000,000 rows, on a
+//! scratch copy of the live database, predicts the window the real apply
+//! then reports (±25%); the live database is only read; no scratch copy is
+//! left, also when a rehearsal is killed midway; `--max-downtime` below
+//! the prediction refuses before any change. On PostgreSQL, MariaDB and
+//! SQLite.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{HOP_INSTALL, assert_refused, hop, hop_env, sandbox_with, variant_with_migration};
+use hop_artifact::migration::Backend;
+use hop_testdata::sandbox::{Sandbox, SandboxOptions};
+use serde_json::Value;
+
+const ROWS: u64 = 1_000_000;
+
+/// Rows added to `events`: SQLite rewrites a million rows in well under a
+/// second here, where a few hundred milliseconds of noise in stopping and
+/// starting services would decide a ±25% comparison; three million make
+/// its window about migration as the others' is.
+fn rows(backend: Backend) -> u64 {
+    match backend {
+        Backend::Sqlite => 3 * ROWS,
+        _ => ROWS,
+    }
+}
+
+/// Held by each backend's whole run, so none is measured under another's load.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The 4.0.1 → 4.1.1 hop whose offline migration 0012 also rewrites every
+/// row of `events`.
+fn rewriting_package() -> String {
+    variant_with_migration(
+        "rehearse-rewrite",
+        "0012_rename_events_message.sql",
+        "-- hop: phase=offline\n\
+         ALTER TABLE events RENAME COLUMN message TO text;\n\
+         UPDATE events SET deployment_id = deployment_id + 1, text = UPPER(text);\n",
+    )
+}
+
+/// Fills `events` with a million more rows.
+fn fill(host: &Sandbox, backend: Backend) {
+    let last = 1_000 + rows(backend) - 1;
+    let sql = match backend {
+        Backend::Postgresql => format!(
+            "INSERT INTO events (id, deployment_id, message) \
+             SELECT g, 1, 'event ' || g FROM generate_series(1000, {last}) g"
+        ),
+        Backend::Mariadb => format!(
+            "INSERT INTO events (id, deployment_id, message) \
+             SELECT seq, 1, CONCAT('event ', seq) FROM seq_1000_to_{last}"
+        ),
+        Backend::Sqlite => format!(
+            "WITH RECURSIVE g(x) AS (SELECT 1000 UNION ALL SELECT x + 1 FROM g WHERE x < {last}) \
+             INSERT INTO events (id, deployment_id, message) SELECT x, 1, 'event ' || x FROM g"
+        ),
+    };
+    host.sql(&sql).unwrap();
+    // A customer's table is not one bulk-loaded a moment ago: let the
+    // database catch up (vacuum, statistics) as it would have by the window.
+    // On PostgreSQL compactly, as a restored copy is: a bloated live table
+    // makes a rewrite slower than rehearsed (docs/rehearsal.md, limits).
+    host.sql(match backend {
+        Backend::Postgresql => "VACUUM FULL ANALYZE events",
+        Backend::Mariadb => "ANALYZE TABLE events",
+        Backend::Sqlite => "ANALYZE",
+    })
+    .unwrap();
+    assert!(host.query_i64("SELECT COUNT(*) FROM events").unwrap() >= rows(backend) as i64);
+}
+
+/// Scratch copies of rehearsals on the host's database server (or in its
+/// state directory), by name.
+fn scratch_copies(host: &Sandbox, backend: Backend) -> Vec<String> {
+    let out = match backend {
+        Backend::Postgresql => std::process::Command::new("psql")
+            .args(["-h", "/var/run/postgresql", "-d", "postgres", "-tAc"])
+            .arg(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'hop\\_scratch\\_%\\_rehearse'",
+            )
+            .output()
+            .unwrap()
+            .stdout,
+        Backend::Mariadb => {
+            std::process::Command::new("mariadb")
+                .args([
+                    "-N",
+                    "-e",
+                    "SHOW DATABASES LIKE 'hop\\_scratch\\_%\\_rehearse'",
+                ])
+                .output()
+                .unwrap()
+                .stdout
+        }
+        Backend::Sqlite => {
+            let dir = host.root.join("var/lib/hop/rehearsals");
+            return std::fs::read_dir(dir)
+                .map(|d| {
+                    d.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| n.starts_with("scratch-"))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+    };
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Starts a rehearsal and kills it (SIGKILL) once its scratch copy exists.
+fn kill_a_rehearsal_midway(host: &Sandbox, backend: Backend, pkg: &str) -> String {
+    let mut child = host
+        .command(HOP_INSTALL)
+        .args(["rehearse", pkg, "--root"])
+        .arg(&host.root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mine = |names: &[String]| {
+        names
+            .iter()
+            .find(|n| n.contains(&format!("_{pid}_")) || n.starts_with(&format!("scratch-{pid}.")))
+            .cloned()
+    };
+    let leftover = loop {
+        if let Some(name) = mine(&scratch_copies(host, backend)) {
+            break name;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rehearsal never made its scratch copy"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the rehearsal ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        mine(&scratch_copies(host, backend)).is_some(),
+        "a killed rehearsal cannot clean up: its copy is still there"
+    );
+    leftover
+}
+
+fn rehearsal_predicts_the_window(backend: Backend) {
+    // One backend at a time: on two cores, another backend's million rows
+    // beside this one would time the machine's load, not the migration.
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let opts = match backend {
+        Backend::Postgresql => SandboxOptions::postgresql(),
+        Backend::Mariadb => SandboxOptions::mariadb(),
+        Backend::Sqlite => SandboxOptions::sqlite(),
+    };
+    let host = sandbox_with(&format!("rehearse-{backend}"), &opts);
+    // A host with a hop on record, as a customer's is: the rehearsal takes
+    // the time its services need to stop, update and start from it.
+    hop(&host, &["apply", &common::package("4.0.1", "4.1.1")]).assert_code(0);
+    hop(&host, &["rollback", "--yes"]).assert_code(0);
+    fill(&host, backend);
+    let pkg = rewriting_package();
+    let live_before = host.database_snapshot().unwrap();
+
+    let leftover = kill_a_rehearsal_midway(&host, backend, &pkg);
+
+    // The next rehearsal drops what the killed one left, and says so.
+    let text = hop_env(
+        &host,
+        &["rehearse", &pkg],
+        &[("HOP_PROGRESS_SECONDS", "0.5")],
+    );
+    text.assert_code(0)
+        .assert_stdout("predicted downtime window: ");
+    text.assert_stderr("note: dropped ");
+    text.assert_stderr(leftover.split('.').next().unwrap_or(&leftover));
+    text.assert_stderr("progress: migration 0012_rename_events_message.sql: running for");
+    text.assert_stdout("predicted rollback:");
+    text.assert_stdout("0012_rename_events_message.sql");
+
+    // The rehearsal the apply below is held to.
+    let run = hop(&host, &["rehearse", &pkg, "--json"]);
+    run.assert_code(0);
+    let r: Value = serde_json::from_str(&run.stdout).unwrap();
+    let rewrite = r["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["file"] == "0012_rename_events_message.sql")
+        .unwrap()
+        .clone();
+    assert_eq!(rewrite["phase"], "offline");
+    assert!(rewrite["rows"].as_u64().unwrap() >= ROWS, "{rewrite}");
+    let predicted = r["prediction"]["window_ms"].as_u64().unwrap();
+    let rollback = r["prediction"]["rollback_ms"].as_u64().unwrap();
+    let source = r["service_steps"]["source"].as_str().unwrap();
+    assert!(
+        source.starts_with("measured by this host's last hop"),
+        "{source}"
+    );
+    assert!(rollback > 0 && r["restore_ms"].as_u64().unwrap() > 0, "{r}");
+
+    // The live database was only read, and no scratch copy is left.
+    assert_eq!(
+        host.database_snapshot().unwrap(),
+        live_before,
+        "the rehearsal changed the live database"
+    );
+    assert_eq!(scratch_copies(&host, backend), Vec::<String>::new());
+
+    // check shows the prediction.
+    hop(&host, &["check", &pkg]).assert_stdout("hop.downtime");
+
+    // A window shorter than the prediction: refused before any change.
+    assert_refused(
+        &host,
+        &["apply", &pkg, "--max-downtime", "10ms"],
+        &["more than --max-downtime 0.01s"],
+    );
+
+    // The rehearsal times its migrations right after a checkpoint (the
+    // slower case on PostgreSQL: every page's first change writes a full
+    // page image). The apply is measured in the same case, not in whatever
+    // the other tests left in the WAL.
+    if backend == Backend::Postgresql {
+        let out = std::process::Command::new("psql")
+            .args([
+                "-h",
+                "/var/run/postgresql",
+                "-d",
+                "postgres",
+                "-c",
+                "CHECKPOINT",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Likewise the rehearsal starts its migrations with the dump and the
+    // copy written to disk (syncfs); a customer's window does not start
+    // with a rehearsal's hundred megabytes still being written back.
+    assert!(
+        std::process::Command::new("sync")
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    // The real apply: the window it reports is the one predicted (±25%).
+    let applied = hop_env(
+        &host,
+        &["apply", &pkg, "--max-downtime", "10m", "--json"],
+        &[("HOP_PROGRESS_SECONDS", "1")],
+    );
+    applied.assert_code(0);
+    // Off a terminal, the long migration said it was alive, against its rehearsal.
+    applied.assert_stderr(
+        "progress: migration 0012_rename_events_message.sql: running for 1s of about",
+    );
+    let logs = std::fs::read_dir(host.root.join("var/lib/hop/logs")).unwrap();
+    let logged = logs
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .any(|text| {
+            text.contains("progress: migration 0012_rename_events_message.sql: running for")
+        });
+    assert!(logged, "no progress line in the operation's log");
+    let report: Value = serde_json::from_str(&applied.stdout).unwrap();
+    let actual = report["downtime_ms"].as_u64().unwrap();
+    let error = (predicted as f64 - actual as f64).abs() / actual as f64;
+    // Where the time went on each side, so a miss says which part missed.
+    let step_ms = |name: &str| {
+        report["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["step"] == name)
+            .and_then(|s| s["duration_ms"].as_u64())
+            .unwrap_or(0)
+    };
+    let breakdown = format!(
+        "rehearsed: 0012 {} ms + service steps {} ms; applied: offline migrations {} ms, \
+         stop {} ms, rpms {} ms, configs {} ms, start {} ms, health {} ms",
+        rewrite["duration_ms"],
+        r["service_steps"]["ms"],
+        step_ms("offline_migrations"),
+        step_ms("stop_services"),
+        step_ms("install_rpms"),
+        step_ms("deploy_configs"),
+        step_ms("start_services"),
+        step_ms("health_gate"),
+    );
+    common::record(
+        "rehearsal",
+        &format!(
+            "{backend}: predicted {predicted} ms, apply reported {actual} ms ({:+.0}%); {breakdown}",
+            (predicted as f64 / actual as f64 - 1.0) * 100.0
+        ),
+    );
+    assert!(
+        error <= 0.25,
+        "predicted {predicted} ms, the apply's window was {actual} ms ({:.0}% off); {breakdown}",
+        error * 100.0
+    );
+}
+
+#[test]
+fn rehearsal_predicts_the_window_on_postgresql() {
+    rehearsal_predicts_the_window(Backend::Postgresql);
+}
+
+#[test]
+fn rehearsal_predicts_the_window_on_mariadb() {
+    rehearsal_predicts_the_window(Backend::Mariadb);
+}
+
+#[test]
+fn rehearsal_predicts_the_window_on_sqlite() {
+    rehearsal_predicts_the_window(Backend::Sqlite);
+}
+
+#[test]
+fn max_downtime_without_a_rehearsal_is_refused() {
+    let host = sandbox_with("rehearse-none", &SandboxOptions::sqlite());
+    let pkg = common::package("4.0.1", "4.1.1");
+    assert_refused(
+        &host,
+        &["apply", &pkg, "--max-downtime", "5m"],
+        &[
+            "needs a rehearsal of this package on this host",
+            "hop-install rehearse PKG",
+        ],
+    );
+    let check = hop(&host, &["check", &pkg, "--max-downtime", "5m"]);
+    check.assert_code(2);
+    assert!(
+        check.line("downtime").contains("hop.downtime"),
+        "{}",
+        check.stdout
+    );
+}
