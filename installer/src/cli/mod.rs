@@ -234,6 +234,9 @@ hop-install apply manager-4.0.1-to-4.1.1.hop --max-downtime 2m\n\n\
 Dumps the live database (only read), loads the dump into a scratch copy (a temporary\n\
 database on the same server; SQLite: a copy of the file) and runs every migration of\n\
 the hop on it, phase by phase, measuring each one's time, rows, lock waits and growth.\n\
+When the PostgreSQL server's disk has no room for a copy, the copy goes into a private\n\
+cluster instead: made with the server's own initdb under --scratch-dir, with its\n\
+settings and roles, reachable only through a socket in its directory, removed after.\n\
 Prints the predicted downtime window (offline migrations + stopping, installing,\n\
 starting and health-gating the services, as this host's last hop took them), the\n\
 predicted rollback (restoring the dump) and the slowest migrations. The scratch copy\n\
@@ -249,6 +252,12 @@ done, 1 when a migration fails on the copy (nothing on the host changed), 2 refu
         /// Print the result as JSON (format hop.rehearsal/1)
         #[arg(long)]
         json: bool,
+        /// PostgreSQL: copy into a private cluster (initdb) even when the server has room
+        #[arg(long)]
+        scratch_cluster: bool,
+        /// Where a private cluster goes (a directory only root may change) [default: /var/tmp]
+        #[arg(long, value_name = "DIR")]
+        scratch_dir: Option<PathBuf>,
     },
     /// Upgrade across several hops, one after the other
     #[command(

@@ -150,9 +150,15 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             source,
             root,
             json,
+            scratch_cluster,
+            scratch_dir,
         } => {
             let out = Terminal::new(json);
-            let r = ops::rehearse::rehearse(&root.root, &package, &source.options(), &out)?;
+            let copy = ops::rehearse::CopyOptions {
+                cluster: scratch_cluster,
+                scratch_dir,
+            };
+            let r = ops::rehearse::rehearse(&root.root, &package, &source.options(), &copy, &out)?;
             emit(json, &r, |r| r.render())?;
             Ok(0)
         }

@@ -3,7 +3,7 @@
 //! they predict; kept in the state directory for `check` and
 //! `apply --max-downtime`. The live database is only read.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Failure, Refusal};
 use crate::rehearsal::Rehearsal;
@@ -11,10 +11,20 @@ use crate::remote::FetchOptions;
 use crate::session::Session;
 use crate::terminal::Terminal;
 
+/// Where a rehearsal may put its copy.
+pub struct CopyOptions {
+    /// A private PostgreSQL cluster even when the server has room.
+    pub cluster: bool,
+    /// The directory a private cluster goes under (inside the root);
+    /// `var/tmp` unless given.
+    pub scratch_dir: Option<PathBuf>,
+}
+
 pub fn rehearse(
     root: &Path,
     package: &Path,
     options: &FetchOptions,
+    copy: &CopyOptions,
     out: &Terminal,
 ) -> Result<Rehearsal, Error> {
     let session = Session::changing(root, "rehearse")?;
@@ -38,20 +48,49 @@ pub fn rehearse(
         .into());
     }
     let live = host.database_url().map_err(|e| Refusal::from_error(&e))?;
+    if copy.cluster && live.backend() != hop_artifact::migration::Backend::Postgresql {
+        return Err(Refusal::new(format!(
+            "--scratch-cluster is for PostgreSQL; this host's database is {}",
+            live.backend()
+        ))
+        .into());
+    }
+    crate::rehearsal::drop_left(host, &runner).map_err(|e| Refusal::from_error(&e))?;
     let bytes = hop_migrate::Migrator::connect(&live, hop_migrate::Options::default())
         .and_then(|mut m| m.database_size())
         .map_err(|e| Refusal::new(format!("cannot read the live database: {e}")))?;
-    if let Some(why) = crate::rehearsal::lacking(&live, &sd.dir, bytes) {
-        return Err(Refusal::new(format!("no room to rehearse: {why}"))
-            .with_hint("free space there, or rehearse on a copy of this host")
-            .into());
-    }
-    let r = crate::rehearsal::measure(host, &verified, &payload.0, &runner, out).map_err(|e| {
-        Failure::rolled_back(format!(
-            "the rehearsal stopped: {e:#}; the live database was only read and the scratch \
-             copy is dropped"
+    let wanted = copy
+        .scratch_dir
+        .as_deref()
+        .unwrap_or(Path::new("/var/tmp"))
+        .to_string_lossy()
+        .into_owned();
+    if !wanted.starts_with('/') {
+        return Err(Refusal::new(format!(
+            "--scratch-dir {wanted}: give an absolute path on this host"
         ))
-    })?;
+        .into());
+    }
+    let scratch_dir = host
+        .fs
+        .real_path(&wanted)
+        .map_err(|e| Refusal::from_error(&e))?;
+    let place = crate::rehearsal::place(&live, &sd.dir, bytes, &scratch_dir, copy.cluster)
+        .map_err(|why| {
+            Refusal::new(format!("no room to rehearse: {why}"))
+                .with_hint("free space there, or rehearse on a copy of this host")
+        })?;
+    if let crate::rehearsal::Place::Cluster(parent) = &place {
+        crate::rehearsal::cluster_preflight(&live, parent).map_err(|e| Refusal::from_error(&e))?;
+    }
+    let r = crate::rehearsal::measure(host, &verified, &payload.0, &place, &runner, out).map_err(
+        |e| {
+            Failure::rolled_back(format!(
+                "the rehearsal stopped: {e:#}; the live database was only read and the scratch \
+             copy is dropped"
+            ))
+        },
+    )?;
     let kept = crate::rehearsal::save(sd, &r).map_err(|e| Refusal::from_error(&e))?;
     out.step(&format!("rehearsal kept in {}", kept.display()));
     Ok(r)

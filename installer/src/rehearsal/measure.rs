@@ -17,6 +17,7 @@ use hop_migrate::url::DatabaseUrl;
 use hop_migrate::{Migrator, Observer, Options, Script, copy};
 
 use super::scratch::{ScratchCopy, drop_leftovers};
+use super::space::Place;
 use super::{Measured, Rehearsal, SCHEMA, package_key, predict, service_steps};
 use crate::host::Host;
 use crate::log::Log;
@@ -30,11 +31,25 @@ fn ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Rehearses the verified package (payload in `payload`) on this host.
+/// Drops what killed rehearsals left on this host (scratch databases,
+/// private clusters, files), saying so even with --json: something that
+/// was on the server is now gone.
+pub fn drop_left(host: &Host, runner: &Runner) -> Result<()> {
+    let dir = StateDir::of(host).dir.join("rehearsals");
+    crate::atomic::private_dir(&dir)?;
+    for name in drop_leftovers(&host.database_url()?, &dir, runner)? {
+        eprintln!("note: dropped {name}, left by a rehearsal that was killed");
+    }
+    Ok(())
+}
+
+/// Rehearses the verified package (payload in `payload`) on this host,
+/// its scratch copy in `place`.
 pub fn measure(
     host: &Host,
     verified: &Verified,
     payload: &Path,
+    place: &Place,
     runner: &Runner,
     out: &Terminal,
 ) -> Result<Rehearsal> {
@@ -42,10 +57,6 @@ pub fn measure(
     let dir = sd.dir.join("rehearsals");
     crate::atomic::private_dir(&dir)?;
     let live = host.database_url()?;
-    for name in drop_leftovers(&live, &dir)? {
-        // Said even with --json: something was on the server that is now gone.
-        eprintln!("note: dropped {name}, left by a rehearsal that was killed");
-    }
     let database_bytes = Migrator::connect(&live, Options::default())?.database_size()?;
     let m = &verified.manifest;
     let log = &runner.log;
@@ -63,7 +74,8 @@ pub fn measure(
     };
     let dump_ms = ms(started);
 
-    let scratch = ScratchCopy::create(&live, &dir)?;
+    let scratch = ScratchCopy::create(&live, place, &dir, runner)?;
+    let copy_in = scratch.describe();
     out.step(&format!("loading the dump into {}", scratch.name()));
     let started = Instant::now();
     {
@@ -95,6 +107,7 @@ pub fn measure(
         backend: live.backend().to_string(),
         rehearsed_at: crate::state::now(),
         database_bytes,
+        copy_in,
         dump_ms,
         dump_bytes: dumped.bytes,
         restore_ms,

@@ -5,6 +5,7 @@
 //! `apply --max-downtime` can use it. The prediction is a pure function
 //! of the measurements.
 
+mod cluster;
 mod measure;
 mod scratch;
 mod space;
@@ -19,8 +20,9 @@ use sha2::{Digest, Sha256};
 use crate::journal::{Journal, Scope, Step};
 use crate::state::StateDir;
 
-pub use measure::measure;
-pub use space::lacking;
+pub use cluster::preflight as cluster_preflight;
+pub use measure::{drop_left, measure};
+pub use space::{Place, place};
 
 /// The report's format.
 pub const SCHEMA: &str = "hop.rehearsal/1";
@@ -76,6 +78,10 @@ pub struct Rehearsal {
     pub rehearsed_at: String,
     /// The live database's size.
     pub database_bytes: u64,
+    /// Where the copy was: a temporary database on the live server, a
+    /// private cluster, a file.
+    #[serde(default)]
+    pub copy_in: String,
     pub dump_ms: u64,
     pub dump_bytes: u64,
     /// Loading the dump into the scratch copy: what a rollback's restore takes.
@@ -209,10 +215,11 @@ impl Rehearsal {
     pub fn render(&self) -> String {
         let p = &self.prediction;
         let mut out = format!(
-            "rehearsal of {} on a copy of the {} database ({})\n\n",
+            "rehearsal of {} on a copy of the {} database ({}) in {}\n\n",
             self.package,
             self.backend,
-            crate::progress::bytes_text(self.database_bytes)
+            crate::progress::bytes_text(self.database_bytes),
+            self.copy_in
         );
         out += &format!(
             "predicted downtime window: {} (offline migrations + {} for stopping, installing, \

@@ -1,6 +1,7 @@
 //! The scratch copy a rehearsal migrates: a temporary database on the
-//! live one's server (PostgreSQL, MariaDB: `hop_scratch_<pid>_…`) or a
-//! file in the rehearsal's directory (SQLite: `scratch-<pid>.db`). It is
+//! live one's server (PostgreSQL, MariaDB: `hop_scratch_<pid>_…`), one in
+//! a private PostgreSQL cluster (see [`super::cluster`]) or a file in the
+//! rehearsal's directory (SQLite: `scratch-<pid>.db`). It is
 //! dropped when its value goes (also after Ctrl-C, which stops the
 //! rehearsal at the next migration); what a killed rehearsal left is
 //! found by its dead process id and dropped by the next rehearsal.
@@ -12,15 +13,24 @@ use hop_artifact::migration::Backend;
 use hop_migrate::scratch::ScratchDatabase;
 use hop_migrate::url::DatabaseUrl;
 
+use super::cluster::{self, PrivateCluster};
+use super::space::Place;
+use crate::runner::Runner;
+
 /// A scratch copy's place.
 pub enum ScratchCopy {
     Server(ScratchDatabase),
-    File { url: DatabaseUrl, path: PathBuf },
+    /// Fields drop in order: the database, then its cluster.
+    Cluster(ScratchDatabase, Box<PrivateCluster>),
+    File {
+        url: DatabaseUrl,
+        path: PathBuf,
+    },
 }
 
 impl ScratchCopy {
-    /// An empty scratch database beside `live` (files go into `dir`).
-    pub fn create(live: &DatabaseUrl, dir: &Path) -> Result<Self> {
+    /// An empty scratch database in `place` (files go into `dir`).
+    pub fn create(live: &DatabaseUrl, place: &Place, dir: &Path, runner: &Runner) -> Result<Self> {
         if live.backend() == Backend::Sqlite {
             let path = dir.join(format!("scratch-{}.db", std::process::id()));
             remove_sqlite(&path);
@@ -28,6 +38,12 @@ impl ScratchCopy {
                 url: live.clone().with_sqlite_path(path.clone()),
                 path,
             });
+        }
+        if let Place::Cluster(parent) = place {
+            let cluster = PrivateCluster::create(live, parent, dir, runner)?;
+            let db = ScratchDatabase::create(cluster.url(), "rehearse")
+                .context("cannot create the scratch database in the private cluster")?;
+            return Ok(Self::Cluster(db, Box::new(cluster)));
         }
         Ok(Self::Server(
             ScratchDatabase::create(live, "rehearse")
@@ -37,16 +53,26 @@ impl ScratchCopy {
 
     pub fn url(&self) -> &DatabaseUrl {
         match self {
-            Self::Server(db) => db.url(),
+            Self::Server(db) | Self::Cluster(db, _) => db.url(),
             Self::File { url, .. } => url,
         }
     }
 
-    /// Its name, for the report.
+    /// Its name, for the progress lines.
     pub fn name(&self) -> String {
         match self {
             Self::Server(db) => db.name().to_owned(),
+            Self::Cluster(db, c) => format!("{} in {}", db.name(), c.describe()),
             Self::File { path, .. } => path.display().to_string(),
+        }
+    }
+
+    /// Where it is, for the report.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Server(_) => "a temporary database on the live server".into(),
+            Self::Cluster(_, c) => c.describe(),
+            Self::File { .. } => "a copy of the file in the state directory".into(),
         }
     }
 }
@@ -66,9 +92,10 @@ fn remove_sqlite(path: &Path) {
 }
 
 /// Drops what rehearsals killed before they could clean up left: scratch
-/// databases on `live`'s server and scratch files in `dir`. Their names.
-pub fn drop_leftovers(live: &DatabaseUrl, dir: &Path) -> Result<Vec<String>> {
-    let mut dropped = Vec::new();
+/// databases on `live`'s server, private clusters and scratch files in
+/// `dir`. Their names.
+pub fn drop_leftovers(live: &DatabaseUrl, dir: &Path, runner: &Runner) -> Result<Vec<String>> {
+    let mut dropped = cluster::drop_leftovers(dir, runner);
     if live.backend() != Backend::Sqlite {
         dropped.extend(hop_migrate::scratch::drop_leftovers(live)?);
     }
@@ -76,6 +103,7 @@ pub fn drop_leftovers(live: &DatabaseUrl, dir: &Path) -> Result<Vec<String>> {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name
             .strip_prefix("scratch-")
+            .or_else(|| name.strip_prefix("roles-"))
             .and_then(|r| r.split(['.', '-']).next())
             .unwrap_or_default();
         if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {

@@ -1,4 +1,5 @@
 use super::*;
+use hop_artifact::migration::Backend;
 
 fn m(file: &str, phase: Phase, duration_ms: u64) -> Measured {
     Measured {
@@ -70,6 +71,7 @@ fn rehearsal(window_ms: u64) -> Rehearsal {
         backend: "postgresql".into(),
         rehearsed_at: "2026-11-22T05:00:00Z".into(),
         database_bytes: 0,
+        copy_in: "a temporary database on the live server".into(),
         dump_ms: 0,
         dump_bytes: 0,
         restore_ms: 0,
@@ -102,15 +104,130 @@ fn max_downtime_lets_a_hop_run_only_when_its_rehearsal_predicts_less() {
     );
 }
 
+fn disk(dir: &str, device: u64, free_gib: u64) -> space::Disk {
+    space::Disk {
+        dir: dir.into(),
+        device,
+        free: free_gib << 30,
+    }
+}
+
 #[test]
 fn a_rehearsal_that_would_fill_the_disk_is_refused() {
-    let dir = std::env::temp_dir();
-    let url =
-        hop_migrate::url::DatabaseUrl::parse("sqlite:///var/lib/manager/db.sqlite", &dir).unwrap();
-    let why = lacking(&url, &dir, 1 << 60).unwrap();
+    let state = disk("/var/lib/hop", 1, 1);
+    let why = space::decide(Backend::Sqlite, 1 << 30, &state, None, None, false).unwrap_err();
     assert!(
-        why.starts_with("the dump and the copy needs about "),
+        why.starts_with("the dump and the copy: about 2.4 GiB needed under /var/lib/hop"),
         "{why}"
     );
-    assert!(lacking(&url, &dir, 1024).is_none());
+    assert_eq!(
+        space::decide(Backend::Sqlite, 1 << 20, &state, None, None, false),
+        Ok(space::Place::Beside)
+    );
+}
+
+#[test]
+fn the_dump_and_the_copy_on_one_disk_must_fit_together() {
+    // 10 GiB database, one 20 GiB disk: 12 GiB dump + 12 GiB copy do not fit.
+    let state = disk("/var/lib/hop", 1, 20);
+    let server = disk("/var/lib/postgresql", 1, 20);
+    let why = space::decide(
+        Backend::Mariadb,
+        10 << 30,
+        &state,
+        Some(&server),
+        None,
+        false,
+    )
+    .unwrap_err();
+    assert!(
+        why.starts_with(
+            "the dump and the scratch copy on the database server: about 24.0 GiB needed"
+        ),
+        "{why}"
+    );
+    // On two disks each holds its part.
+    let server = disk("/var/lib/postgresql", 2, 20);
+    assert_eq!(
+        space::decide(
+            Backend::Mariadb,
+            10 << 30,
+            &state,
+            Some(&server),
+            None,
+            false
+        ),
+        Ok(space::Place::Beside)
+    );
+}
+
+#[test]
+fn a_tight_postgresql_server_rehearses_in_a_private_cluster() {
+    let state = disk("/var/lib/hop", 1, 100);
+    let tight = disk("/var/lib/postgresql", 2, 5);
+    let scratch = disk("/var/tmp", 1, 100);
+    assert_eq!(
+        space::decide(
+            Backend::Postgresql,
+            10 << 30,
+            &state,
+            Some(&tight),
+            Some(&scratch),
+            false
+        ),
+        Ok(space::Place::Cluster("/var/tmp".into()))
+    );
+    // MariaDB has no private server: refused, naming the server's disk.
+    let why = space::decide(
+        Backend::Mariadb,
+        10 << 30,
+        &state,
+        Some(&tight),
+        Some(&scratch),
+        false,
+    )
+    .unwrap_err();
+    assert!(
+        why.contains("under /var/lib/postgresql, which has 5.0 GiB free"),
+        "{why}"
+    );
+    // No room in the scratch directory either: both reasons are given.
+    let small = disk("/var/tmp", 3, 5);
+    let why = space::decide(
+        Backend::Postgresql,
+        10 << 30,
+        &state,
+        Some(&tight),
+        Some(&small),
+        false,
+    )
+    .unwrap_err();
+    assert!(
+        why.contains("/var/lib/postgresql") && why.contains("in a private cluster instead, a private cluster: about 12.0 GiB needed under /var/tmp"),
+        "{why}"
+    );
+    // Asked for, the cluster is used even with room on the server.
+    let roomy = disk("/var/lib/postgresql", 2, 500);
+    assert_eq!(
+        space::decide(
+            Backend::Postgresql,
+            1 << 30,
+            &state,
+            Some(&roomy),
+            Some(&scratch),
+            true
+        ),
+        Ok(space::Place::Cluster("/var/tmp".into()))
+    );
+    assert_eq!(
+        space::decide(
+            Backend::Postgresql,
+            1 << 30,
+            &state,
+            Some(&roomy),
+            Some(&scratch),
+            false
+        ),
+        Ok(space::Place::Beside)
+    );
 }
