@@ -8,10 +8,7 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use common::{HOP_INSTALL, assert_refused, hop, hop_env, sandbox_with, variant_with_migration};
+use common::{assert_refused, hop, hop_env, sandbox_with, variant_with_migration};
 use hop_artifact::migration::Backend;
 use hop_testdata::sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
@@ -119,41 +116,19 @@ fn scratch_copies(host: &Sandbox, backend: Backend) -> Vec<String> {
 
 /// Starts a rehearsal and kills it (SIGKILL) once its scratch copy exists.
 fn kill_a_rehearsal_midway(host: &Sandbox, backend: Backend, pkg: &str) -> String {
-    let mut child = host
-        .command(HOP_INSTALL)
-        .args(["rehearse", pkg, "--root"])
-        .arg(&host.root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mine = |names: &[String]| {
+    let mine = |pid: u32, names: &[String]| {
         names
             .iter()
             .find(|n| n.contains(&format!("_{pid}_")) || n.starts_with(&format!("scratch-{pid}.")))
             .cloned()
     };
-    let leftover = loop {
-        if let Some(name) = mine(&scratch_copies(host, backend)) {
-            break name;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the rehearsal never made its scratch copy"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the rehearsal ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let mut pid = 0;
+    let leftover = common::kill_once_ready(host, &["rehearse", pkg], "the scratch copy", |p| {
+        pid = p;
+        mine(p, &scratch_copies(host, backend))
+    });
     assert!(
-        mine(&scratch_copies(host, backend)).is_some(),
+        mine(pid, &scratch_copies(host, backend)).is_some(),
         "a killed rehearsal cannot clean up: its copy is still there"
     );
     leftover

@@ -10,10 +10,8 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use common::{HOP_INSTALL, assert_refused, hop, sandbox_with, variant_with_migration};
+use common::{assert_refused, hop, sandbox_with, variant_with_migration};
 use hop_testdata::sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
 
@@ -85,29 +83,12 @@ fn scratch_databases() -> Vec<String> {
 /// Starts `rehearse --scratch-cluster` and kills it (SIGKILL) once its
 /// cluster's server runs; returns the cluster's directory.
 fn kill_with_its_cluster_running(host: &Sandbox, pkg: &str, tmp: &Path) -> PathBuf {
-    let mut child = host
-        .command(HOP_INSTALL)
-        .args(["rehearse", pkg, "--scratch-cluster", "--root"])
-        .arg(&host.root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let dir = tmp.join(format!("hop-rehearsal-{}", child.id()));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    // Its socket: the server is up (initdb's bootstrap has none).
-    while !dir.join(".s.PGSQL.5432").exists() {
-        assert!(Instant::now() < deadline, "the cluster never started");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the rehearsal ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    dir
+    let args = ["rehearse", pkg, "--scratch-cluster"];
+    common::kill_once_ready(host, &args, "the cluster's start", |pid| {
+        let dir = tmp.join(format!("hop-rehearsal-{pid}"));
+        // Its socket: the server is up (initdb's bootstrap has none).
+        dir.join(".s.PGSQL.5432").exists().then_some(dir)
+    })
 }
 
 #[test]

@@ -299,3 +299,40 @@ pub fn interrupt(child: &std::process::Child) {
 pub fn finish(child: std::process::Child) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
+
+/// Starts `hop-install ARGS --root` on `host` and kills it (SIGKILL) a
+/// moment after `ready(pid)` first returns something (within 120 s, the
+/// process still running); returns that.
+pub fn kill_once_ready<T>(
+    host: &Sandbox,
+    args: &[&str],
+    what: &str,
+    mut ready: impl FnMut(u32) -> Option<T>,
+) -> T {
+    let mut child = host
+        .command(HOP_INSTALL)
+        .args(args)
+        .arg("--root")
+        .arg(&host.root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let found = loop {
+        if let Some(found) = ready(pid) {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "{what} never happened");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "hop-install ended before {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    found
+}
