@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{assert_refused, hop, hop_env, sandbox_with, variant_with_migration};
+use common::{assert_refused, hop, hop_env, sandbox_with};
 use hop_artifact::migration::Backend;
 use hop_testdata::sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
@@ -28,18 +28,6 @@ fn rows(backend: Backend) -> u64 {
 
 /// Held by each backend's whole run, so none is measured under another's load.
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// The 4.0.1 → 4.1.1 hop whose offline migration 0012 also rewrites every
-/// row of `events`.
-fn rewriting_package() -> String {
-    variant_with_migration(
-        "rehearse-rewrite",
-        "0012_rename_events_message.sql",
-        "-- hop: phase=offline\n\
-         ALTER TABLE events RENAME COLUMN message TO text;\n\
-         UPDATE events SET deployment_id = deployment_id + 1, text = UPPER(text);\n",
-    )
-}
 
 /// Fills `events` with a million more rows.
 fn fill(host: &Sandbox, backend: Backend) {
@@ -149,7 +137,7 @@ fn rehearsal_predicts_the_window(backend: Backend) {
     hop(&host, &["apply", &common::package("4.0.1", "4.1.1")]).assert_code(0);
     hop(&host, &["rollback", "--yes"]).assert_code(0);
     fill(&host, backend);
-    let pkg = rewriting_package();
+    let pkg = common::rewriting_package();
     let live_before = host.database_snapshot().unwrap();
 
     let leftover = kill_a_rehearsal_midway(&host, backend, &pkg);

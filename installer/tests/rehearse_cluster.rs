@@ -11,21 +11,11 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::{assert_refused, hop, sandbox_with, variant_with_migration};
+use common::{assert_refused, hop, sandbox_with};
 use hop_testdata::sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
 
 const ROWS: u64 = 100_000;
-
-fn rewriting_package() -> String {
-    variant_with_migration(
-        "rehearse-cluster-rewrite",
-        "0012_rename_events_message.sql",
-        "-- hop: phase=offline\n\
-         ALTER TABLE events RENAME COLUMN message TO text;\n\
-         UPDATE events SET deployment_id = deployment_id + 1, text = UPPER(text);\n",
-    )
-}
 
 /// The host's /var/tmp, as a real host has it (root's, sticky, 1777).
 fn var_tmp(host: &Sandbox) -> PathBuf {
@@ -101,7 +91,7 @@ fn a_private_cluster_takes_the_copy_and_leaves_nothing_behind() {
     ))
     .unwrap();
     let tmp = var_tmp(&host);
-    let pkg = rewriting_package();
+    let pkg = common::rewriting_package();
     let live_before = host.database_snapshot().unwrap();
 
     // Killed with its cluster running: the cluster outlives it.
@@ -175,7 +165,11 @@ fn a_private_cluster_is_for_postgresql_only() {
     let host = sandbox_with("rehearse-cluster-sqlite", &SandboxOptions::sqlite());
     assert_refused(
         &host,
-        &["rehearse", &rewriting_package(), "--scratch-cluster"],
+        &[
+            "rehearse",
+            &common::rewriting_package(),
+            "--scratch-cluster",
+        ],
         &["--scratch-cluster is for PostgreSQL; this host's database is sqlite"],
     );
 }

@@ -336,3 +336,15 @@ pub fn kill_once_ready<T>(
     child.wait().unwrap();
     found
 }
+
+/// The 4.0.1 → 4.1.1 hop whose offline migration 0012 also rewrites every
+/// row of `events` (the rehearsal tests' long migration).
+pub fn rewriting_package() -> String {
+    variant_with_migration(
+        "rehearse-rewrite",
+        "0012_rename_events_message.sql",
+        "-- hop: phase=offline\n\
+         ALTER TABLE events RENAME COLUMN message TO text;\n\
+         UPDATE events SET deployment_id = deployment_id + 1, text = UPPER(text);\n",
+    )
+}
