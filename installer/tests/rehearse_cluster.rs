@@ -40,19 +40,16 @@ fn clusters(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Command lines of running PostgreSQL servers of clusters under `dir`.
+/// Command lines of running processes that name a cluster under `dir`
+/// (its server: `postgres -D DIR/hop-rehearsal-…/data`).
 fn cluster_servers(dir: &Path) -> Vec<String> {
-    let out = std::process::Command::new("pgrep")
-        .args([
-            "-a",
-            "-f",
-            &format!("postgres.*{}/hop-rehearsal-", dir.display()),
-        ])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
+    let needle = format!("{}/hop-rehearsal-", dir.display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&needle))
         .collect()
 }
 
