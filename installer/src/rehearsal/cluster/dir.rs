@@ -42,9 +42,14 @@ pub fn unusable_parent(parent: &Path, user: &User) -> Option<String> {
     })
 }
 
-/// Creates `parent/hop-rehearsal-<pid>` for `user`.
+/// This process's cluster directory under `parent`.
+pub fn path_under(parent: &Path) -> PathBuf {
+    parent.join(format!("hop-rehearsal-{}", std::process::id()))
+}
+
+/// Creates [`path_under`] `parent` for `user`.
 pub fn create(parent: &Path, user: &User) -> Result<PathBuf> {
-    let dir = parent.join(format!("hop-rehearsal-{}", std::process::id()));
+    let dir = path_under(parent);
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&dir)

@@ -129,7 +129,7 @@ pub fn preflight(live: &DatabaseUrl, parent: &Path) -> Result<(LiveServer, PathB
             parent.display()
         ));
     }
-    let inside = parent.join(format!("hop-rehearsal-{}", std::process::id()));
+    let inside = dir::path_under(parent);
     if !live::is_plain_path(&inside) {
         return Err(anyhow!(
             "{} is too long or has characters a socket path cannot: choose another --scratch-dir",
@@ -158,10 +158,9 @@ impl PrivateCluster {
         runner: &Runner,
     ) -> Result<Self> {
         let (server, bin, user) = preflight(live, parent)?;
-        let pid = std::process::id();
-        let marker_path = Marker::path(rehearsals, pid);
+        let marker_path = Marker::path(rehearsals, std::process::id());
         let marker = Marker {
-            dir: parent.join(format!("hop-rehearsal-{pid}")),
+            dir: dir::path_under(parent),
             bin,
             user: user.name.clone(),
         };
