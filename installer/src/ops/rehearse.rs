@@ -80,17 +80,20 @@ pub fn rehearse(
             Refusal::new(format!("no room to rehearse: {why}"))
                 .with_hint("free space there, or rehearse on a copy of this host")
         })?;
-    if let crate::rehearsal::Place::Cluster(parent) = &place {
-        crate::rehearsal::cluster_preflight(&live, parent).map_err(|e| Refusal::from_error(&e))?;
-    }
-    let r = crate::rehearsal::measure(host, &verified, &payload.0, &place, &runner, out).map_err(
-        |e| {
+    let cluster = match &place {
+        crate::rehearsal::Place::Beside => None,
+        crate::rehearsal::Place::Cluster(parent) => Some(
+            crate::rehearsal::cluster_preflight(&live, parent)
+                .map_err(|e| Refusal::from_error(&e))?,
+        ),
+    };
+    let r = crate::rehearsal::measure(host, &verified, &payload.0, cluster.as_ref(), &runner, out)
+        .map_err(|e| {
             Failure::rolled_back(format!(
                 "the rehearsal stopped: {e:#}; the live database was only read and the scratch \
              copy is dropped"
             ))
-        },
-    )?;
+        })?;
     let kept = crate::rehearsal::save(sd, &r).map_err(|e| Refusal::from_error(&e))?;
     out.step(&format!("rehearsal kept in {}", kept.display()));
     Ok(r)

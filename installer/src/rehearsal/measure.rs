@@ -16,8 +16,8 @@ use hop_migrate::adopt::Adoption;
 use hop_migrate::url::DatabaseUrl;
 use hop_migrate::{Migrator, Observer, Options, Script, copy};
 
+use super::cluster::Plan;
 use super::scratch::{ScratchCopy, drop_leftovers};
-use super::space::Place;
 use super::{Measured, Rehearsal, SCHEMA, package_key, predict, service_steps};
 use crate::host::Host;
 use crate::log::Log;
@@ -44,12 +44,12 @@ pub fn drop_left(host: &Host, runner: &Runner) -> Result<()> {
 }
 
 /// Rehearses the verified package (payload in `payload`) on this host,
-/// its scratch copy in `place`.
+/// its scratch copy in the private cluster `cluster` plans, if any.
 pub fn measure(
     host: &Host,
     verified: &Verified,
     payload: &Path,
-    place: &Place,
+    cluster: Option<&Plan>,
     runner: &Runner,
     out: &Terminal,
 ) -> Result<Rehearsal> {
@@ -74,7 +74,7 @@ pub fn measure(
     };
     let dump_ms = ms(started);
 
-    let scratch = ScratchCopy::create(&live, place, &dir, runner)?;
+    let scratch = ScratchCopy::create(&live, cluster, &dir, runner)?;
     let copy_in = scratch.describe();
     out.step(&format!("loading the dump into {}", scratch.name()));
     let started = Instant::now();

@@ -13,8 +13,7 @@ use hop_artifact::migration::Backend;
 use hop_migrate::scratch::ScratchDatabase;
 use hop_migrate::url::DatabaseUrl;
 
-use super::cluster::{self, PrivateCluster};
-use super::space::Place;
+use super::cluster::{self, Plan, PrivateCluster};
 use crate::runner::Runner;
 
 /// A scratch copy's place.
@@ -29,8 +28,14 @@ pub enum ScratchCopy {
 }
 
 impl ScratchCopy {
-    /// An empty scratch database in `place` (files go into `dir`).
-    pub fn create(live: &DatabaseUrl, place: &Place, dir: &Path, runner: &Runner) -> Result<Self> {
+    /// An empty scratch database: in the private cluster `cluster` plans
+    /// when there is one, else beside `live` (files go into `dir`).
+    pub fn create(
+        live: &DatabaseUrl,
+        cluster: Option<&Plan>,
+        dir: &Path,
+        runner: &Runner,
+    ) -> Result<Self> {
         if live.backend() == Backend::Sqlite {
             let path = dir.join(format!("scratch-{}.db", std::process::id()));
             remove_sqlite(&path);
@@ -39,8 +44,8 @@ impl ScratchCopy {
                 path,
             });
         }
-        if let Place::Cluster(parent) = place {
-            let cluster = PrivateCluster::create(live, parent, dir, runner)?;
+        if let Some(plan) = cluster {
+            let cluster = PrivateCluster::create(live, plan, dir, runner)?;
             let db = ScratchDatabase::create(cluster.url(), "rehearse")
                 .context("cannot create the scratch database in the private cluster")?;
             return Ok(Self::Cluster(db, Box::new(cluster)));

@@ -116,10 +116,18 @@ fn as_user(user: &str, program: &Path) -> Command {
         .arg(program.display().to_string())
 }
 
-/// What a cluster like `live`'s server under `parent` needs, checked
-/// before anything is made: the live server's facts, its `initdb`'s
-/// directory and the user to run it as.
-pub fn preflight(live: &DatabaseUrl, parent: &Path) -> Result<(LiveServer, PathBuf, User)> {
+/// A private cluster checked before anything is made: the live server's
+/// facts, its `initdb`'s directory, the user to run it as, and where.
+pub struct Plan {
+    server: LiveServer,
+    bin: PathBuf,
+    user: User,
+    parent: PathBuf,
+}
+
+/// Plans a cluster like `live`'s server under `parent`, or says why
+/// there cannot be one.
+pub fn preflight(live: &DatabaseUrl, parent: &Path) -> Result<Plan> {
     let server = LiveServer::read(live).context("cannot read the live server's settings")?;
     let bin = live::bindir(server.major)?;
     let user = dir::run_as(server.data_directory.as_deref())?;
@@ -136,7 +144,12 @@ pub fn preflight(live: &DatabaseUrl, parent: &Path) -> Result<(LiveServer, PathB
             inside.display()
         ));
     }
-    Ok((server, bin, user))
+    Ok(Plan {
+        server,
+        bin,
+        user,
+        parent: parent.to_path_buf(),
+    })
 }
 
 /// A running private cluster.
@@ -149,19 +162,24 @@ pub struct PrivateCluster {
 }
 
 impl PrivateCluster {
-    /// Makes and starts a cluster like `live`'s server under `parent`;
-    /// its marker goes into `rehearsals`.
+    /// Makes and starts the cluster `plan` describes, its data copied
+    /// from `live`'s server (roles); its marker goes into `rehearsals`.
     pub fn create(
         live: &DatabaseUrl,
-        parent: &Path,
+        plan: &Plan,
         rehearsals: &Path,
         runner: &Runner,
     ) -> Result<Self> {
-        let (server, bin, user) = preflight(live, parent)?;
+        let Plan {
+            server,
+            bin,
+            user,
+            parent,
+        } = plan;
         let marker_path = Marker::path(rehearsals, std::process::id());
         let marker = Marker {
             dir: dir::path_under(parent),
-            bin,
+            bin: bin.clone(),
             user: user.name.clone(),
         };
         let url = DatabaseUrl::parse(
@@ -173,7 +191,7 @@ impl PrivateCluster {
         )?;
         crate::atomic::write(&marker_path, &serde_json::to_vec(&marker)?, 0o600)?;
         // Only a directory made here is ever removed.
-        if let Err(e) = dir::create(parent, &user) {
+        if let Err(e) = dir::create(parent, user) {
             let _ = std::fs::remove_file(&marker_path);
             return Err(e);
         }
@@ -184,8 +202,8 @@ impl PrivateCluster {
             runner: runner.clone(),
             major: server.major,
         };
-        cluster.init(&server, &user)?;
-        cluster.start(&server)?;
+        cluster.init(server, user)?;
+        cluster.start(server)?;
         cluster.copy_roles(live)?;
         Ok(cluster)
     }
