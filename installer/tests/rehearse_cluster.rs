@@ -164,7 +164,7 @@ fn a_private_cluster_is_for_postgresql_only() {
         &host,
         &[
             "rehearse",
-            &common::rewriting_package(),
+            &common::package("4.0.1", "4.1.1"),
             "--scratch-cluster",
         ],
         &["--scratch-cluster is for PostgreSQL; this host's database is sqlite"],
