@@ -11,7 +11,8 @@
 //! A group is recognised by its leader's start time, so a process id the
 //! kernel has since given to someone else is never signalled. (A group's id
 //! is not reused while any member lives, so a group whose leader is gone
-//! but whose members remain is still ours.)
+//! but whose members remain is still ours — within one boot: a ledger
+//! written before a reboot names nothing that still runs.)
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -25,12 +26,15 @@ use serde::{Deserialize, Serialize};
 use crate::atomic;
 
 /// One recorded process group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     /// The group id: the leader's pid.
     pub pgid: i32,
     /// The leader's start time (clock ticks since boot, /proc/PID/stat).
     pub started: u64,
+    /// The boot it was recorded in (absent in ledgers of older hops).
+    #[serde(default)]
+    pub boot: Option<String>,
 }
 
 /// The ledger of one operation.
@@ -68,7 +72,11 @@ impl Ledger {
             return Ok(()); // Already gone.
         };
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        groups.push(Group { pgid, started });
+        groups.push(Group {
+            pgid,
+            started,
+            boot: crate::procfs::boot_id(),
+        });
         self.save(&groups)
     }
 
@@ -90,11 +98,7 @@ fn read(path: &Path) -> Option<Vec<Group>> {
 
 /// The start time of process `pid` (field 22 of /proc/PID/stat).
 pub fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: count
-    // fields from the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    crate::procfs::start_time(u32::try_from(pid).ok()?)
 }
 
 /// Whether any process of group `pgid` is alive.
@@ -104,6 +108,10 @@ fn group_alive(pgid: i32) -> bool {
 
 /// Whether the live group `g.pgid` is the one recorded.
 pub fn is_ours(g: &Group) -> bool {
+    if g.boot.is_some() && g.boot != crate::procfs::boot_id() {
+        // Recorded before a reboot: the number now names someone else.
+        return false;
+    }
     match start_time(g.pgid) {
         Some(t) => t == g.started,
         // The leader is gone; members keep the group id from reuse.
@@ -148,13 +156,20 @@ mod tests {
     fn reads_this_processs_start_time() {
         let me = std::process::id() as i32;
         assert!(start_time(me).is_some());
-        assert!(is_ours(&Group {
+        let now = Group {
             pgid: me,
-            started: start_time(me).unwrap()
-        }));
+            started: start_time(me).unwrap(),
+            boot: crate::procfs::boot_id(),
+        };
+        assert!(is_ours(&now));
         assert!(!is_ours(&Group {
-            pgid: me,
-            started: start_time(me).unwrap() + 1
+            started: now.started + 1,
+            ..now.clone()
+        }));
+        // The same number and start time, recorded in an earlier boot.
+        assert!(!is_ours(&Group {
+            boot: Some("00000000-0000-0000-0000-000000000000".into()),
+            ..now
         }));
     }
 }

@@ -35,6 +35,7 @@ mod ops;
 mod package;
 mod plan;
 pub(crate) mod preflight;
+mod procfs;
 mod progress;
 mod recovery;
 mod rehearsal;

@@ -9,15 +9,23 @@ accepting, finishes what is in flight and exits 0 (like Shaken Fist's API
 and ironic's graceful shutdown).
 
 Config keys (one `key: value` per line): port (required), ready (false
-makes /readyz answer 503 forever), startup_delay (seconds before ready).
-The service manager may set MANAGER_BIND (the address to listen on,
-127.0.0.1 by default; a cluster node's balancer needs 0.0.0.0) and
-MANAGER_DRAIN_SECONDS (the drain time, 0 by default). A file
-`never-ready-@VERSION@` beside the config makes this version never ready on
-this host (a node whose new version never gets healthy, for tests).
+makes /readyz answer 503 forever), startup_delay (seconds before ready),
+pin_release_version (during a rolling upgrade: GET /format answers in that
+older version's format, as Ironic's pin_release_version caps its RPC and
+object versions). The service manager may set MANAGER_BIND (the address to
+listen on, 127.0.0.1 by default; a cluster node's balancer needs 0.0.0.0)
+and MANAGER_DRAIN_SECONDS (the drain time, 0 by default).
+
+Faults for tests, each a file beside the config naming this version:
+`never-ready-@VERSION@` (never ready on this host), `ignore-sigterm-@VERSION@`
+(SIGTERM and SIGUSR2 are ignored: it serves on until killed),
+`crash-after-ready-@VERSION@` (SIGKILLs itself 0.3 to 3 s after its first
+ready answer, each time it is started: a release that passes one probe and
+dies), `exit-at-start-@VERSION@` (prints why and exits 1 before listening).
 """
 import http.server
 import os
+import random
 import signal
 import socket
 import sys
@@ -56,11 +64,18 @@ def main():
     if len(sys.argv) != 3 or sys.argv[1] != "--config":
         sys.exit(f"usage: {sys.argv[0]} --config PATH")
     config = read_config(sys.argv[2])
+    fault = lambda name: os.path.exists(
+        os.path.join(os.path.dirname(sys.argv[2]), f"{name}-{VERSION}")
+    )
+    if fault("exit-at-start"):
+        print(f"{COMPONENT} {VERSION}: cannot start: the fault file exit-at-start-{VERSION} is there",
+              flush=True)
+        sys.exit(1)
     port = int(config["port"])
     ready_at = time.monotonic() + float(config.get("startup_delay", "0"))
-    never_ready = config.get("ready", "true").lower() == "false" or os.path.exists(
-        os.path.join(os.path.dirname(sys.argv[2]), f"never-ready-{VERSION}")
-    )
+    never_ready = config.get("ready", "true").lower() == "false" or fault("never-ready")
+    crash_armed = threading.Event()
+    pin = config.get("pin_release_version", "")
     bind = os.environ.get("MANAGER_BIND", "127.0.0.1")
     drain_seconds = float(os.environ.get("MANAGER_DRAIN_SECONDS", "0"))
     draining = threading.Event()
@@ -72,9 +87,16 @@ def main():
             elif self.path == "/unit":
                 # Set by the systemd unit: tells which unit file started it.
                 self.answer(200, os.environ.get("MANAGER_UNIT", "none"))
+            elif self.path == "/format":
+                # The format this node speaks: its own version's, or the
+                # pinned older one during a roll.
+                self.answer(200, pin or ".".join(VERSION.split(".")[:2]))
             elif self.path == "/readyz":
                 ok = not never_ready and not draining.is_set() and time.monotonic() >= ready_at
                 self.answer(200 if ok else 503, "ready" if ok else "not ready")
+                if ok and not crash_armed.is_set() and fault("crash-after-ready"):
+                    crash_armed.set()
+                    threading.Thread(target=crash_soon, daemon=True).start()
             else:
                 self.answer(404, "not found")
 
@@ -95,15 +117,23 @@ def main():
     server = http.server.ThreadingHTTPServer((bind, port), Handler)
     server.daemon_threads = False
 
+    def crash_soon():
+        time.sleep(random.uniform(0.3, 3.0))
+        print(f"{COMPONENT} {VERSION}: crashing (fault crash-after-ready-{VERSION})", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
     def drain_then_shutdown():
         time.sleep(drain_seconds)
         server.shutdown()
 
     def stop(signum, _frame):
+        name = signal.Signals(signum).name
+        if fault("ignore-sigterm"):
+            print(f"{COMPONENT} {VERSION}: {name} ignored (fault ignore-sigterm-{VERSION})", flush=True)
+            return
         if draining.is_set():
             return
         draining.set()
-        name = signal.Signals(signum).name
         print(f"{COMPONENT} {VERSION}: {name}, not ready, draining for {drain_seconds}s", flush=True)
         threading.Thread(target=drain_then_shutdown, daemon=True).start()
 

@@ -3,12 +3,15 @@
 
 mod supervisord;
 mod systemd;
+#[cfg(test)]
+mod tests;
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
 use crate::host::{Host, ServiceManagerKind};
+use crate::procfs::{self, Process};
 use crate::runner::Runner;
 
 pub use supervisord::Supervisord;
@@ -21,6 +24,11 @@ pub enum ServiceState {
         pid: Option<u32>,
     },
     Starting,
+    /// Asked to stop, and not down yet (supervisord's STOPPING, systemd's
+    /// deactivating): its processes may still serve and write.
+    Stopping {
+        pid: Option<u32>,
+    },
     Stopped,
     /// Exited, crashed or given up on; the text says how.
     Failed(String),
@@ -28,8 +36,20 @@ pub enum ServiceState {
 }
 
 impl ServiceState {
+    /// Whether any of it may still run: running, starting or stopping.
     pub fn is_running(&self) -> bool {
-        matches!(self, ServiceState::Running { .. } | ServiceState::Starting)
+        matches!(
+            self,
+            ServiceState::Running { .. } | ServiceState::Starting | ServiceState::Stopping { .. }
+        )
+    }
+
+    /// The main process id the manager names, if any.
+    pub fn pid(&self) -> Option<u32> {
+        match self {
+            ServiceState::Running { pid } | ServiceState::Stopping { pid } => *pid,
+            _ => None,
+        }
     }
 }
 
@@ -46,6 +66,12 @@ pub trait ServiceManager {
     fn signal(&self, name: &str, signal: &str) -> Result<()>;
     /// Kills the service's processes outright.
     fn kill(&self, name: &str) -> Result<()>;
+    /// Every process of the service still alive, given its main process
+    /// as it was before the stop: by default that process, its children
+    /// and its process group (a manager with cgroups adds the unit's).
+    fn leftovers(&self, _name: &str, main: Option<&Process>) -> Vec<Process> {
+        main.map(procfs::tree_and_group).unwrap_or_default()
+    }
     /// Makes the manager read changed unit files (after an RPM transaction).
     fn reload_units(&self) -> Result<()> {
         Ok(())
@@ -75,14 +101,22 @@ pub fn for_host(host: &Host, runner: &Runner) -> Result<Box<dyn ServiceManager>>
     })
 }
 
+/// How long hop waits for the service's processes to go after SIGKILL.
+const AFTER_KILL: Duration = Duration::from_secs(5);
+
 /// Drains (optional), stops gracefully within `stop_timeout`, then kills:
-/// returns how the service went down.
+/// returns how the service went down. A stop ends with every process of
+/// the service gone — the main one, its children, its group — or it is an
+/// error: hop never goes on while the old version may still serve and
+/// write.
 pub fn stop_gracefully(
     manager: &dyn ServiceManager,
     name: &str,
     drain: Option<(&str, Duration)>,
     stop_timeout: Duration,
 ) -> Result<&'static str> {
+    let main = manager.status(name)?.pid().and_then(Process::of);
+    let mut how = "stopped";
     if let Some((signal, timeout)) = drain
         && let ServiceState::Running { pid } = manager.status(name)?
     {
@@ -90,23 +124,68 @@ pub fn stop_gracefully(
         if wait_until_gone(manager, name, pid, timeout)? {
             // The drained process is gone; if the manager brought the
             // service back on its own, that new instance is stopped too.
-            manager.stop(name, stop_timeout)?;
-            return Ok("drained");
+            how = "drained";
         }
     }
-    // The manager's stop returns once the service is down, or when the
-    // timeout passes; only then is the state looked at again.
-    let started = Instant::now();
+    let deadline = deadline_after(stop_timeout);
     manager.stop(name, stop_timeout)?;
-    if started.elapsed() < stop_timeout || !manager.status(name)?.is_running() {
-        return Ok("stopped");
+    if wait_until_stopped(manager, name, main.as_ref(), deadline)? {
+        return Ok(how);
     }
     manager.kill(name)?;
-    manager.stop(name, Duration::from_secs(5))?;
-    if wait_until_down(manager, name, Duration::from_secs(5))? {
-        Ok("killed after the stop timeout")
-    } else {
-        anyhow::bail!("{name} is still running after SIGKILL")
+    for p in manager.leftovers(name, main.as_ref()) {
+        p.kill();
+    }
+    // The manager records the stop (supervisord would otherwise restart a
+    // process it saw die).
+    manager.stop(name, AFTER_KILL)?;
+    if wait_until_stopped(manager, name, main.as_ref(), deadline_after(AFTER_KILL))? {
+        return Ok("killed after the stop timeout");
+    }
+    let left: Vec<String> = manager
+        .leftovers(name, main.as_ref())
+        .iter()
+        .map(|p| p.pid.to_string())
+        .collect();
+    anyhow::bail!(
+        "{name} is still running after SIGKILL ({}; processes: {}): hop does not go on while \
+         the old version may still serve and write",
+        describe(&manager.status(name)?),
+        if left.is_empty() {
+            "none found".to_owned()
+        } else {
+            left.join(", ")
+        }
+    )
+}
+
+/// How a state reads in a message.
+fn describe(state: &ServiceState) -> String {
+    match state {
+        ServiceState::Running { .. } => "the manager says it runs".into(),
+        ServiceState::Starting => "the manager says it is starting".into(),
+        ServiceState::Stopping { .. } => "the manager says it is still stopping".into(),
+        ServiceState::Stopped => "the manager says it stopped".into(),
+        ServiceState::Failed(how) | ServiceState::Unknown(how) => how.clone(),
+    }
+}
+
+/// Polls until the manager says the service is down and none of its
+/// processes lives; false if `deadline` passed.
+fn wait_until_stopped(
+    manager: &dyn ServiceManager,
+    name: &str,
+    main: Option<&Process>,
+    deadline: Instant,
+) -> Result<bool> {
+    loop {
+        if !manager.status(name)?.is_running() && manager.leftovers(name, main).is_empty() {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -124,24 +203,6 @@ fn wait_until_gone(
             ServiceState::Running { pid: now } if pid.is_some() && now != pid => return Ok(true),
             state if !state.is_running() => return Ok(true),
             _ => {}
-        }
-        if Instant::now() >= deadline {
-            return Ok(false);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Polls until the service is not running; false if `timeout` passed.
-pub fn wait_until_down(
-    manager: &dyn ServiceManager,
-    name: &str,
-    timeout: Duration,
-) -> Result<bool> {
-    let deadline = deadline_after(timeout);
-    loop {
-        if !manager.status(name)?.is_running() {
-            return Ok(true);
         }
         if Instant::now() >= deadline {
             return Ok(false);

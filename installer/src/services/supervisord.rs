@@ -12,6 +12,7 @@ use anyhow::{Result, anyhow, bail};
 
 use super::{ServiceManager, ServiceState};
 use crate::host::Host;
+use crate::procfs::Process;
 use crate::runner::{Command, Runner};
 
 pub struct Supervisord {
@@ -112,7 +113,8 @@ fn state_of(statename: &str, description: &str, pid: Option<u32>) -> ServiceStat
     match statename {
         "RUNNING" => ServiceState::Running { pid },
         "STARTING" => ServiceState::Starting,
-        "STOPPED" | "STOPPING" => ServiceState::Stopped,
+        "STOPPING" => ServiceState::Stopping { pid },
+        "STOPPED" => ServiceState::Stopped,
         "EXITED" | "FATAL" | "BACKOFF" => {
             ServiceState::Failed(format!("{statename} {description}").trim().to_owned())
         }
@@ -254,9 +256,13 @@ impl ServiceManager for Supervisord {
     }
 
     fn kill(&self, name: &str) -> Result<()> {
-        if let ServiceState::Running { pid: Some(pid) } = self.status(name)? {
-            self.runner
-                .check(&Command::new("kill").args(["-KILL".to_owned(), pid.to_string()]))?;
+        // Running or still stopping: the process supervisord names now.
+        if let Some(process) = self.status(name)?.pid().and_then(Process::of) {
+            self.runner.log.line(&format!(
+                "$ kill -KILL {} ({name}, through its process record)",
+                process.pid
+            ));
+            process.kill();
         }
         Ok(())
     }
@@ -322,6 +328,10 @@ mod tests {
             ServiceState::Failed(_)
         ));
         assert_eq!(parse_status("x STARTING"), ServiceState::Starting);
+        // Asked to stop but still running: not down.
+        let stopping = parse_status("x STOPPING   pid 77, uptime 0:00:03");
+        assert_eq!(stopping, ServiceState::Stopping { pid: Some(77) });
+        assert!(stopping.is_running());
     }
 
     #[test]

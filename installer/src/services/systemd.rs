@@ -17,6 +17,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use super::{ServiceManager, ServiceState};
+use crate::procfs::{self, Process};
 use crate::runner::{Command, Runner};
 
 pub struct Systemd {
@@ -47,36 +48,70 @@ impl Systemd {
         }
     }
 
-    /// One property of a unit, as `systemctl show --value` prints it.
+    /// One property of a unit. `systemctl show -p NAME` prints
+    /// `NAME=value` on every systemd hop supports (`--value` needs 230;
+    /// EL7 has 219), so the line is read rather than asked for bare.
     fn property(&self, name: &str, property: &str) -> Result<String> {
-        Ok(self
+        let out = self
             .runner
-            .check(&self.ctl(&["show", "-p", property, "--value", &Self::unit(name)]))?
-            .trim()
-            .to_owned())
+            .check(&self.ctl(&["show", "-p", property, &Self::unit(name)]))?;
+        Ok(value_of(&out, property))
     }
 
     /// The unit's `TimeoutStopSec`.
     pub fn stop_timeout_of(&self, name: &str) -> Option<Duration> {
-        let usec: u64 = self.property(name, "TimeoutStopUSec").ok()?.parse().ok()?;
-        Some(Duration::from_micros(usec))
+        parse_timespan(&self.property(name, "TimeoutStopUSec").ok()?)
     }
+}
+
+/// The value of `key` in `systemctl show` output (`KEY=value` lines).
+fn value_of(text: &str, key: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+/// A time span as `systemctl show` prints it: microseconds (some
+/// versions), or systemd's own format (`1min 30s`, `500ms`); `infinity`
+/// is no limit of the unit's own.
+fn parse_timespan(text: &str) -> Option<Duration> {
+    if let Ok(usec) = text.parse::<u64>() {
+        return Some(Duration::from_micros(usec));
+    }
+    if text.is_empty() || text == "infinity" {
+        return None;
+    }
+    humantime::parse_duration(text).ok()
+}
+
+/// Where a unit's control group lists its processes: the unified
+/// hierarchy (EL9), or the named systemd one beside the v1 controllers
+/// (EL7, EL8).
+fn cgroup_procs_files(control_group: &str) -> Vec<String> {
+    if !control_group.starts_with('/') || control_group.split('/').any(|p| p == "..") {
+        return Vec::new();
+    }
+    [
+        "/sys/fs/cgroup",
+        "/sys/fs/cgroup/systemd",
+        "/sys/fs/cgroup/unified",
+    ]
+    .iter()
+    .map(|base| format!("{base}{control_group}/cgroup.procs"))
+    .collect()
 }
 
 /// Reads `systemctl show -p ActiveState,SubState,MainPID` output.
 pub fn parse_show(text: &str) -> ServiceState {
-    let value = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or("")
-            .trim()
-            .to_owned()
-    };
+    let value = |key: &str| value_of(text, key);
     let pid = value("MainPID").parse::<u32>().ok().filter(|p| *p > 0);
     match value("ActiveState").as_str() {
         "active" | "reloading" => ServiceState::Running { pid },
         "activating" => ServiceState::Starting,
-        "inactive" | "deactivating" => ServiceState::Stopped,
+        "deactivating" => ServiceState::Stopping { pid },
+        "inactive" => ServiceState::Stopped,
         "failed" => ServiceState::Failed(format!("failed ({})", value("SubState"))),
         other => ServiceState::Unknown(other.to_owned()),
     }
@@ -146,6 +181,18 @@ impl ServiceManager for Systemd {
             .map(drop)
     }
 
+    fn leftovers(&self, name: &str, main: Option<&Process>) -> Vec<Process> {
+        let mut all = main.map(procfs::tree_and_group).unwrap_or_default();
+        if let Ok(group) = self.property(name, "ControlGroup") {
+            for file in cgroup_procs_files(&group) {
+                all.extend(procfs::in_cgroup(&file));
+            }
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+
     fn reload_units(&self) -> Result<()> {
         self.runner.check(&self.ctl(&["daemon-reload"])).map(drop)
     }
@@ -203,6 +250,24 @@ mod tests {
             parse_show("ActiveState=failed\nSubState=failed\n"),
             ServiceState::Failed(_)
         ));
+        assert_eq!(
+            parse_show("ActiveState=deactivating\nSubState=stop-sigterm\nMainPID=812\n"),
+            ServiceState::Stopping { pid: Some(812) }
+        );
+        assert_eq!(
+            value_of("TimeoutStopUSec=30000000\n", "TimeoutStopUSec"),
+            "30000000"
+        );
+        assert_eq!(value_of("TimeoutStopUSecX=1\n", "TimeoutStopUSec"), "");
+        assert_eq!(parse_timespan("30000000"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_timespan("1min 30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_timespan("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_timespan("infinity"), None);
+        assert_eq!(
+            cgroup_procs_files("/system.slice/rest-service.service")[0],
+            "/sys/fs/cgroup/system.slice/rest-service.service/cgroup.procs"
+        );
+        assert!(cgroup_procs_files("/../etc").is_empty());
         assert_eq!(Systemd::unit("rest-service"), "rest-service.service");
         assert_eq!(Systemd::unit("x.socket"), "x.socket");
     }

@@ -152,6 +152,21 @@ impl Sandbox {
             .collect()
     }
 
+    /// The process id supervisord names for `service` (None: not running).
+    pub fn service_pid(&self, service: &str) -> Option<u32> {
+        let out = std::process::Command::new("supervisorctl")
+            .arg("-c")
+            .arg(self.path("/etc/supervisord.conf"))
+            .args(["pid", service])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| *p > 0)
+    }
+
     /// Everything a user would compare before and after.
     pub fn snapshot(&self) -> HostSnapshot {
         HostSnapshot {

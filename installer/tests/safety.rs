@@ -1,0 +1,83 @@
+//! Safety: nothing written where it must not be, nothing run that was not
+//! vetted, no wait without end. Each test builds the situation an audit
+//! found, acts once and compares the host (processes, files, rows) with
+//! what it must be.
+
+mod common;
+
+use common::*;
+use hop_artifact::migration::Backend;
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// The 4.0.1 → 4.1.1 hop with rest-service's stop timeout at 2 s, shorter
+/// than supervisord's own `stopwaitsecs` (10 s): hop's timeout ends first.
+fn short_stop_package() -> String {
+    variant(
+        "stop-2s",
+        |_| {},
+        |m| {
+            replace(
+                m,
+                "stop_timeout: 30s\n    health: {http",
+                "stop_timeout: 2s\n    health: {http",
+            )
+        },
+    )
+}
+
+#[test]
+fn a_service_that_ignores_sigterm_is_gone_before_any_rpm_is_installed() {
+    let host = sandbox("ignore-sigterm", Backend::Sqlite);
+    let initial = host.snapshot();
+    let pkg = short_stop_package();
+    let fault = host.root.join("etc/manager/ignore-sigterm-4.0.1");
+    std::fs::write(&fault, "").unwrap();
+    let old = host.service_pid("rest-service").expect("rest-service runs");
+
+    // hop dies as the RPM step begins: what runs then is what the RPM
+    // transaction, the migrations and a restore would have run beside.
+    let killed = hop_env(
+        &host,
+        &["apply", &pkg],
+        &[("HOP_FAULT", "kill@install_rpms.begin")],
+    );
+    assert_eq!(killed.code, -1, "apply was not killed:\n{}", killed.stderr);
+    assert!(
+        !alive(old),
+        "the old rest-service (pid {old}) still ran when the RPM step began:\n{}",
+        killed.stdout
+    );
+    killed.assert_stderr("rest-service: killed after the stop timeout");
+
+    std::fs::remove_file(&fault).unwrap();
+    // Before commit, resume rolls back: exit 1, the host as it was.
+    hop(&host, &["resume"]).assert_code(1);
+    assert_eq!(assert_consistent(&host, &initial), "4.0.1");
+}
+
+#[test]
+fn an_apply_whose_old_service_ignores_sigterm_kills_it_and_upgrades() {
+    let host = sandbox("ignore-sigterm-apply", Backend::Sqlite);
+    let pkg = short_stop_package();
+    std::fs::write(host.root.join("etc/manager/ignore-sigterm-4.0.1"), "").unwrap();
+    let old = host.service_pid("rest-service").expect("rest-service runs");
+    let applied = hop(&host, &["apply", &pkg]);
+    applied
+        .assert_code(0)
+        .assert_stderr("rest-service: killed after the stop timeout");
+    assert!(!alive(old), "the old rest-service (pid {old}) still runs");
+    assert_eq!(
+        host.http_get(8101, "/version").unwrap(),
+        "4.1.1",
+        "the new version does not serve"
+    );
+}
