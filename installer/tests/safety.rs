@@ -81,3 +81,62 @@ fn an_apply_whose_old_service_ignores_sigterm_kills_it_and_upgrades() {
         "the new version does not serve"
     );
 }
+
+/// A MariaDB host whose `events` table has a trigger writing into
+/// `target` (a table name, qualified as the trigger's author wrote it).
+fn mariadb_host_with_audit_trigger(name: &str, target: &str) -> hop_testdata::sandbox::Sandbox {
+    let host = sandbox_with(name, &hop_testdata::sandbox::SandboxOptions::mariadb());
+    let live = host.database.as_ref().unwrap().database_url().database();
+    let target = target.replace("LIVE", &live);
+    host.sql("CREATE TABLE rehearsal_audit (event_id INT, note VARCHAR(40))")
+        .unwrap();
+    host.sql(&format!(
+        "CREATE TRIGGER events_audit AFTER UPDATE ON events FOR EACH ROW \
+         INSERT INTO {target} VALUES (NEW.id, 'written by the trigger')"
+    ))
+    .unwrap();
+    host
+}
+
+#[test]
+fn a_mariadb_rehearsal_never_writes_into_the_live_database_through_a_trigger() {
+    let host = mariadb_host_with_audit_trigger("rehearse-trigger", "LIVE.rehearsal_audit");
+    let before = host.database_snapshot().unwrap();
+    // Its offline migration updates every row of events: the trigger fires
+    // in the copy for each.
+    let rehearsed = hop(&host, &["rehearse", &rewriting_package(), "--json"]);
+    rehearsed.assert_code(0);
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM rehearsal_audit")
+            .unwrap(),
+        0,
+        "the rehearsal wrote into the live database"
+    );
+    assert_eq!(
+        host.database_snapshot().unwrap(),
+        before,
+        "the live database changed"
+    );
+    // The copy carried the trigger: the migration fired it there.
+    let report: serde_json::Value = serde_json::from_str(&rehearsed.stdout).unwrap();
+    let rewrote = report["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["file"].as_str().unwrap_or("").starts_with("0012"))
+        .map(|m| m["rows"].as_u64().unwrap_or(0));
+    assert!(rewrote.unwrap_or(0) >= 120, "{}", rehearsed.stdout);
+}
+
+#[test]
+fn a_mariadb_rehearsal_refuses_stored_code_that_names_another_database() {
+    let host = mariadb_host_with_audit_trigger("rehearse-other-db", "mysql.rehearsal_audit");
+    assert_refused(
+        &host,
+        &["rehearse", &rewriting_package()],
+        &[
+            "cannot rehearse on a copy",
+            "trigger events_audit: it names the database mysql",
+        ],
+    );
+}

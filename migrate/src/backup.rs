@@ -133,7 +133,7 @@ pub fn backup(url: &DatabaseUrl, dest: &Path, tools: &dyn Run) -> Result<Dump, M
             run(tools, &dump)?;
         }
         Backend::Mariadb => {
-            run(tools, &mariadb_dump(url, dest, true))?;
+            run(tools, &mariadb_dump(url, dest, DumpKind::Backup))?;
         }
         Backend::Sqlite => {
             let source = sqlite_path(url)?;
@@ -253,24 +253,34 @@ $hop$;"#
     )
 }
 
+/// What a MariaDB dump is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DumpKind {
+    /// A rollback's: the whole database with its stored code and its own
+    /// DROP/CREATE/USE, so a restore puts it back as it was.
+    Backup,
+    /// A rehearsal copy's: tables, rows and views, loadable into any
+    /// database; stored code goes in separately, vetted
+    /// (`copy::stored_code`).
+    DataForCopy,
+}
+
 /// `mariadb-dump` of `url`'s database into `dest`, consistent without
-/// locking (`--single-transaction`); `named` adds the database's own
-/// DROP/CREATE/USE (a rollback's dump), else the dump loads into any
-/// database (a rehearsal's copy).
-pub(crate) fn mariadb_dump(url: &DatabaseUrl, dest: &Path, named: bool) -> Command {
+/// locking (`--single-transaction`).
+pub(crate) fn mariadb_dump(url: &DatabaseUrl, dest: &Path, kind: DumpKind) -> Command {
     let mut dump = Command::new("mariadb-dump")
         .args(mariadb_connection(url))
-        .args([
-            "--single-transaction",
+        .args(["--single-transaction", "--hex-blob", "--skip-dump-date"]);
+    dump = match kind {
+        DumpKind::Backup => dump.args([
             "--routines",
             "--triggers",
             "--events",
-            "--hex-blob",
-            "--skip-dump-date",
-        ]);
-    if named {
-        dump = dump.args(["--add-drop-database", "--databases"]);
-    }
+            "--add-drop-database",
+            "--databases",
+        ]),
+        DumpKind::DataForCopy => dump.args(["--skip-triggers"]),
+    };
     dump = dump
         .arg(url.database())
         .secret_env("MYSQL_PWD", url.password());

@@ -55,6 +55,15 @@ pub fn rehearse(
         ))
         .into());
     }
+    if live.backend() == hop_artifact::migration::Backend::Mariadb {
+        // Code the copy cannot carry safely is refused before any copying.
+        hop_migrate::copy::StoredCode::read(&live).map_err(|e| {
+            Refusal::new(format!("cannot rehearse on a copy: {e}")).with_hint(
+                "qualify those names with no database (the code then uses its own), or rehearse \
+                 on a copy of this host",
+            )
+        })?;
+    }
     crate::rehearsal::drop_left(host, &runner).map_err(|e| Refusal::from_error(&e))?;
     let bytes = hop_migrate::Migrator::connect(&live, hop_migrate::Options::default())
         .and_then(|mut m| m.database_size())

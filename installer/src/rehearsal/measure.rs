@@ -80,7 +80,7 @@ pub fn measure(
     let started = Instant::now();
     {
         let _alive = Ticker::start("loading the scratch copy", Some(log), running_for);
-        copy::load(scratch.url(), &dump, runner)
+        copy::load(scratch.url(), &dumped, runner)
             .with_context(|| format!("cannot load the dump into {}", scratch.name()))?;
     }
     let restore_ms = ms(started);
@@ -109,7 +109,7 @@ pub fn measure(
         database_bytes,
         copy_in,
         dump_ms,
-        dump_bytes: dumped.bytes,
+        dump_bytes: dumped.dump.bytes,
         restore_ms,
         migrations,
         service_steps: steps,
