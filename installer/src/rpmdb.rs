@@ -200,21 +200,28 @@ impl RpmDb<'_> {
         header_digest_of(&out).with_context(|| format!("{nevra} has no header digest"))
     }
 
-    /// The header digest an RPM file states.
-    pub fn file_header_digest(&self, file: &Path) -> Result<String> {
-        let out = self.runner.check(
-            &self
-                .rpm()
-                .args([
-                    "-qp",
-                    "--nosignature",
-                    "--nodigest",
-                    "--qf",
-                    "%{SHA256HEADER}|%{SIGMD5}\\n",
-                ])
-                .arg(file.display().to_string()),
-        )?;
-        header_digest_of(&out).with_context(|| format!("{} has no header digest", file.display()))
+    /// The header digest of the RPM read from `input` (a path opened as
+    /// rpm's standard input: `/proc/self/fd/N` reads a file hop holds).
+    pub fn file_header_digest_of_stdin(&self, input: &Path) -> Result<String> {
+        let mut query = self.rpm().args([
+            "-qp",
+            "--nosignature",
+            "--nodigest",
+            "--qf",
+            "%{SHA256HEADER}|%{SIGMD5}\\n",
+            "-",
+        ]);
+        query.stdin = Some(input.to_path_buf());
+        let out = self.runner.check(&query)?;
+        header_digest_of(&out).context("the file has no header digest")
+    }
+
+    /// Whether the digests of the RPM read from `input` hold (`rpm -K
+    /// --nosignature`: the header's and the payload's).
+    pub fn digests_ok_of_stdin(&self, input: &Path) -> Result<bool> {
+        let mut check = self.rpm().args(["-K", "--nosignature", "-"]);
+        check.stdin = Some(input.to_path_buf());
+        Ok(self.runner.run(&check)?.success())
     }
 
     /// The files installed packages own, from their headers.
@@ -317,9 +324,8 @@ pub fn name_of_nevra(nevra: &str) -> Option<String> {
     parts.next().map(str::to_owned)
 }
 
-/// The NEVRA an RPM file's header states (the header only is read).
-pub fn nevra_of_file(path: &Path) -> Result<String> {
-    let meta = rpm::PackageMetadata::open(path)?;
+/// The NEVRA an RPM header states.
+pub fn nevra_of_metadata(meta: &rpm::PackageMetadata) -> Result<String> {
     let epoch = meta.get_epoch().unwrap_or(0);
     let epoch = if epoch == 0 {
         String::new()

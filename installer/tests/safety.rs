@@ -140,3 +140,59 @@ fn a_mariadb_rehearsal_refuses_stored_code_that_names_another_database() {
         ],
     );
 }
+
+fn host_with_rpm_cache(name: &str) -> hop_testdata::sandbox::Sandbox {
+    sandbox_with(
+        name,
+        &hop_testdata::sandbox::SandboxOptions {
+            rpm_cache: true,
+            ..hop_testdata::sandbox::SandboxOptions::sqlite()
+        },
+    )
+}
+
+#[test]
+fn an_rpm_cache_under_a_directory_another_user_owns_is_not_trusted() {
+    let host = host_with_rpm_cache("cache-parent");
+    // The cache itself is root's 0755; its parent is a user's, who could
+    // swap the cache for one of their own between check and use.
+    let parent = host.root.join("var/cache/manager");
+    std::os::unix::fs::chown(&parent, Some(65534), Some(65534)).unwrap();
+    let check = hop(&host, &["check", &package("4.0.1", "4.1.1")]);
+    check.assert_code(2);
+    let line = check.line("components");
+    assert!(
+        line.contains("var/cache/manager, which belongs to uid 65534"),
+        "{line}"
+    );
+    assert_refused(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &["which belongs to uid 65534"],
+    );
+}
+
+#[test]
+fn a_cached_rpm_whose_payload_changed_behind_its_header_is_refused() {
+    let host = host_with_rpm_cache("cache-payload");
+    let file = host
+        .root
+        .join("var/cache/manager/rpms/rest-service-4.0.1-1.noarch.rpm");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() - 100;
+    bytes[at] ^= 0xff;
+    std::fs::write(&file, &bytes).unwrap();
+    let check = hop(&host, &["check", &package("4.0.1", "4.1.1")]);
+    check.assert_code(2);
+    let line = check.line("components");
+    assert!(
+        line.contains("rest-service-4.0.1-1.noarch.rpm")
+            && line.contains("its payload does not match its header's digests"),
+        "{line}"
+    );
+    assert_refused(
+        &host,
+        &["apply", &package("4.0.1", "4.1.1")],
+        &["its payload does not match"],
+    );
+}

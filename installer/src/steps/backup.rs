@@ -221,32 +221,20 @@ fn collect_rpms(cx: &Context<'_>, dir: &Path) -> Result<(Vec<RpmsBefore>, Option
         ));
         return Ok((before, Some(capture)));
     }
+    let db = RpmDb::new(&cx.runner, &cx.host.root);
     for r in &mut before {
         for nevra in &r.nevras {
             let Some(source) = sources.file_of(nevra) else {
                 bail!("no verified RPM file for {nevra}");
             };
-            let target = dir.join(source.file_name().unwrap_or_default());
+            let target = dir.join(source.path.file_name().unwrap_or_default());
             if !target.exists() {
-                save_private(source, &target, &cx.state_dir.dir)?;
+                source.save_verified(&db, nevra, &target)?;
             }
             r.files.push(target);
         }
     }
     Ok((before, None))
-}
-
-/// Keeps a copy of `source` at `target`, mode 0600: a hard link when the
-/// source is hop's own (already private) file, else a private copy.
-fn save_private(source: &Path, target: &Path, state_dir: &Path) -> Result<()> {
-    if source.starts_with(state_dir) && std::fs::hard_link(source, target).is_ok() {
-        return Ok(());
-    }
-    let mut from = File::open(source).with_context(|| format!("opening {}", source.display()))?;
-    let mut to = backup::create_private(target)?;
-    std::io::copy(&mut from, &mut to).with_context(|| format!("copying {}", source.display()))?;
-    to.sync_all()?;
-    Ok(())
 }
 
 /// A file in the config backup archive.

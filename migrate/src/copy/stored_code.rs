@@ -264,7 +264,7 @@ fn rewrite(
             pieces.push(Piece::Text(statement[from..at].to_owned()));
             pieces.push(Piece::Database);
             from = end;
-        } else if others.iter().any(|o| *o == w.value)
+        } else if others.contains(&w.value)
             && !READ_ONLY_SCHEMAS.contains(&w.value.to_lowercase().as_str())
         {
             return Err(format!(
