@@ -25,6 +25,7 @@
 
 pub mod archive;
 #[cfg(any(test, feature = "testing"))]
+pub mod check_query;
 pub mod crafted_signatures;
 pub mod digest;
 pub mod duration_text;

@@ -196,3 +196,88 @@ fn a_cached_rpm_whose_payload_changed_behind_its_header_is_refused() {
         &["its payload does not match"],
     );
 }
+
+/// A package with one vendor check whose query is `MARKER`, to be
+/// rewritten in a re-signed copy.
+const MARKER: &str = "SELECT name FROM deployments WHERE name = 'no such deployment'";
+
+fn package_with_query_check() -> String {
+    variant(
+        "query-check",
+        |_| {},
+        |text| {
+            format!(
+                "{text}checks:\n\
+                 \x20 - id: manager.query\n\
+                 \x20   title: the vendor's query\n\
+                 \x20   severity: failure\n\
+                 \x20   sql: {MARKER}\n\
+                 \x20   timeout: 3s\n\
+                 \x20   remedy: none\n"
+            )
+        },
+    )
+}
+
+/// `check` of the package whose check query is `sql` (signed, but made
+/// without the builder): exit 2, the check's line saying `why`, and the
+/// rows of `events` untouched.
+fn a_check_query_is_refused(
+    host: &hop_testdata::sandbox::Sandbox,
+    name: &str,
+    sql: &str,
+    why: &str,
+) {
+    let pkg = resigned_package(name, &package_with_query_check(), |m| {
+        assert!(m.contains(MARKER), "{m}");
+        m.replace(MARKER, sql)
+    });
+    let events = host.query_i64("SELECT COUNT(*) FROM events").unwrap();
+    let check = hop(host, &["check", &pkg]);
+    check.assert_code(2);
+    let line = check.line("the vendor's query");
+    assert!(
+        line.contains("FAILURE") && line.contains(why),
+        "{sql}: {line}"
+    );
+    assert_eq!(
+        host.query_i64("SELECT COUNT(*) FROM events").unwrap(),
+        events,
+        "{sql} changed the database"
+    );
+}
+
+#[test]
+fn a_vendor_query_cannot_write_signal_or_outlast_its_timeout() {
+    let host = sandbox("check-sql", Backend::Postgresql);
+    let db = host.database.as_ref().unwrap().database_url().database();
+    host.sql("CREATE EXTENSION IF NOT EXISTS dblink")
+        .expect("the dblink extension (Debian's postgresql package has it)");
+    a_check_query_is_refused(
+        &host,
+        "multi",
+        "SELECT 1; COMMIT; DELETE FROM events",
+        "exactly one query",
+    );
+    a_check_query_is_refused(
+        &host,
+        "dblink",
+        &format!(
+            "SELECT dblink_exec('dbname={db} host=/var/run/postgresql', 'DELETE FROM events')"
+        ),
+        "calls dblink_exec()",
+    );
+    a_check_query_is_refused(
+        &host,
+        "terminate",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
+        "calls pg_terminate_backend()",
+    );
+    let begun = std::time::Instant::now();
+    a_check_query_is_refused(&host, "sleep", "SELECT pg_sleep(20)", "statement timeout");
+    assert!(
+        begun.elapsed() < std::time::Duration::from_secs(15),
+        "the query ran past its 3s timeout: {:?}",
+        begun.elapsed()
+    );
+}

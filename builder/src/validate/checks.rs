@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hop_artifact::duration_text;
-use hop_artifact::migration::{Backend, split_statements};
+use hop_artifact::migration::Backend;
 use hop_artifact::package_manifest::{VendorCheck, check_vendor_check};
 use hop_artifact::source_manifest::SourceCheck;
 
@@ -87,31 +87,9 @@ pub(super) fn check(
     out
 }
 
-/// One query that only reads: a single SELECT (or WITH … SELECT).
+/// One query that only reads (see `hop_artifact::check_query`).
 fn read_only(sql: &str, backend: Backend) -> Result<(), String> {
-    let statements = split_statements(sql, backend)?;
-    let [statement] = statements.as_slice() else {
-        return Err(format!(
-            "give exactly one query (found {} statements)",
-            statements.len()
-        ));
-    };
-    let writes = [
-        "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT",
-        "INTO",
-    ];
-    let first = statement.words.first().map(|(w, _)| w.as_str());
-    if !matches!(first, Some("SELECT" | "WITH")) {
-        return Err("a check's query must be a SELECT".into());
-    }
-    if let Some((w, _)) = statement
-        .words
-        .iter()
-        .find(|(w, _)| writes.contains(&w.as_str()))
-    {
-        return Err(format!("a check's query only reads; it says {w}"));
-    }
-    Ok(())
+    hop_artifact::check_query::check(sql, backend)
 }
 
 #[cfg(test)]
@@ -134,6 +112,8 @@ mod tests {
         assert!(read_only("SELECT 1; SELECT 2", pg).is_err());
         assert!(read_only("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", pg).is_err());
         assert!(read_only("SELECT * INTO copy FROM t", pg).is_err());
+        assert!(read_only("SELECT pg_terminate_backend(1)", pg).is_err());
+        assert!(read_only("SELECT dblink_exec('x', 'DELETE FROM t')", pg).is_err());
     }
 
     #[test]

@@ -59,8 +59,8 @@ fn run(
     payload: &Path,
 ) -> anyhow::Result<Option<(Option<Level>, String)>> {
     if let Some(sql) = &c.sql {
-        let rows =
-            Migrator::connect(&host.database_url()?, Options::default())?.query_read_only(sql)?;
+        let rows = Migrator::connect(&host.database_url()?, Options::default())?
+            .run_check(sql, c.timeout)?;
         return Ok((!rows.is_empty()).then(|| (None, rows_text(&rows))));
     }
     let Some(member) = &c.script else {

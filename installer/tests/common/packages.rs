@@ -131,3 +131,33 @@ pub fn variant_with_migration(name: &str, file: &str, sql: &str) -> String {
         },
     )
 }
+
+/// `pkg` with its signed `hop.yaml` rewritten by `edit` and signed again
+/// with the vendor's key: a package no builder made (so none of the
+/// builder's refusals held it back), which the installer must judge alone.
+pub fn resigned_package(name: &str, pkg: &str, edit: impl FnOnce(String) -> String) -> String {
+    use hop_artifact::signature::SigningKey;
+    let f = fixtures();
+    let good = std::fs::read(pkg).unwrap();
+    let members = hop_testdata::craft::parse(&good).unwrap();
+    let manifest = edit(String::from_utf8(members[0].data.clone()).unwrap());
+    let signer = SigningKey::from_armored(
+        &std::fs::read_to_string(f.vendor_key().secret).unwrap(),
+        None,
+    )
+    .unwrap();
+    let signature = signer
+        .sign(
+            manifest.as_bytes(),
+            hop_testdata::fixtures::SOURCE_DATE_EPOCH,
+        )
+        .unwrap();
+    let bytes =
+        hop_testdata::craft::resigned(&good, manifest.as_bytes(), signature.as_bytes()).unwrap();
+    let out = f
+        .scratch(&format!("resigned-{name}"))
+        .unwrap()
+        .join(format!("{name}.hop"));
+    std::fs::write(&out, bytes).unwrap();
+    out.display().to_string()
+}

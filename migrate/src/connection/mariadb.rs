@@ -51,6 +51,22 @@ impl Maria {
     }
 }
 
+/// A row's values as text (NULL as `None`).
+fn row_text(row: Row) -> Vec<Option<String>> {
+    row.unwrap()
+        .into_iter()
+        .map(|v| match v {
+            mysql::Value::NULL => None,
+            mysql::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+            mysql::Value::Int(i) => Some(i.to_string()),
+            mysql::Value::UInt(u) => Some(u.to_string()),
+            mysql::Value::Float(f) => Some(f.to_string()),
+            mysql::Value::Double(d) => Some(d.to_string()),
+            other => Some(other.as_sql(true).trim_matches('\'').to_owned()),
+        })
+        .collect()
+}
+
 impl Connection for Maria {
     fn facts(&mut self) -> Result<ServerFacts, MigrateError> {
         let row = self.query_row(
@@ -111,23 +127,25 @@ impl Connection for Maria {
 
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
         let rows: Vec<Row> = self.conn.query(sql).map_err(|e| message(&e))?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                row.unwrap()
-                    .into_iter()
-                    .map(|v| match v {
-                        mysql::Value::NULL => None,
-                        mysql::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
-                        mysql::Value::Int(i) => Some(i.to_string()),
-                        mysql::Value::UInt(u) => Some(u.to_string()),
-                        mysql::Value::Float(f) => Some(f.to_string()),
-                        mysql::Value::Double(d) => Some(d.to_string()),
-                        other => Some(other.as_sql(true).trim_matches('\'').to_owned()),
-                    })
-                    .collect()
-            })
-            .collect())
+        Ok(rows.into_iter().map(row_text).collect())
+    }
+
+    fn query_checked(
+        &mut self,
+        sql: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Vec<Option<String>>>, String> {
+        let seconds = timeout.as_secs_f64().max(0.001);
+        self.execute(&format!("SET SESSION max_statement_time = {seconds:.3}"))?;
+        self.execute("START TRANSACTION READ ONLY")?;
+        // A prepared statement is one statement: a second is refused.
+        let rows: Result<Vec<Row>, String> = self.conn.exec(sql, ()).map_err(|e| message(&e));
+        let ended = self.execute("ROLLBACK");
+        let reset = self.execute("SET SESSION max_statement_time = 0");
+        let rows = rows?;
+        ended?;
+        reset?;
+        Ok(rows.into_iter().map(row_text).collect())
     }
 
     fn begin(&mut self) -> Result<(), String> {

@@ -33,6 +33,14 @@ pub(crate) trait Connection {
     /// Runs a query and returns its rows as text (NULL as `None`): what
     /// the schema and foreign-history readers use.
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String>;
+    /// Runs a vendor check's query: one statement only (the extended
+    /// protocol, or a prepared statement, refuses a second), in a
+    /// read-only transaction, cut off after `timeout`.
+    fn query_checked(
+        &mut self,
+        sql: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Vec<Option<String>>>, String>;
     fn begin(&mut self) -> Result<(), String>;
     fn commit(&mut self) -> Result<(), String>;
     fn rollback(&mut self) -> Result<(), String>;

@@ -119,6 +119,28 @@ impl Connection for Pg {
             .collect())
     }
 
+    fn query_checked(
+        &mut self,
+        sql: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Vec<Option<String>>>, String> {
+        let ms = timeout.as_millis().max(1);
+        self.execute(&format!(
+            "BEGIN READ ONLY; SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}; \
+             SET LOCAL idle_in_transaction_session_timeout = {ms}"
+        ))?;
+        // Parsed alone first: the extended protocol refuses a second
+        // statement, so the text run below is that one statement.
+        let rows = match self.client.prepare(sql) {
+            Ok(_) => self.query_text(sql),
+            Err(e) => Err(message(&e)),
+        };
+        let ended = self.execute("ROLLBACK");
+        let rows = rows?;
+        ended?;
+        Ok(rows)
+    }
+
     fn begin(&mut self) -> Result<(), String> {
         self.execute("BEGIN")
     }

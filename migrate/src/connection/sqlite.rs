@@ -152,6 +152,36 @@ impl Connection for Lite {
             .map_err(|e| e.to_string())
     }
 
+    fn query_checked(
+        &mut self,
+        sql: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Vec<Option<String>>>, String> {
+        self.execute("PRAGMA query_only = ON")?;
+        let deadline = std::time::Instant::now() + timeout;
+        // Asked every thousand virtual-machine steps: true interrupts.
+        self.conn
+            .progress_handler(1000, Some(move || std::time::Instant::now() > deadline))
+            .map_err(|e| e.to_string())?;
+        // rusqlite refuses SQL with a second statement after the first.
+        let rows = self.query_text(sql).map_err(|e| {
+            if e.contains("interrupted") {
+                format!("stopped after {}: {e}", humantime::format_duration(timeout))
+            } else {
+                e
+            }
+        });
+        let unhooked = self
+            .conn
+            .progress_handler(0, None::<fn() -> bool>)
+            .map_err(|e| e.to_string());
+        let ended = self.execute("PRAGMA query_only = OFF");
+        let rows = rows?;
+        ended?;
+        unhooked?;
+        Ok(rows)
+    }
+
     fn begin(&mut self) -> Result<(), String> {
         self.execute("BEGIN IMMEDIATE")
     }

@@ -149,6 +149,21 @@ impl Migrator {
         Ok(rows)
     }
 
+    /// Runs a vendor check's query: refused unless it is one query that
+    /// only reads (`hop_artifact::check_query`), then run as one statement
+    /// in a read-only transaction within `timeout`; its rows as text.
+    pub fn run_check(
+        &mut self,
+        sql: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Vec<Option<String>>>, MigrateError> {
+        hop_artifact::check_query::check(sql, self.backend())
+            .map_err(|why| MigrateError::db("vetting the check's query", why))?;
+        self.conn
+            .query_checked(sql, timeout)
+            .map_err(|e| MigrateError::db("running the check's query", e))
+    }
+
     /// The database product.
     pub fn backend(&self) -> Backend {
         self.url.backend()

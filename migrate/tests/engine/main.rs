@@ -6,6 +6,7 @@
 mod applying;
 mod backups;
 mod batches;
+mod checks;
 mod compatibility;
 mod locking;
 mod schemas;
