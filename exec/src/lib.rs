@@ -22,6 +22,37 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// What a tool gets of hop's own environment: the search path, the
+/// locale, the time zone, who and where root is — never the rest, which
+/// may hold secrets (an `AWS_SECRET_ACCESS_KEY`, a `PGPASSWORD` the
+/// operator exported) or hop's own settings. Variables named `LC_…` pass
+/// too. A command that needs more says so with [`Command::env`].
+pub const PASSED_ON: [&str; 10] = [
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TMPDIR",
+    "USER",
+    "LOGNAME",
+    "TERM",
+    "GNUPGHOME",
+];
+
+/// The part of this process's environment every tool gets.
+pub fn passed_on() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| is_passed_on(k))
+        .collect()
+}
+
+/// Whether a variable of hop's environment reaches its tools.
+pub fn is_passed_on(name: &str) -> bool {
+    PASSED_ON.contains(&name) || name.starts_with("LC_")
+}
+
 /// A command line and how to run it.
 #[derive(Clone, Debug)]
 pub struct Command {
@@ -29,11 +60,13 @@ pub struct Command {
     pub program: String,
     /// Its arguments.
     pub args: Vec<String>,
-    /// Extra environment; with [`Command::clear_env`], the whole of it.
+    /// The environment beyond what every tool gets from hop's own
+    /// ([`PASSED_ON`]); with [`Command::clear_env`], the whole of it.
     pub env: Vec<(String, String)>,
     /// Names of `env` entries whose values are secrets (never logged).
     pub secrets: Vec<String>,
-    /// Start from an empty environment (hooks, health commands).
+    /// Start from an empty environment, not even [`PASSED_ON`] (hooks,
+    /// health commands, programs run as another user).
     pub clear_env: bool,
     /// How long it may run before it is killed.
     pub timeout: Duration,
@@ -124,6 +157,25 @@ impl Command {
         self
     }
 
+    /// Runs as another user (through `runuser`, which hands its
+    /// environment on): only a plain `PATH` and the locale, so nothing of
+    /// root's reaches a process that user can read (`/proc/PID/environ`).
+    pub fn for_another_user(mut self) -> Self {
+        self.clear_env = true;
+        let mut env = vec![(
+            "PATH".to_owned(),
+            "/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+        )];
+        env.extend(
+            passed_on()
+                .into_iter()
+                .filter(|(k, _)| k == "LANG" || k.starts_with("LC_")),
+        );
+        env.append(&mut self.env);
+        self.env = env;
+        self
+    }
+
     /// The command line as shown in logs and errors (no environment, so no
     /// secret).
     pub fn line(&self) -> String {
@@ -166,13 +218,12 @@ impl Command {
     /// caller chooses where its output goes.
     pub fn expression(&self) -> duct::Expression {
         let mut expr = duct::cmd(&self.program, &self.args).unchecked();
-        if self.clear_env {
-            expr = expr.full_env(self.env.iter().cloned());
+        let base = if self.clear_env {
+            Vec::new()
         } else {
-            for (k, v) in &self.env {
-                expr = expr.env(k, v);
-            }
-        }
+            passed_on()
+        };
+        expr = expr.full_env(base.into_iter().chain(self.env.iter().cloned()));
         if let Some(dir) = &self.cwd {
             expr = expr.dir(dir);
         }
@@ -213,5 +264,47 @@ mod tests {
         let out = Direct.run(&cmd).unwrap();
         assert!(out.success());
         assert_eq!(out.text.trim(), "hunter2");
+    }
+
+    #[test]
+    fn a_tool_gets_only_what_it_needs_of_hops_environment() {
+        for kept in [
+            "PATH",
+            "HOME",
+            "LANG",
+            "LC_ALL",
+            "LC_MESSAGES",
+            "TZ",
+            "GNUPGHOME",
+        ] {
+            assert!(is_passed_on(kept), "{kept}");
+        }
+        for secret in [
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "PGPASSWORD",
+            "MYSQL_PWD",
+            "HOP_FAULT",
+            "LD_PRELOAD",
+        ] {
+            assert!(!is_passed_on(secret), "{secret}");
+        }
+        let env = Direct.run(&Command::new("env")).unwrap().text;
+        assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
+        assert!(
+            env.lines()
+                .filter_map(|l| l.split('=').next())
+                .all(is_passed_on),
+            "{env}"
+        );
+        let other = Command::new("env").env("PGDATA", "/x").for_another_user();
+        assert!(other.clear_env);
+        let names: Vec<&str> = other.env.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| ["PATH", "PGDATA", "LANG"].contains(n) || n.starts_with("LC_")),
+            "{names:?}"
+        );
     }
 }

@@ -281,3 +281,74 @@ fn a_vendor_query_cannot_write_signal_or_outlast_its_timeout() {
         begun.elapsed()
     );
 }
+
+/// Every process but `except` whose environment holds `needle`:
+/// (pid, uid, command line).
+fn processes_holding(needle: &str, except: u32) -> Vec<(u32, u32, String)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let environ = std::fs::read(e.path().join("environ")).ok()?;
+            let found = environ
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes());
+            (found && pid != except && pid != std::process::id()).then(|| {
+                let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+                let uid = e.metadata().map(|m| m.uid()).unwrap_or(0);
+                (pid, uid, String::from_utf8_lossy(&cmd).replace('\0', " "))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn no_secret_of_hops_environment_reaches_the_processes_it_starts() {
+    use std::os::unix::fs::PermissionsExt;
+    let host = sandbox("secret-env", Backend::Postgresql);
+    let tmp = host.root.join("var/tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let canary = format!("hop-secret-canary-{}", std::process::id());
+    // A rehearsal in a private cluster: initdb, pg_ctl and postgres run
+    // as the postgres user; pg_dump and psql as root.
+    let mut child = host
+        .command(HOP_INSTALL)
+        .args([
+            "rehearse",
+            &rewriting_package(),
+            "--scratch-cluster",
+            "--root",
+        ])
+        .arg(&host.root)
+        .env("AWS_SECRET_ACCESS_KEY", &canary)
+        .env("PGPASSWORD", &canary)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut others_user = false;
+    while child.try_wait().unwrap().is_none() {
+        for p in processes_holding(&canary, child.id()) {
+            others_user |= p.1 != 0;
+            if !seen.contains(&p) {
+                seen.push(p);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the rehearsal failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        seen.is_empty(),
+        "the secret reached {} (another user's: {others_user}): {seen:#?}",
+        seen.len()
+    );
+}

@@ -114,6 +114,7 @@ fn as_user(user: &str, program: &Path) -> Command {
     Command::new("runuser")
         .args(["-u", user, "--"])
         .arg(program.display().to_string())
+        .for_another_user()
 }
 
 /// A private cluster checked before anything is made: the live server's
