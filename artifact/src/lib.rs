@@ -24,8 +24,8 @@
 #![deny(missing_docs)]
 
 pub mod archive;
-#[cfg(any(test, feature = "testing"))]
 pub mod check_query;
+#[cfg(any(test, feature = "testing"))]
 pub mod crafted_signatures;
 pub mod digest;
 pub mod duration_text;

@@ -90,6 +90,10 @@ pub struct SourceCheck {
     /// Whether an operator may accept a finding with `--accept` (default yes).
     #[serde(default = "yes")]
     pub waivable: bool,
+    /// `root` for a script that must run as root; by default a script
+    /// runs as the unprivileged user `nobody`.
+    #[serde(default)]
+    pub run_as: Option<String>,
 }
 
 fn yes() -> bool {

@@ -81,6 +81,13 @@ pub struct Command {
     pub output_file: Option<PathBuf>,
     /// Kill what is left of the process group once the command exited.
     pub end_group: bool,
+    /// Leave nothing it started running once it ended, also what left its
+    /// process group (`setsid`): the installer's runner starts it under a
+    /// child subreaper that kills and reaps every process below it.
+    pub reap_all: bool,
+    /// Run as this (uid, gid) instead of hop's own, supplementary groups
+    /// dropped.
+    pub user: Option<(u32, u32)>,
     /// The working directory.
     pub cwd: Option<PathBuf>,
 }
@@ -99,6 +106,8 @@ impl Command {
             stdout: None,
             output_file: None,
             end_group: false,
+            reap_all: false,
+            user: None,
             cwd: None,
         }
     }
@@ -154,6 +163,7 @@ impl Command {
         self.cwd = Some(cwd.to_path_buf());
         self.output_file = Some(output);
         self.end_group = true;
+        self.reap_all = true;
         self
     }
 
@@ -236,7 +246,14 @@ impl Command {
 
 impl Run for Direct {
     fn run(&self, command: &Command) -> io::Result<Output> {
-        let expr = command.expression();
+        let mut expr = command.expression();
+        if let Some((uid, gid)) = command.user {
+            use std::os::unix::process::CommandExt;
+            expr = expr.before_spawn(move |c| {
+                c.uid(uid).gid(gid);
+                Ok(())
+            });
+        }
         let out = match &command.stdout {
             Some(p) => expr.stdout_path(p).stderr_capture().run()?,
             None => expr.stderr_to_stdout().stdout_capture().run()?,

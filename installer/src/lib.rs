@@ -20,6 +20,7 @@ mod capture;
 mod chain;
 mod children;
 mod cli;
+mod containment;
 mod error;
 mod fault;
 mod health;
@@ -54,6 +55,10 @@ mod trust;
 
 pub use capture::Capture;
 pub use cli::{Cli, run};
+/// The hidden first argument of the containing process (`containment`).
+pub use containment::VERB as CONTAIN_VERB;
+/// Runs the containing process with the arguments after its verb.
+pub use containment::main as contain;
 pub use error::Error;
 pub use host::Host;
 pub use log::Log;

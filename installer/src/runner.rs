@@ -94,8 +94,40 @@ impl Runner {
     }
 
     /// Runs a command to completion or its timeout; a non-zero exit is an
-    /// `Ok` output (see [`Runner::check`]).
+    /// `Ok` output (see [`Runner::check`]). A command that must leave
+    /// nothing behind runs under `containment`'s subreaper.
     pub fn run(&self, cmd: &Command) -> Result<Output> {
+        if cmd.reap_all || cmd.user.is_some() {
+            let out = self.run_plain(&crate::containment::wrap(cmd))?;
+            if out.code == Some(crate::containment::TIMED_OUT) {
+                return Err(self.timed_out(cmd));
+            }
+            return Ok(out);
+        }
+        self.run_plain(cmd)
+    }
+
+    /// The error of a command stopped at its timeout.
+    fn timed_out(&self, cmd: &Command) -> anyhow::Error {
+        let why = format!(
+            "timed out after {}",
+            humantime::format_duration(cmd.timeout)
+        );
+        self.log
+            .line(&format!("  {why}; its processes were killed"));
+        anyhow!(
+            "`{}` {why}{}",
+            self.log.redact(&cmd.line()),
+            cmd.output_file
+                .as_ref()
+                .map(|p| tail_of(p))
+                .filter(|t| !t.is_empty())
+                .map(|t| format!("; its last output:\n{}", indent(&t)))
+                .unwrap_or_default()
+        )
+    }
+
+    fn run_plain(&self, cmd: &Command) -> Result<Output> {
         let started = Instant::now();
         let handle = self.start(cmd)?;
         let pid = handle.pids().first().copied().unwrap_or(0);
@@ -105,25 +137,12 @@ impl Runner {
             let _ = killpg(group, Signal::SIGKILL);
             let _ = handle.kill();
             self.forget(pid)?;
-            let why = match finished {
-                Err(e) => format!("failed: {e}"),
-                _ => format!(
-                    "timed out after {}",
-                    humantime::format_duration(cmd.timeout)
-                ),
-            };
-            self.log
-                .line(&format!("  {why}; its process group was killed"));
-            return Err(anyhow!(
-                "`{}` {why}{}",
-                self.log.redact(&cmd.line()),
-                cmd.output_file
-                    .as_ref()
-                    .map(|p| tail_of(p))
-                    .filter(|t| !t.is_empty())
-                    .map(|t| format!("; its last output:\n{}", indent(&t)))
-                    .unwrap_or_default()
-            ));
+            if let Err(e) = finished {
+                self.log
+                    .line(&format!("  failed: {e}; its process group was killed"));
+                return Err(anyhow!("`{}` failed: {e}", self.log.redact(&cmd.line())));
+            }
+            return Err(self.timed_out(cmd));
         };
         if cmd.end_group && killpg(group, None).is_ok() {
             let _ = killpg(group, Signal::SIGKILL);
@@ -227,6 +246,20 @@ impl hop_exec::Run for Runner {
 mod tests {
     use super::*;
 
+    /// The runner's own handling of a contained command: the subreaper
+    /// is `hop-install` itself, which a unit test binary is not (the
+    /// integration tests run it).
+    trait WithoutSubreaper {
+        fn without_subreaper(self) -> Self;
+    }
+
+    impl WithoutSubreaper for Command {
+        fn without_subreaper(mut self) -> Self {
+            self.reap_all = false;
+            self
+        }
+    }
+
     fn runner() -> Runner {
         Runner::new(Log::new())
     }
@@ -237,7 +270,8 @@ mod tests {
         let cmd = Command::new("/bin/sh")
             .args(["-c", "sleep 30 & echo started"])
             .timeout(Duration::from_secs(20))
-            .contained(dir.path(), dir.path().join("out"));
+            .contained(dir.path(), dir.path().join("out"))
+            .without_subreaper();
         let begun = Instant::now();
         let out = runner().run(&cmd).unwrap();
         assert!(out.success());
@@ -257,7 +291,8 @@ mod tests {
         let cmd = Command::new("/bin/sh")
             .args(["-c", script.as_str()])
             .timeout(Duration::from_millis(300))
-            .contained(dir.path(), dir.path().join("out"));
+            .contained(dir.path(), dir.path().join("out"))
+            .without_subreaper();
         let err = runner().run(&cmd).unwrap_err();
         assert!(err.to_string().contains("timed out after 300ms"), "{err}");
         std::thread::sleep(Duration::from_secs(3));
@@ -272,7 +307,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cmd = Command::new("/bin/sh")
             .args(["-c", "echo \"$HOME|$(pwd)|$PATH\""])
-            .contained(dir.path(), dir.path().join("out"));
+            .contained(dir.path(), dir.path().join("out"))
+            .without_subreaper();
         let out = runner().run(&cmd).unwrap();
         let real = std::fs::canonicalize(dir.path()).unwrap();
         assert_eq!(

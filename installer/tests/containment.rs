@@ -170,36 +170,79 @@ fn a_hook_that_hangs_is_stopped_at_its_timeout_and_rolled_back() {
     assert_eq!(assert_consistent(&host, &initial), "4.0.1");
 }
 
-#[test]
-fn processes_left_by_a_killed_hop_install_are_ended_before_resume_acts() {
-    let host = sandbox("orphans", Backend::Sqlite);
-    let initial = host.snapshot();
+/// The `hop-install __contain` process that runs a hook of `host`.
+fn containing_process(host: &hop_testdata::sandbox::Sandbox) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd);
+        (cmd.contains("__contain") && cmd.contains(&*host.root.to_string_lossy()))
+            .then(|| e.file_name().to_str()?.parse().ok())?
+    })
+}
+
+/// Applies a package whose pre_install hook starts a job that ignores
+/// TERM and HUP and writes a line every 0.1 s, waits until it runs, then
+/// SIGKILLs hop-install — and, with `wrapper_too`, the process that
+/// contains the hook. The ticking file, and a count of its lines.
+fn kill_with_a_job_running(
+    host: &hop_testdata::sandbox::Sandbox,
+    name: &str,
+    wrapper_too: bool,
+) -> impl Fn() -> usize {
     let ticks = host.root.join("tmp/ticks");
     std::fs::create_dir_all(ticks.parent().unwrap()).unwrap();
     let pkg = with_hook(
-        "orphans",
+        name,
         "pre_install",
         "(trap '' TERM HUP; while :; do date +%s%N >> \"$HOP_ROOT/tmp/ticks\"; sleep 0.1; done) &\nsleep 60",
         None,
     );
-    let child = spawn_apply_of(&host, &pkg, "");
+    let child = spawn_apply_of(host, &pkg, "");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !ticks.exists() {
         assert!(Instant::now() < deadline, "the hook never started");
         std::thread::sleep(Duration::from_millis(50));
     }
-    // A power cut for hop-install alone.
+    let mut pids = vec![child.id().to_string()];
+    if wrapper_too {
+        pids.push(
+            containing_process(host)
+                .expect("the hook's containing process")
+                .to_string(),
+        );
+    }
+    // A power cut for hop-install (and its helper).
     std::process::Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
+        .arg("-KILL")
+        .args(&pids)
         .status()
         .unwrap();
     finish(child);
-    let lines = || {
+    move || {
         std::fs::read_to_string(&ticks)
             .unwrap_or_default()
             .lines()
             .count()
-    };
+    }
+}
+
+#[test]
+fn a_job_of_a_hook_ends_with_a_killed_hop_install() {
+    let host = sandbox("orphans-helper", Backend::Sqlite);
+    let lines = kill_with_a_job_running(&host, "orphans-helper", false);
+    std::thread::sleep(Duration::from_millis(400));
+    let before = lines();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(lines(), before, "the hook's job outlived hop-install");
+    std::fs::remove_file(host.root.join("tmp/ticks")).unwrap();
+    hop(&host, &["resume"]).assert_code(1);
+}
+
+#[test]
+fn processes_left_by_a_killed_hop_install_are_ended_before_resume_acts() {
+    let host = sandbox("orphans", Backend::Sqlite);
+    let initial = host.snapshot();
+    let lines = kill_with_a_job_running(&host, "orphans", true);
     let before = lines();
     std::thread::sleep(Duration::from_millis(600));
     assert!(
@@ -217,7 +260,7 @@ fn processes_left_by_a_killed_hop_install_are_ended_before_resume_acts() {
         after,
         "a job of the killed run still changes the host"
     );
-    std::fs::remove_file(&ticks).unwrap();
+    std::fs::remove_file(host.root.join("tmp/ticks")).unwrap();
     assert_eq!(assert_consistent(&host, &initial), "4.0.1");
 }
 

@@ -352,3 +352,54 @@ fn no_secret_of_hops_environment_reaches_the_processes_it_starts() {
         seen.len()
     );
 }
+
+/// Processes whose command line holds `needle`.
+fn processes_named(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(needle))
+        .collect()
+}
+
+#[test]
+fn a_check_script_runs_as_nobody_and_leaves_nothing_running_even_past_setsid() {
+    let host = sandbox("check-escape", Backend::Sqlite);
+    let canary = format!("hop-escape-canary-{}", std::process::id());
+    let pkg = variant(
+        "check-escape",
+        |dir| {
+            std::fs::write(
+                dir.join("escape.sh"),
+                format!(
+                    "#!/bin/sh\nsetsid sh -c 'sleep 300; : {canary}' </dev/null >/dev/null 2>&1 &\n\
+                     ( setsid sh -c 'sleep 300; : {canary}' & ) </dev/null >/dev/null 2>&1\n\
+                     echo \"running as uid $(id -u)\"\nexit 1\n"
+                ),
+            )
+            .unwrap();
+        },
+        |text| {
+            let dir = fixtures().dir().join("scratch/variant-check-escape");
+            format!(
+                "{text}checks:\n\
+                 \x20 - id: manager.escape\n\
+                 \x20   title: a script that leaves daemons\n\
+                 \x20   severity: warning\n\
+                 \x20   script: {}\n\
+                 \x20   timeout: 10s\n\
+                 \x20   remedy: none\n",
+                dir.join("escape.sh").display()
+            )
+        },
+    );
+    let check = hop(&host, &["check", &pkg]);
+    check.assert_code(1);
+    let line = check.line("a script that leaves daemons");
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap().uid;
+    assert!(line.contains(&format!("running as uid {nobody}")), "{line}");
+    let left = processes_named(&canary);
+    assert!(left.is_empty(), "the check left {left:?} running");
+}

@@ -286,6 +286,17 @@ pub fn check_vendor_check(c: &VendorCheck) -> Result<(), String> {
                 .into(),
         );
     }
+    match c.run_as.as_deref() {
+        None | Some("root") => {}
+        Some(other) => {
+            return Err(format!(
+                "run_as {other:?}: a check script runs as nobody, or as root with `run_as: root`"
+            ));
+        }
+    }
+    if c.run_as.is_some() && c.script.is_none() {
+        return Err("run_as is for a script; a query runs read-only in the database".into());
+    }
     match (&c.sql, &c.script) {
         (Some(_), None) | (None, Some(_)) => Ok(()),
         _ => Err("give either `sql` or `script`".into()),

@@ -276,6 +276,17 @@ pub struct VendorCheck {
     pub remedy: String,
     /// Whether `--accept` may let a finding pass.
     pub waivable: bool,
+    /// `root` when the script must run as root; otherwise it runs as the
+    /// unprivileged user `nobody`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as: Option<String>,
+}
+
+impl VendorCheck {
+    /// Whether its script runs as root (the manifest says `run_as: root`).
+    pub fn runs_as_root(&self) -> bool {
+        self.run_as.as_deref() == Some("root")
+    }
 }
 
 /// A finding of the online-migration linter that a migration waived

@@ -77,6 +77,7 @@ pub(super) fn check(
             timeout,
             remedy: c.remedy.clone(),
             waivable: c.waivable,
+            run_as: c.run_as.clone(),
         };
         if let Err(e) = check_vendor_check(&vendor) {
             cx.problems.add(&field, e);
@@ -127,6 +128,7 @@ mod tests {
             timeout: DEFAULT_TIMEOUT,
             remedy: "r".into(),
             waivable: true,
+            run_as: None,
         };
         assert!(
             check_vendor_check(&check("manager.unique-emails", Some("SELECT 1"), None)).is_ok()

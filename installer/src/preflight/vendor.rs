@@ -67,18 +67,26 @@ fn run(
         return Ok(None);
     };
     let output = payload.join(format!("check-{}.out", c.id));
-    let cmd = Command::new(&payload.join(member).display().to_string())
+    let script = payload.join(member);
+    // As nobody, from a copy that user may read (the payload is root's).
+    let staged = if c.runs_as_root() {
+        None
+    } else {
+        Some(Unprivileged::stage(&script)?)
+    };
+    let program = staged.as_ref().map_or(script.clone(), |s| s.script.clone());
+    let mut cmd = Command::new(&program.display().to_string())
         .env("HOP_ROOT", host.root.display().to_string())
         .env("HOP_CHECK", c.id.clone())
         .timeout(c.timeout)
         .contained(&host.root, output);
+    cmd.user = staged.as_ref().map(|s| s.ids);
     let out = runner.run(&cmd)?;
-    let last = out
-        .text
-        .lines()
-        .rfind(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .to_owned();
+    drop(staged);
+    let (mut last, notes) = crate::containment::last_line_and_notes(&out.text);
+    if !notes.is_empty() {
+        last = format!("{last} ({})", notes.join("; "));
+    }
     Ok(match out.code {
         Some(0) => None,
         Some(1) => Some((Some(Level::Warning), format!("warns: {last}"))),
@@ -91,6 +99,64 @@ fn run(
             ),
         )),
     })
+}
+
+/// The user a check script runs as unless its manifest says root.
+const UNPRIVILEGED: &str = "nobody";
+
+/// A copy of a check script that the unprivileged user may read and run,
+/// in a new directory of its own (removed when this goes).
+struct Unprivileged {
+    dir: std::path::PathBuf,
+    script: std::path::PathBuf,
+    ids: (u32, u32),
+}
+
+impl Unprivileged {
+    fn stage(script: &Path) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        use std::io::Write;
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let user = nix::unistd::User::from_name(UNPRIVILEGED)?.with_context(|| {
+            format!(
+                "check scripts run as the user {UNPRIVILEGED}, which this host lacks; \
+                 ask the vendor for `run_as: root` or add the user"
+            )
+        })?;
+        let dir = std::env::temp_dir().join(format!("hop-check-{:016x}", rand::random::<u64>()));
+        // mkdir fails on anything already there: the name is ours.
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        let staged = Self {
+            script: dir.join("check"),
+            dir,
+            ids: (user.uid.as_raw(), user.gid.as_raw()),
+        };
+        let handle = std::fs::File::open(&staged.dir)?;
+        nix::sys::stat::fchmod(
+            handle.as_fd(),
+            nix::sys::stat::Mode::from_bits_truncate(0o755),
+        )?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o500)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&staged.script)?;
+        file.write_all(&std::fs::read(script)?)?;
+        nix::sys::stat::fchmod(
+            file.as_fd(),
+            nix::sys::stat::Mode::from_bits_truncate(0o555),
+        )?;
+        file.sync_all()?;
+        Ok(staged)
+    }
+}
+
+impl Drop for Unprivileged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// `3 row(s): (a@x, 2); (b@y, 3)`.
