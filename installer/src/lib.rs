@@ -64,3 +64,5 @@ pub use host::Host;
 pub use log::Log;
 pub use runner::Runner;
 pub use services::{ServiceManager, for_host as service_manager};
+/// Text made safe for a terminal (control characters shown, not sent).
+pub use terminal::printable;

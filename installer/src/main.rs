@@ -14,7 +14,11 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("hop-install: {}: {e}", e.word());
+            eprintln!(
+                "hop-install: {}: {}",
+                e.word(),
+                hop_installer::printable(&e.to_string())
+            );
             ExitCode::from(e.status() as u8)
         }
     }

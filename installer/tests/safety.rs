@@ -403,3 +403,26 @@ fn a_check_script_runs_as_nobody_and_leaves_nothing_running_even_past_setsid() {
     let left = processes_named(&canary);
     assert!(left.is_empty(), "the check left {left:?} running");
 }
+
+#[test]
+fn a_row_with_escape_sequences_reaches_the_terminal_shown_not_sent() {
+    let host = sandbox("check-escapes", Backend::Sqlite);
+    let pkg = resigned_package("check-escapes", &package_with_query_check(), |m| {
+        m.replace(
+            MARKER,
+            "SELECT name FROM deployments WHERE name LIKE 'evil%'",
+        )
+    });
+    // A title sequence and a screen clear, as a hostile row might hold.
+    host.sql("UPDATE deployments SET name = 'evil' || char(27) || ']0;pwned' || char(7) || char(27) || '[2J' WHERE id = 3")
+        .unwrap();
+    let check = hop(&host, &["check", &pkg]);
+    check.assert_code(2);
+    assert!(
+        !check.stdout.contains('\x1b') && !check.stderr.contains('\x1b'),
+        "a raw escape reached the terminal: {:?}",
+        check.stdout
+    );
+    let line = check.line("the vendor's query");
+    assert!(line.contains(r"evil\x1b]0;pwned\x07\x1b[2J"), "{line}");
+}

@@ -146,8 +146,10 @@ impl Preflight {
                 None => (c.result.as_str(), c.details.clone()),
             };
             out += &format!(
-                "{:<width$}  {:<ids$}  {result:<8}  {details}\n",
-                c.check, c.id
+                "{:<width$}  {:<ids$}  {result:<8}  {}\n",
+                c.check,
+                c.id,
+                crate::terminal::printable(&details).replace('\n', " ")
             );
         }
         out

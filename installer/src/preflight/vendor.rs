@@ -83,7 +83,8 @@ fn run(
     cmd.user = staged.as_ref().map(|s| s.ids);
     let out = runner.run(&cmd)?;
     drop(staged);
-    let (mut last, notes) = crate::containment::last_line_and_notes(&out.text);
+    let (last, notes) = crate::containment::last_line_and_notes(&out.text);
+    let mut last = crate::terminal::printable(&last);
     if !notes.is_empty() {
         last = format!("{last} ({})", notes.join("; "));
     }
@@ -165,7 +166,12 @@ fn rows_text(rows: &[Vec<Option<String>>]) -> String {
         .iter()
         .take(ROWS_SHOWN)
         .map(|r| {
-            let cells: Vec<&str> = r.iter().map(|c| c.as_deref().unwrap_or("NULL")).collect();
+            let cells: Vec<String> = r
+                .iter()
+                .map(|c| {
+                    crate::terminal::printable(c.as_deref().unwrap_or("NULL")).replace('\n', "\\n")
+                })
+                .collect();
             format!("({})", cells.join(", "))
         })
         .collect();

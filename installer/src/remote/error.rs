@@ -42,6 +42,8 @@ impl FetchError {
             (Some(code), None) => format!(": {code}"),
             _ => String::new(),
         };
+        // The server's words reach a terminal: control characters shown.
+        let detail = crate::terminal::printable(&detail);
         match status {
             401 | 403 => Self::Denied {
                 what,
