@@ -67,7 +67,7 @@ pub fn render(r: &CheckReport) -> String {
                 esc(&step.from),
                 esc(&step.to),
                 if i == 0 { " (checked below)" } else { "" },
-                esc(&step.package.display().to_string())
+                esc(&crate::remote::shown(&step.package))
             );
         }
         out += "</table>\n";

@@ -56,9 +56,13 @@ pub fn package(
             })
         }
         (Err(_), Some(trusted)) => {
-            let dir = std::env::temp_dir().join(format!("hop-download-{}", std::process::id()));
-            crate::atomic::new_private_dir(&dir)
-                .map_err(|e| Refusal::new(format!("cannot create {}: {e}", dir.display())))?;
+            // A new directory of a random name (0700): nobody can have
+            // put it, or anything in it, there first.
+            let dir = tempfile::Builder::new()
+                .prefix("hop-download-")
+                .tempdir()
+                .map_err(|e| Refusal::new(format!("cannot create a download directory: {e}")))?
+                .keep();
             let scratch = Scratch(dir);
             let path = crate::remote::localize(package, &scratch.0, trusted, options)?;
             Ok(Fetched {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::Refusal;
 use crate::preflight;
-use crate::remote::FetchOptions;
+use crate::remote::{FetchOptions, shown};
 use crate::route::{self, Hop, Ignored};
 use crate::session::Session;
 
@@ -85,7 +85,7 @@ pub fn path(
 pub fn refusal(installed: &Version, target: &Version, why: &str, ignored: &[Ignored]) -> Refusal {
     let mut message = format!("no route from {installed} to {target}: {why}");
     for i in ignored {
-        message += &format!("\n  ignored {}: {}", i.path.display(), i.reason);
+        message += &format!("\n  ignored {}: {}", shown(&i.path), i.reason);
     }
     Refusal::new(message)
         .with_hint("get the missing package from the vendor and add it to the packages given")
@@ -107,11 +107,47 @@ pub fn render(r: &PathReport) -> String {
             i + 1,
             s.from,
             s.to,
-            s.package.display()
+            shown(&s.package)
         );
     }
     for i in &r.ignored {
-        out += &format!("ignored {}: {}\n", i.path.display(), i.reason);
+        out += &format!("ignored {}: {}\n", shown(&i.path), i.reason);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_shows_no_password_or_signature_of_its_urls() {
+        let secret = "https://ops:hunter2@repo.example/hops/manager-4.0.1-to-4.1.1.hop?X-Amz-Signature=abc123&X-Amz-Credential=AKIA";
+        let report = PathReport {
+            installed: "4.0.1".into(),
+            target: "4.1.1".into(),
+            route: vec![RouteStep {
+                from: "4.0.1".into(),
+                to: "4.1.1".into(),
+                package: PathBuf::from(secret),
+            }],
+            ignored: vec![Ignored {
+                path: PathBuf::from("s3://bucket/x.hop?X-Amz-Signature=zzz"),
+                reason: "a package for other".into(),
+            }],
+            dot: String::new(),
+        };
+        let text = render(&report);
+        for leak in ["hunter2", "ops:", "abc123", "AKIA", "zzz"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(
+            text.contains("https://repo.example/hops/manager-4.0.1-to-4.1.1.hop"),
+            "{text}"
+        );
+        assert_eq!(
+            crate::remote::shown(Path::new("/var/lib/hop/packages/a.hop")),
+            "/var/lib/hop/packages/a.hop"
+        );
+    }
 }

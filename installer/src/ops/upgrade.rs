@@ -46,7 +46,8 @@ impl ChainPlan {
     pub fn render(&self) -> String {
         let mut out = format!("route {} (dry run: nothing was changed)\n", self.route);
         for (i, h) in self.hops.iter().enumerate() {
-            out += &format!("  hop {}: {} → {}  {}\n", i + 1, h.from, h.to, h.package);
+            let package = crate::remote::shown(std::path::Path::new(&h.package));
+            out += &format!("  hop {}: {} → {}  {package}\n", i + 1, h.from, h.to);
         }
         out + &self.first.render()
     }

@@ -114,6 +114,19 @@ pub fn redact(text: &str) -> String {
     }
 }
 
+/// A package argument as people may see it: a URL without its user,
+/// password, query (a pre-signed URL's signature) or fragment; a local
+/// path as it is. Machine output (`--json`) keeps the source as given, so
+/// a script can pass it back.
+pub fn shown(source: &Path) -> String {
+    let text = source.to_string_lossy();
+    if text.starts_with("https://") || text.starts_with("http://") || text.starts_with("s3://") {
+        redact(&text)
+    } else {
+        text.into_owned()
+    }
+}
+
 /// How remote sources are reached.
 #[derive(Clone, Debug, Default)]
 pub struct FetchOptions {
