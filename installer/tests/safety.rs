@@ -426,3 +426,51 @@ fn a_row_with_escape_sequences_reaches_the_terminal_shown_not_sent() {
     let line = check.line("the vendor's query");
     assert!(line.contains(r"evil\x1b]0;pwned\x07\x1b[2J"), "{line}");
 }
+
+fn postgres_databases() -> Vec<String> {
+    let out = std::process::Command::new("psql")
+        .args(["-h", "/var/run/postgresql", "-d", "postgres", "-tAc"])
+        .arg("SELECT datname FROM pg_database")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn psql(sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args(["-h", "/var/run/postgresql", "-d", "postgres", "-tAc", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_rehearsal_drops_only_its_own_machines_leftover_scratch_databases() {
+    let host = sandbox("scratch-owners", Backend::Postgresql);
+    let me = hop_migrate::scratch::Owner::this_process();
+    let pid = std::process::id();
+    // Another machine's rehearsal, running now on the shared server, and
+    // one of this machine whose process is gone (its start time is not
+    // that of the process now holding the number).
+    let theirs = format!("hop_scratch_0badf00d_{pid}_1_0_rehearse");
+    let ours_dead = format!("hop_scratch_{}_{pid}_{}_0_rehearse", me.host, me.start + 1);
+    for name in [&theirs, &ours_dead] {
+        psql(&format!("CREATE DATABASE {name}"));
+    }
+    hop(&host, &["rehearse", &package("4.0.1", "4.1.1")]).assert_code(0);
+    let now = postgres_databases();
+    let kept = now.contains(&theirs);
+    let dropped = !now.contains(&ours_dead);
+    for name in [&theirs, &ours_dead] {
+        psql(&format!("DROP DATABASE IF EXISTS {name}"));
+    }
+    assert!(kept, "another machine's scratch database was dropped");
+    assert!(dropped, "this machine's leftover was not dropped");
+}
