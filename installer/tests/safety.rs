@@ -474,3 +474,141 @@ fn a_rehearsal_drops_only_its_own_machines_leftover_scratch_databases() {
     assert!(kept, "another machine's scratch database was dropped");
     assert!(dropped, "this machine's leftover was not dropped");
 }
+
+/// Puts the host's state directory on a file system of its own of
+/// `size` (tmpfs), with what it held; unmounted on drop.
+struct SmallStateDir {
+    dir: std::path::PathBuf,
+}
+
+impl SmallStateDir {
+    fn mount(host: &hop_testdata::sandbox::Sandbox, size: &str) -> Self {
+        let dir = host.root.join("var/lib/hop");
+        let keep = host.root.join("var/lib/hop.before");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::rename(&dir, &keep).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        hop_testdata::fixtures::run_ok(
+            std::process::Command::new("mount")
+                .args([
+                    "-t",
+                    "tmpfs",
+                    "-o",
+                    &format!("size={size},mode=0700"),
+                    "tmpfs",
+                ])
+                .arg(&dir),
+        );
+        hop_testdata::fixtures::run_ok(
+            std::process::Command::new("cp")
+                .arg("-a")
+                .arg(format!("{}/.", keep.display()))
+                .arg(&dir),
+        );
+        Self { dir }
+    }
+
+    /// Gives it room: the same contents on a larger file system.
+    fn grow(&self, size: &str) {
+        hop_testdata::fixtures::run_ok(
+            std::process::Command::new("mount")
+                .args(["-o", &format!("remount,size={size}")])
+                .arg(&self.dir),
+        );
+    }
+}
+
+impl Drop for SmallStateDir {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+/// The 4.0.1 → 4.1.1 hop with a 6 MiB post_install hook: its payload
+/// does not fit a 2 MiB state directory.
+fn big_package() -> String {
+    let dir = fixtures().dir().join("scratch/variant-big-payload");
+    variant(
+        "big-payload",
+        |d| {
+            let padding = "#".repeat(6 << 20);
+            std::fs::write(
+                d.join("post_install.sh"),
+                format!("#!/bin/sh\n{padding}\nexit 0\n"),
+            )
+            .unwrap();
+        },
+        |m| {
+            format!(
+                "{m}scripts:\n  post_install: {}\n",
+                dir.join("post_install.sh").display()
+            )
+        },
+    )
+}
+
+#[test]
+fn a_state_directory_without_room_for_the_payload_is_refused_before_any_change() {
+    let host = sandbox("full-disk", Backend::Sqlite);
+    let pkg = big_package();
+    let state = SmallStateDir::mount(&host, "2m");
+    // Even with the disk-space check accepted, nothing is written that
+    // cannot fit: the payload's room is checked from the signed head.
+    let args = [
+        "apply",
+        pkg.as_str(),
+        "--accept",
+        "hop.disk-space",
+        "--reason",
+        "test: the disk is small",
+    ];
+    assert_refused(
+        &host,
+        &args,
+        &[
+            "not enough space for the package's payload",
+            "free space there and run the command again",
+        ],
+    );
+    let refused = hop(&host, &args);
+    assert!(
+        !refused.stderr.contains("fetch the package again"),
+        "a full disk is blamed on the package: {}",
+        refused.stderr
+    );
+    state.grow("64m");
+    hop(&host, &["apply", &pkg]).assert_code(0);
+    drop(state);
+}
+
+#[test]
+fn a_download_that_would_fill_the_state_directory_is_refused_before_writing() {
+    use hop_testdata::servers::{FileServer, FileServerOptions};
+    let host = sandbox("full-download", Backend::Sqlite);
+    let web = fixtures().scratch("web-full-download").unwrap();
+    let pkg = big_package();
+    std::fs::copy(&pkg, web.join("big.hop")).unwrap();
+    let server =
+        FileServer::start(host.command("python3"), &web, &FileServerOptions::default()).unwrap();
+    let url = format!("http://127.0.0.1:{}/big.hop", server.port);
+    let state = SmallStateDir::mount(&host, "2m");
+    let run = hop(&host, &["apply", &url]);
+    run.assert_code(2)
+        .assert_stderr("not enough space for the download")
+        .assert_stderr("the part downloaded so far is kept");
+    let parts: u64 = std::fs::read_dir(host.root.join("var/lib/hop/downloads"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    assert!(parts < 1 << 20, "the download wrote {parts} bytes anyway");
+    state.grow("64m");
+    hop(&host, &["apply", &url]).assert_code(0);
+    drop(state);
+}

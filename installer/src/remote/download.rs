@@ -80,6 +80,12 @@ pub fn fetch(
                 std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
             }
             Err(Outcome::Cut(e)) => return Err(e.refusal()),
+            Err(Outcome::NoRoom(why)) => {
+                return Err(Refusal::new(format!("{what}: {why}")).with_hint(
+                    "free space there and run the command again: the part downloaded so far is \
+                     kept and the download resumes from it",
+                ));
+            }
             Err(Outcome::Refused(why)) => {
                 remove(&[&part, &info_file]);
                 return Err(Refusal::new(format!(
@@ -100,6 +106,8 @@ enum Outcome {
     Cut(FetchError),
     /// The bytes are not a package signed by a trusted key.
     Refused(String),
+    /// The rest would not fit on the state directory's file system.
+    NoRoom(String),
 }
 
 fn attempt_once(
@@ -122,6 +130,10 @@ fn attempt_once(
     } else {
         body
     };
+    if let (Some(total), Some(dir)) = (body.total, part.parent()) {
+        crate::package::check_room(dir, total.saturating_sub(have), "the download")
+            .map_err(Outcome::NoRoom)?;
+    }
     let info = PartInfo {
         etag: body.etag.clone(),
         total: body.total,
