@@ -99,12 +99,21 @@ impl Host {
         let root = &std::path::absolute(root)
             .with_context(|| format!("cannot resolve {}", root.display()))?;
         let path = root.join(HOST_CONFIG);
-        let text = std::fs::read_to_string(&path).with_context(|| {
+        let fs = HostFs::open(root)?;
+        let unreadable = || {
             format!(
                 "cannot read {} (is this a manager host? pass --root DIR for another root)",
                 path.display()
             )
-        })?;
+        };
+        let file = fs
+            .read_file(&format!("/{HOST_CONFIG}"))
+            .with_context(unreadable)?
+            .with_context(|| format!("{}: No such file or directory", unreadable()))?;
+        crate::hostfs::only_owner_may_write(&path.display().to_string(), file.uid, file.mode)
+            .map_err(anyhow::Error::msg)?;
+        let text = String::from_utf8(file.data)
+            .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
         let mut config: HostConfig = yaml::from_str(&text)
             .with_context(|| format!("{} is not a valid host config", path.display()))?;
         // Directories may be written with a trailing slash.
@@ -138,7 +147,6 @@ impl Host {
                 path.display()
             );
         }
-        let fs = HostFs::open(root)?;
         let state = format!("/{}", crate::state::STATE_DIR);
         let state_dir = fs
             .real_path_for(&state)

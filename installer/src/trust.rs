@@ -14,6 +14,15 @@ pub fn host_keys(host: &Host) -> Result<TrustedKeys, Refusal> {
     let dir = &host.config.trusted_keys;
     let hint = || format!("put the vendor's public key (*.asc) into {dir}");
     let refuse = |message: String| Refusal::new(message).with_hint(hint());
+    if let Some((_, meta)) = host.fs.stat(dir).map_err(|e| refuse(format!("{e:#}")))? {
+        use std::os::unix::fs::MetadataExt;
+        crate::hostfs::only_owner_may_write(
+            &format!("the trusted keys directory {dir}"),
+            meta.uid(),
+            meta.mode(),
+        )
+        .map_err(&refuse)?;
+    }
     let names = host
         .fs
         .list(dir)
@@ -21,10 +30,20 @@ pub fn host_keys(host: &Host) -> Result<TrustedKeys, Refusal> {
     let mut keys = TrustedKeys::default();
     for name in names.iter().filter(|n| n.ends_with(".asc")) {
         let path = format!("{}/{name}", dir.trim_end_matches('/'));
-        let Some(bytes) = host.fs.read(&path).map_err(|e| refuse(format!("{e:#}")))? else {
+        let Some(file) = host
+            .fs
+            .read_file(&path)
+            .map_err(|e| refuse(format!("{e:#}")))?
+        else {
             continue;
         };
-        let text = String::from_utf8_lossy(&bytes);
+        crate::hostfs::only_owner_may_write(
+            &format!("the trusted key {path}"),
+            file.uid,
+            file.mode,
+        )
+        .map_err(&refuse)?;
+        let text = String::from_utf8_lossy(&file.data);
         keys.add_armored(&text, &path)
             .map_err(|e| refuse(e.to_string()))?;
     }

@@ -612,3 +612,38 @@ fn a_download_that_would_fill_the_state_directory_is_refused_before_writing() {
     hop(&host, &["apply", &url]).assert_code(0);
     drop(state);
 }
+
+#[test]
+fn a_trusted_key_or_host_config_others_may_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let host = sandbox("planted-keys", Backend::Sqlite);
+    let pkg = package("4.0.1", "4.1.1");
+    let keys = host.root.join("etc/hop/trusted-keys");
+    let key = std::fs::read_dir(&keys)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".asc"))
+        .unwrap()
+        .path();
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(&key, 0o666);
+    assert_refused(&host, &["apply", &pkg], &["writable by others (mode 666)"]);
+    mode(&key, 0o644);
+    std::os::unix::fs::chown(&key, Some(65534), None).unwrap();
+    assert_refused(&host, &["apply", &pkg], &["belongs to uid 65534"]);
+    std::os::unix::fs::chown(&key, Some(0), None).unwrap();
+    mode(&keys, 0o777);
+    assert_refused(&host, &["apply", &pkg], &["trusted keys directory"]);
+    mode(&keys, 0o755);
+    let config = host.root.join("etc/hop/host.yaml");
+    mode(&config, 0o646);
+    assert_refused(
+        &host,
+        &["apply", &pkg],
+        &["host.yaml is writable by others"],
+    );
+    mode(&config, 0o644);
+    hop(&host, &["apply", &pkg]).assert_code(0);
+}

@@ -67,6 +67,26 @@ pub struct FileData {
     pub gid: u32,
 }
 
+/// Whether a file hop trusts (host.yaml, a trusted key) is safe from
+/// other users: it belongs to root (or to the user hop runs as) and only
+/// its owner may write it. Why not, naming `what`.
+pub fn only_owner_may_write(what: &str, uid: u32, mode: u32) -> Result<(), String> {
+    let me = nix::unistd::geteuid().as_raw();
+    if uid != 0 && uid != me {
+        return Err(format!(
+            "{what} belongs to uid {uid}: whoever owns it decides what hop trusts; make it root's"
+        ));
+    }
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "{what} is writable by others (mode {:o}): anyone who may write it decides what hop \
+             trusts; chmod go-w it",
+            mode & 0o7777
+        ));
+    }
+    Ok(())
+}
+
 /// The host's file tree under its root.
 pub struct HostFs {
     root: Root,

@@ -64,3 +64,17 @@ fn reads_report_what_is_there() {
     assert!(fs.read("/etc/manager").is_err());
     fs.remove("/etc/manager/none").unwrap();
 }
+
+#[test]
+fn a_trusted_file_must_be_roots_and_writable_by_its_owner_only() {
+    use super::only_owner_may_write;
+    assert!(only_owner_may_write("k", 0, 0o644).is_ok());
+    assert!(only_owner_may_write("k", 0, 0o600).is_ok());
+    let others = only_owner_may_write("k", 0, 0o666).unwrap_err();
+    assert!(others.contains("writable by others (mode 666)"), "{others}");
+    assert!(only_owner_may_write("k", 0, 0o664).is_err());
+    if nix::unistd::geteuid().is_root() {
+        let user = only_owner_may_write("k", 1000, 0o644).unwrap_err();
+        assert!(user.contains("belongs to uid 1000"), "{user}");
+    }
+}
