@@ -69,7 +69,7 @@ pub fn publish(package: &Path, signing: &Signing, repo: &Path, epoch: u64) -> Re
         ))
         .into());
     }
-    let name = format!("{}-hop-{}-to-{}", m.product, m.from, m.to);
+    let name = rpm_name(&m);
     let file = format!("{}-{}-to-{}.hop", m.product, m.from, m.to);
     let installs = format!("{PACKAGES_DIR}/{file}");
     let summary = format!("hop upgrade package {} {} → {}", m.product, m.from, m.to);
@@ -114,6 +114,20 @@ pub fn publish(package: &Path, signing: &Signing, repo: &Path, epoch: u64) -> Re
         rpm,
         installs,
     })
+}
+
+/// The RPM's name: `<product>-hop-<from>-to-<to>`. An RPM name may not
+/// hold `~` or `^`, which versions may (`4.1.1~rc1` sorts before
+/// `4.1.1`, `4.1.1^post1` after), so in the name they read `_` and `+`;
+/// the RPM's version keeps `to` exactly.
+pub fn rpm_name(m: &PackageManifest) -> String {
+    let plain = |v: String| v.replace('~', "_").replace('^', "+");
+    format!(
+        "{}-hop-{}-to-{}",
+        m.product,
+        plain(m.from.to_string()),
+        plain(m.to.to_string())
+    )
 }
 
 /// Writes `bytes` to the new file `path` (never over another).

@@ -88,3 +88,44 @@ fn index_lists_the_packages_of_a_directory() {
     );
     assert_eq!(index["packages"][1]["from"], "4.1.1");
 }
+
+#[test]
+fn publish_takes_versions_with_tilde_and_caret() {
+    let f = fixtures();
+    let manifest = f.dir().join("manifests/publish-rc.yaml");
+    let text = std::fs::read_to_string(f.manifest("4.0.1", "4.1.1")).unwrap();
+    assert!(text.contains("\nto: 4.1.1\n"));
+    std::fs::write(
+        &manifest,
+        text.replace("\nto: 4.1.1\n", "\nto: 4.1.1~rc1^2\n"),
+    )
+    .unwrap();
+    let out = f.scratch("publish-rc").unwrap().join("rc.hop");
+    f.build(&manifest, &f.vendor_key(), &out).unwrap();
+    let repo = f.scratch("publish-rc-repo").unwrap();
+    let run = hop_build(&[
+        "publish",
+        out.to_str().unwrap(),
+        "--key",
+        f.vendor_key().secret.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+    ]);
+    run.assert_code(0)
+        .assert_stdout("published manager-hop-4.0.1-to-4.1.1_rc1+2");
+    let rpm = std::fs::read_dir(&repo)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".rpm"))
+        .unwrap()
+        .path();
+    let queried = std::process::Command::new("rpm")
+        .args(["-qp", "--qf", "%{NAME} %{VERSION}"])
+        .arg(&rpm)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&queried.stdout),
+        "manager-hop-4.0.1-to-4.1.1_rc1+2 4.1.1~rc1^2"
+    );
+}
