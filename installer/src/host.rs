@@ -189,6 +189,18 @@ impl Host {
         })
     }
 
+    /// Which machine and root this host is (a digest of the machine id
+    /// and the root): what tells two nodes that were given one name apart.
+    pub fn machine(&self) -> String {
+        let id = std::fs::read_to_string("/etc/machine-id")
+            .or_else(|_| std::fs::read_to_string("/proc/sys/kernel/hostname"))
+            .unwrap_or_default();
+        let digest = hop_artifact::digest::Sha256Digest::of(
+            format!("{}\n{}", id.trim(), self.root.display()).as_bytes(),
+        );
+        digest.to_string()[..16].to_owned()
+    }
+
     /// The product's database URL, a SQLite file resolved inside the root.
     pub fn database_url(&self) -> Result<DatabaseUrl> {
         let url = DatabaseUrl::parse(&self.config.database.url, &self.root)?;

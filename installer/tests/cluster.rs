@@ -301,6 +301,17 @@ fn the_parts_of_a_rolling_hop_refuse_what_would_break_the_cluster() {
         .assert_stdout("expanded for 4.0.1→4.1.1: this node is still to be upgraded");
     hop(node1, &["status"]).assert_stdout("contract pending: 4.0.1→4.1.1 (1 post migration(s))");
 
+    // node2 given node1's name would share node1's record: refused.
+    let config = node2.root.join("etc/hop/host.yaml");
+    let own = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, own.replace("node: node2\n", "node: node1\n")).unwrap();
+    assert_refused(
+        node2,
+        &["apply", &rolling, "--node"],
+        &["the node name node1 is already recorded for another machine"],
+    );
+    std::fs::write(&config, &own).unwrap();
+
     hop(node2, &["apply", &rolling, "--node"]).assert_code(0);
     hop(node1, &["contract", &rolling, "--nodes", "node1,node2"]).assert_code(0);
     // Each part run again has nothing to do.

@@ -24,6 +24,23 @@ pub struct NodeRow {
     pub hop: String,
     /// When the row was written (RFC 3339).
     pub updated_at: String,
+    /// Which machine (and root) wrote it: two nodes given one name are
+    /// told apart by it. Absent in rows of older hops.
+    pub machine: Option<String>,
+}
+
+/// Why `machine` may not record itself as `node`: another machine did.
+pub fn name_taken(rows: &[NodeRow], node: &str, machine: &str) -> Option<String> {
+    rows.iter()
+        .find(|r| r.node == node && r.machine.as_deref().is_some_and(|m| m != machine))
+        .map(|r| {
+            format!(
+                "the node name {node} is already recorded for another machine (which runs {}, \
+                 since {}): two nodes with one name would share one record, and contract would \
+                 miss one; give each node its own `node:` in host.yaml",
+                r.version, r.updated_at
+            )
+        })
 }
 
 /// Whether `name` may name a node: letters, digits, `.`, `-` and `_`, at
@@ -42,12 +59,30 @@ fn create_sql(backend: Backend) -> String {
             node VARCHAR(100) PRIMARY KEY,
             version VARCHAR(100) NOT NULL,
             hop VARCHAR(200) NOT NULL,
-            updated_at VARCHAR(40) NOT NULL
+            updated_at VARCHAR(40) NOT NULL,
+            machine VARCHAR(64)
         )"
     );
     match backend {
         Backend::Mariadb => table + " ENGINE=InnoDB",
         Backend::Postgresql | Backend::Sqlite => table,
+    }
+}
+
+/// Whether the table has the `machine` column (tables of older hops do not).
+fn has_machine_sql(backend: Backend) -> String {
+    match backend {
+        Backend::Postgresql => format!(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name = '{TABLE}' AND column_name = 'machine'"
+        ),
+        Backend::Mariadb => format!(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = DATABASE() \
+             AND table_name = '{TABLE}' AND column_name = 'machine'"
+        ),
+        Backend::Sqlite => {
+            format!("SELECT 1 FROM pragma_table_info('{TABLE}') WHERE name = 'machine'")
+        }
     }
 }
 
@@ -74,10 +109,12 @@ fn literal(text: &str) -> String {
 }
 
 impl Migrator {
-    /// Records that `node` runs `version`, put there by `hop`.
+    /// Records that `node` (on `machine`) runs `version`, put there by
+    /// `hop`; refused when another machine recorded that name.
     pub fn record_node(
         &mut self,
         node: &str,
+        machine: &str,
         version: &str,
         hop: &str,
     ) -> Result<(), MigrateError> {
@@ -91,6 +128,23 @@ impl Migrator {
         let conn = self.connection();
         let doing = |e: String| MigrateError::db(format!("recording node {node} in {TABLE}"), e);
         conn.execute(&create_sql(backend)).map_err(doing)?;
+        if conn
+            .query_text(&has_machine_sql(backend))
+            .map_err(doing)?
+            .is_empty()
+        {
+            conn.execute(&format!(
+                "ALTER TABLE {TABLE} ADD COLUMN machine VARCHAR(64)"
+            ))
+            .map_err(doing)?;
+        }
+        if let Some(why) = name_taken(&self.nodes()?, node, machine) {
+            return Err(MigrateError::db(
+                format!("recording node {node} in {TABLE}"),
+                why,
+            ));
+        }
+        let conn = self.connection();
         conn.begin().map_err(doing)?;
         let write = conn
             .execute(&format!(
@@ -99,11 +153,13 @@ impl Migrator {
             ))
             .and_then(|()| {
                 conn.execute(&format!(
-                    "INSERT INTO {TABLE} (node, version, hop, updated_at) VALUES ({}, {}, {}, {})",
+                    "INSERT INTO {TABLE} (node, version, hop, updated_at, machine) \
+                     VALUES ({}, {}, {}, {}, {})",
                     literal(node),
                     literal(version),
                     literal(hop),
-                    literal(&crate::history::now_text())
+                    literal(&crate::history::now_text()),
+                    literal(machine)
                 ))
             });
         match write {
@@ -128,21 +184,31 @@ impl Migrator {
         {
             return Ok(Vec::new());
         }
+        let machine = if conn
+            .query_text(&has_machine_sql(backend))
+            .map_err(doing)?
+            .is_empty()
+        {
+            "NULL"
+        } else {
+            "machine"
+        };
         let rows = conn
             .query_text(&format!(
-                "SELECT node, version, hop, updated_at FROM {TABLE} ORDER BY node"
+                "SELECT node, version, hop, updated_at, {machine} FROM {TABLE} ORDER BY node"
             ))
             .map_err(doing)?;
         Ok(rows
             .into_iter()
             .map(|r| {
-                let mut cells = r.into_iter().map(Option::unwrap_or_default);
-                let mut next = || cells.next().unwrap_or_default();
+                let mut cells = r.into_iter();
+                let mut next = || cells.next().flatten();
                 NodeRow {
-                    node: next(),
-                    version: next(),
-                    hop: next(),
-                    updated_at: next(),
+                    node: next().unwrap_or_default(),
+                    version: next().unwrap_or_default(),
+                    hop: next().unwrap_or_default(),
+                    updated_at: next().unwrap_or_default(),
+                    machine: next(),
                 }
             })
             .collect())
@@ -173,10 +239,19 @@ mod tests {
         };
         let mut m = Migrator::connect(&url, options).unwrap();
         assert!(m.nodes().unwrap().is_empty());
-        m.record_node("n1", "4.0.1", "4.0.1→4.1.1 rolled back")
+        m.record_node("n1", "m1", "4.0.1", "4.0.1→4.1.1 rolled back")
             .unwrap();
-        m.record_node("n2", "4.1.1", "4.0.1→4.1.1").unwrap();
-        m.record_node("n1", "4.1.1", "4.0.1→4.1.1").unwrap();
+        m.record_node("n2", "m2", "4.1.1", "4.0.1→4.1.1").unwrap();
+        m.record_node("n1", "m1", "4.1.1", "4.0.1→4.1.1").unwrap();
+        // Another machine calling itself n1 is refused, and n1's row stays.
+        let taken = m
+            .record_node("n1", "m3", "4.0.1", "4.0.1→4.1.1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            taken.contains("already recorded for another machine"),
+            "{taken}"
+        );
         let nodes: Vec<(String, String)> = m
             .nodes()
             .unwrap()
@@ -187,7 +262,7 @@ mod tests {
             nodes,
             [("n1".into(), "4.1.1".into()), ("n2".into(), "4.1.1".into())]
         );
-        assert!(m.record_node("bad name", "4.1.1", "x").is_err());
+        assert!(m.record_node("bad name", "m1", "4.1.1", "x").is_err());
         // hop's own table is not part of the product's schema.
         let schema = m.schema().unwrap();
         assert!(

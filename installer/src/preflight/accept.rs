@@ -11,7 +11,7 @@ use super::{Level, Preflight};
 use crate::error::Refusal;
 
 /// Every check of hop's own: (title, stable id, may be accepted).
-pub const CHECKS: [(&str, &str, bool); 24] = [
+pub const CHECKS: [(&str, &str, bool); 25] = [
     ("signature", "hop.signature", false),
     ("privileges", "hop.privileges", false),
     ("unfinished operation", "hop.unfinished-operation", false),
@@ -34,6 +34,7 @@ pub const CHECKS: [(&str, &str, bool); 24] = [
     ("schema", "hop.schema-drift", true),
     ("database expanded", "hop.database-expanded", false),
     ("cluster nodes", "hop.cluster-nodes", false),
+    ("node name", "hop.node-name", false),
     ("post migrations", "hop.post-migrations", false),
     ("disk space", "hop.disk-space", true),
     ("services", "hop.services", true),

@@ -79,8 +79,10 @@ pub(super) fn expanded(
     url: &DatabaseUrl,
     payload: &Path,
     scope: Scope,
+    me: (&str, &str),
 ) {
     let hop = format!("{}→{}", m.from, m.to);
+    let mut taken = None;
     let result = (|| -> anyhow::Result<(Vec<String>, usize, Vec<String>)> {
         let mut migrator = Migrator::connect(url, Options::default())?;
         let scripts = package::scripts(m, payload, url.backend())?;
@@ -96,8 +98,9 @@ pub(super) fn expanded(
                 .map(|e| e.file.clone())
                 .collect::<Vec<_>>()
         };
-        let behind = migrator
-            .nodes()?
+        let nodes = migrator.nodes()?;
+        taken = hop_migrate::cluster::name_taken(&nodes, me.0, me.1);
+        let behind = nodes
             .into_iter()
             .filter(|n| n.version != m.to.as_str())
             .map(|n| format!("{} runs {}", n.node, n.version))
@@ -111,6 +114,16 @@ pub(super) fn expanded(
             return;
         }
     };
+    if scope == Scope::Node {
+        match taken {
+            Some(why) => p.add("node name", Level::Failure, why),
+            None => p.add(
+                "node name",
+                Level::Ok,
+                format!("{}: no other machine is recorded under it", me.0),
+            ),
+        }
+    }
     if online.is_empty() {
         p.add(
             "database expanded",

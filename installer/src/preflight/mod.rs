@@ -257,7 +257,10 @@ pub fn run(
         Scope::Host | Scope::Expand => {
             database::database(&mut p, m, &url, &installed, payload, scope)
         }
-        Scope::Node | Scope::Contract => cluster::expanded(&mut p, m, &url, payload, scope),
+        Scope::Node | Scope::Contract => {
+            let me = (host.node_name(), host.machine());
+            cluster::expanded(&mut p, m, &url, payload, scope, (&me.0, &me.1))
+        }
     }
     if scope != Scope::Contract {
         host::disk_space(&mut p, host, runner, m, &url, scope);

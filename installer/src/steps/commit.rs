@@ -81,7 +81,7 @@ fn record_node(cx: &Context<'_>, version: &str, hop: &str) -> Result<()> {
     }
     let node = cx.host.node_name();
     Migrator::connect(&cx.database_url()?, Options::default())?
-        .record_node(&node, version, hop)
+        .record_node(&node, &cx.host.machine(), version, hop)
         .with_context(|| format!("recording that node {node} runs {version}"))
 }
 
