@@ -264,6 +264,9 @@ pub struct SourceHealth {
     /// How long to keep trying (`60s`).
     #[serde(default)]
     pub timeout: Option<String>,
+    /// How long it must stay healthy (`10s`, the default).
+    #[serde(default)]
+    pub settle: Option<String>,
 }
 
 /// A drain signal and how long the service may take to exit after it.

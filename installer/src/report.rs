@@ -33,8 +33,13 @@ pub struct Report {
     /// `upgraded`, `rolled back`, …
     pub outcome: String,
     pub steps: Vec<StepTime>,
-    /// First service stopped → last health check passed.
+    /// First service stopped → every service healthy and settled.
     pub downtime_ms: Option<u64>,
+    /// First service stopped → every service answering healthy again: the
+    /// window as clients saw it.
+    pub served_again_ms: Option<u64>,
+    /// How each service passed the health gate.
+    pub health: Vec<crate::steps::health::ServiceHealth>,
     pub total_ms: u64,
     pub configs: Vec<Deployed>,
     /// Config files of the RPMs that rpm did not simply replace.
@@ -79,6 +84,7 @@ impl Report {
             .min()
             .unwrap_or(0);
         let total_ms = crate::state::now_ms().saturating_sub(started);
+        let gate = crate::steps::health::GateRecord::load(&journal.dir()).unwrap_or_default();
         Self {
             operation: journal.id.clone(),
             product: journal.product.clone(),
@@ -90,6 +96,11 @@ impl Report {
                 (Some(a), Some(b)) if b >= a => Some(b - a),
                 _ => None,
             },
+            served_again_ms: match (journal.downtime_start_ms, gate.served_at_ms) {
+                (Some(a), Some(b)) if b >= a => Some(b - a),
+                _ => None,
+            },
+            health: gate.services,
             total_ms,
             configs,
             rpm_configs,
@@ -116,10 +127,29 @@ impl Report {
                 s.duration_ms as f64 / 1000.0
             );
         }
-        if let Some(d) = self.downtime_ms {
+        match (self.served_again_ms, self.downtime_ms) {
+            (Some(served), Some(d)) => {
+                out += &format!(
+                    "downtime: {:.3}s as clients saw it (first service stopped → every service \
+                     answering healthy); {:.3}s until every service had settled\n",
+                    served as f64 / 1000.0,
+                    d as f64 / 1000.0
+                )
+            }
+            (None, Some(d)) => {
+                out += &format!(
+                    "downtime: {:.3}s (first service stopped → health gate passed)\n",
+                    d as f64 / 1000.0
+                )
+            }
+            _ => {}
+        }
+        for h in &self.health {
             out += &format!(
-                "downtime: {:.3}s (first service stopped → health gate passed)\n",
-                d as f64 / 1000.0
+                "health: {} answered healthy after {:.3}s, settled by {:.3}s\n",
+                h.service,
+                h.healthy_ms as f64 / 1000.0,
+                h.settled_ms as f64 / 1000.0
             );
         }
         let m = &self.migrations;

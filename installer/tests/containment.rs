@@ -273,8 +273,8 @@ fn health_commands_do_not_see_hops_environment() {
         |m| {
             replace(
                 m,
-                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s}",
-                "health: {command: \"test -z \\\"$HOP_SECRET\\\" && test \\\"$(pwd)\\\" = / && curl -sf http://127.0.0.1:8101/readyz\", timeout: 20s}",
+                "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s, settle: 2s}",
+                "health: {command: \"test -z \\\"$HOP_SECRET\\\" && test \\\"$(pwd)\\\" = / && curl -sf http://127.0.0.1:8101/readyz\", timeout: 20s, settle: 2s}",
             )
         },
     );

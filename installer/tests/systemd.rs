@@ -128,8 +128,8 @@ fn a_unit_that_fails_to_start_shows_its_journal_and_rolls_back() {
         "mgmtworker.yaml",
         "port: not-a-port\n",
         (
-            "health: {tcp: \"127.0.0.1:8102\", timeout: 60s}",
-            "health: {notify: true, timeout: 20s}",
+            "health: {tcp: \"127.0.0.1:8102\", timeout: 60s, settle: 2s}",
+            "health: {notify: true, timeout: 20s, settle: 2s}",
         ),
     );
     hop_in(&host, &["apply", &inside(Path::new(&variant))], &[])

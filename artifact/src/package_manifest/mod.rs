@@ -20,8 +20,8 @@ pub use checks::{
     MAX_MEMBER_PATH, check_host_path, check_member_path, check_product_name, parse_mode,
 };
 pub use parts::{
-    Component, ConfigFile, DEFAULT_HOOK_TIMEOUT, DatabaseRequirements, Drain, ExpectedSchemas,
-    HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service, VendorCheck,
+    Component, ConfigFile, DEFAULT_HOOK_TIMEOUT, DEFAULT_SETTLE, DatabaseRequirements, Drain,
+    ExpectedSchemas, HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service, VendorCheck,
 };
 
 /// The package format this crate writes and reads.

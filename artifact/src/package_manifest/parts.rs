@@ -165,6 +165,21 @@ pub struct HealthCheck {
     /// How long to keep asking.
     #[serde(with = "crate::duration_text")]
     pub timeout: Duration,
+    /// How long the probe must keep passing, with the service manager
+    /// showing the service running and not restarted, before the service
+    /// counts as healthy ([`DEFAULT_SETTLE`] in packages that say none).
+    #[serde(default = "default_settle", with = "crate::duration_text")]
+    pub settle: Duration,
+}
+
+/// How long a service must stay healthy unless its manifest says: long
+/// enough to catch a release that passes one probe and dies a few seconds
+/// later (a crash at start-up under the first real work), short enough not
+/// to stretch the health gate.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(10);
+
+fn default_settle() -> Duration {
+    DEFAULT_SETTLE
 }
 
 /// One way to ask a service whether it is healthy.

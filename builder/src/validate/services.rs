@@ -169,7 +169,28 @@ fn health(cx: &mut Context<'_>, field: &str, h: &SourceHealth) -> Option<HealthC
         h.timeout.as_deref(),
         DEFAULT_HEALTH_TIMEOUT,
     )?;
-    Some(HealthCheck { probe, timeout })
+    let settle = duration(
+        cx,
+        &format!("{field}.settle"),
+        h.settle.as_deref(),
+        hop_artifact::package_manifest::DEFAULT_SETTLE,
+    )?;
+    if settle >= timeout {
+        cx.problems.add(
+            format!("{field}.settle"),
+            format!(
+                "settle {} must be shorter than the timeout {}: the service must settle within it",
+                hop_artifact::duration_text::format(&settle),
+                hop_artifact::duration_text::format(&timeout)
+            ),
+        );
+        return None;
+    }
+    Some(HealthCheck {
+        probe,
+        timeout,
+        settle,
+    })
 }
 
 fn valid_host_port(text: &str) -> bool {

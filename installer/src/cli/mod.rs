@@ -186,9 +186,10 @@ expanded: nothing to do (exit 0)."
     },
     /// Cluster, once after every node runs the new version: apply the post migrations
     #[command(
-        after_help = "Example:\n  hop-install contract manager-4.0.1-to-4.1.1.hop --nodes m1,m2,m3\n\n\
+        after_help = "Example:\n  hop-install contract manager-4.0.1-to-4.1.1.hop --nodes m1=10.0.0.11,m2=10.0.0.12,m3=10.0.0.13\n\n\
 The last part of a rolling hop (docs/cluster.md). Refused (exit 2) while a node the\n\
-database records, or one named with --nodes, runs another version. Post migrations only\n\
+database records, or one named with --nodes, runs another version, or a node given with\n\
+an address does not answer the hop's HTTP/TCP health probes there. Post migrations only\n\
 go forward: a failure stops at a batch boundary (exit 3), `hop-install resume` finishes.\n\
 The next hop may start only after its contract. Already done: nothing to do (exit 0)."
     )]
@@ -196,8 +197,9 @@ The next hop may start only after its contract. Already done: nothing to do (exi
         package: PathBuf,
         #[command(flatten)]
         root: RootArg,
-        /// Nodes that must run the hop's to version (the inventory's)
-        #[arg(long, value_delimiter = ',', value_name = "NODE,...")]
+        /// Nodes that must run the hop's to version (the inventory's); with
+        /// =ADDRESS, each must also answer its health probes there
+        #[arg(long, value_delimiter = ',', value_name = "NODE[=ADDRESS],...")]
         nodes: Vec<String>,
         /// Print the plan; change nothing
         #[arg(long)]

@@ -131,7 +131,9 @@ impl Operation<'_> {
                 Ok(backup::restore(&cx.database_url()?, &dump, &cx.runner)?)
             }
             Undo::StartServices => steps::services::start_all(cx, &facts()?.services_before),
-            Undo::CheckHealth => steps::health::check_all(cx, &facts()?.services_before, None),
+            Undo::CheckHealth => {
+                steps::health::check_all(cx, &facts()?.services_before, None).map(drop)
+            }
             Undo::RemoveStaging => steps::stage::undo(cx),
         }
     }

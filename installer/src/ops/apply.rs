@@ -61,7 +61,12 @@ pub fn apply(
     if let Some(why) = super::rolling::already_done(&session.host, &runner, &verified, scope)? {
         return Ok(Applied::Nothing(why));
     }
-    super::rolling::require_nodes(&session.host, &verified.0.manifest, &options.nodes)?;
+    super::rolling::require_nodes(
+        &session.host,
+        &session.runner("contract"),
+        &verified.0.manifest,
+        &options.nodes,
+    )?;
     let prepared = Prepared::check(
         &session.host,
         &runner,

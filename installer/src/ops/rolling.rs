@@ -50,14 +50,42 @@ pub fn already_done(
     Ok(done)
 }
 
-/// `contract --nodes A,B`: refuses unless the database records every
-/// named node at the hop's `to` version (a node that never committed a
-/// rolling hop is not recorded, so naming the inventory's nodes catches
-/// one the roll skipped).
-pub fn require_nodes(host: &Host, m: &PackageManifest, nodes: &[String]) -> Result<(), Refusal> {
+/// How long contract keeps asking a node that does not answer healthy.
+const NODE_PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `NAME` or `NAME=ADDRESS`, as `--nodes` takes them.
+fn split_node(arg: &str) -> (&str, Option<&str>) {
+    match arg.split_once('=') {
+        Some((name, address)) if !address.is_empty() => (name, Some(address)),
+        _ => (arg.trim_end_matches('='), None),
+    }
+}
+
+/// `contract --nodes A,B=ADDRESS`: refuses unless the database records
+/// every named node at the hop's `to` version (a node that never committed
+/// a rolling hop is not recorded, so naming the inventory's nodes catches
+/// one the roll skipped), and every node given with an address answers
+/// the hop's HTTP and TCP health probes there: a node that crashed after
+/// it committed is caught before the old version's columns go.
+pub fn require_nodes(
+    host: &Host,
+    runner: &Runner,
+    m: &PackageManifest,
+    nodes: &[String],
+) -> Result<(), Refusal> {
     if nodes.is_empty() {
         return Ok(());
     }
+    let named: Vec<(&str, Option<&str>)> = nodes.iter().map(|n| split_node(n)).collect();
+    if let Some((bad, _)) = named
+        .iter()
+        .find(|(n, _)| !hop_migrate::cluster::valid_node_name(n))
+    {
+        return Err(Refusal::new(format!(
+            "--nodes: {bad:?} is not a node name (give NAME or NAME=ADDRESS)"
+        )));
+    }
+    let nodes: Vec<String> = named.iter().map(|(n, _)| (*n).to_owned()).collect();
     let recorded = host
         .database_url()
         .and_then(|url| Ok(Migrator::connect(&url, Options::default())?.nodes()?))
@@ -72,15 +100,60 @@ pub fn require_nodes(host: &Host, m: &PackageManifest, nodes: &[String]) -> Resu
             )),
         })
         .collect();
-    if behind.is_empty() {
+    if !behind.is_empty() {
+        return Err(Refusal::new(format!(
+            "contract runs once every node runs {}: {}; nothing was changed",
+            m.to,
+            behind.join(", ")
+        ))
+        .with_hint("upgrade them with `hop-install apply PKG --node` first"));
+    }
+    let unhealthy: Vec<String> = named
+        .iter()
+        .filter_map(|(name, address)| Some((name, (*address)?)))
+        .filter_map(|(name, address)| {
+            node_unhealthy(runner, m, address).map(|why| format!("{name} ({address}): {why}"))
+        })
+        .collect();
+    if unhealthy.is_empty() {
         return Ok(());
     }
     Err(Refusal::new(format!(
-        "contract runs once every node runs {}: {}; nothing was changed",
+        "contract runs once every node serves {}, and not every node answers its health \
+         probe: {}; nothing was changed",
         m.to,
-        behind.join(", ")
+        unhealthy.join("; ")
     ))
-    .with_hint("upgrade them with `hop-install apply PKG --node` first"))
+    .with_hint("bring those nodes back (hop-install status on each says how), then contract again"))
+}
+
+/// Why a node at `address` does not answer the hop's probes, if it does
+/// not within [`NODE_PROBE_WAIT`].
+fn node_unhealthy(runner: &Runner, m: &PackageManifest, address: &str) -> Option<String> {
+    let probes: Vec<(String, hop_artifact::package_manifest::Probe)> = m
+        .services
+        .iter()
+        .filter_map(|s| {
+            Some((
+                s.name.clone(),
+                crate::health::at_address(&s.health.probe, address)?,
+            ))
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + NODE_PROBE_WAIT;
+    loop {
+        let failed = probes.iter().find_map(|(service, probe)| {
+            // Probes other nodes answer need no service manager.
+            crate::health::probe_once(probe, runner, &crate::services::Unreachable, service)
+                .err()
+                .map(|why| format!("{service}: {why}"))
+        });
+        match failed {
+            None => return None,
+            Some(why) if std::time::Instant::now() >= deadline => return Some(why),
+            Some(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+        }
+    }
 }
 
 /// The versions of the package's migrations the database has applied.

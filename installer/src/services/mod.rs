@@ -93,6 +93,28 @@ pub trait ServiceManager {
     }
 }
 
+/// No service manager: what probing another node's services has (its
+/// HTTP and TCP probes need none).
+pub struct Unreachable;
+
+impl ServiceManager for Unreachable {
+    fn status(&self, _: &str) -> Result<ServiceState> {
+        anyhow::bail!("another node's service manager is not reachable from here")
+    }
+    fn start(&self, name: &str) -> Result<()> {
+        self.status(name).map(drop)
+    }
+    fn stop(&self, name: &str, _: Duration) -> Result<()> {
+        self.status(name).map(drop)
+    }
+    fn signal(&self, name: &str, _: &str) -> Result<()> {
+        self.status(name).map(drop)
+    }
+    fn kill(&self, name: &str) -> Result<()> {
+        self.status(name).map(drop)
+    }
+}
+
 /// The host's service manager.
 pub fn for_host(host: &Host, runner: &Runner) -> Result<Box<dyn ServiceManager>> {
     Ok(match host.config.services.manager {

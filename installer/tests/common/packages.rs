@@ -71,8 +71,8 @@ pub fn never_healthy_package(name: &str) -> String {
         "rest.yaml",
         &format!("{good}ready: false\n"),
         (
-            "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s}",
-            "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 3s}",
+            "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 60s, settle: 2s}",
+            "health: {http: \"http://127.0.0.1:8101/readyz\", timeout: 3s, settle: 1s}",
         ),
     )
 }

@@ -32,13 +32,13 @@ impl Balancer {
         let mut config = format!(
             "global\n    stats socket {socket} mode 600 level admin\n\n\
              defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\
-             \x20   # A connection a stopping node refused is retried on another node.\n\
-             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure empty-response response-timeout\n\n\
+             \x20   # As customers write it: no redispatch, no retry-on. A request sent to\n\
+             \x20   # a node that is going down fails; the roll must never let that happen.\n\n\
              frontend api\n    bind 127.0.0.1:{port}\n    default_backend {BACKEND}\n\n\
              backend {BACKEND}\n    balance roundrobin\n    option httpchk GET /readyz\n    http-check expect status 200\n\
-             \x20   # Three failed checks in a row before a node is taken out: one slow\n\
-             \x20   # answer on a busy machine is not an outage.\n\
-             \x20   default-server inter 200ms fall 3 rise 2\n",
+             \x20   # Three failed checks in a row before a node is taken out, two good\n\
+             \x20   # ones before it is back: the usual settings.\n\
+             \x20   default-server inter 500ms fall 3 rise 2\n",
             socket = socket.display()
         );
         for (name, address) in servers {

@@ -113,10 +113,12 @@ impl Cluster {
             };
             hosts += &format!(
                 "        {name}:\n          hop_command: \"ip netns exec {ns} {bin}\"\n          \
-                 hop_root: \"{root}\"\n          hop_haproxy_server: {name}\n",
+                 hop_root: \"{root}\"\n          hop_haproxy_server: {name}\n          \
+                 hop_node_address: \"{address}\"\n",
                 name = node.name,
                 bin = hop_install.display(),
                 root = n.root.display(),
+                address = node.address(),
             );
         }
         format!(
@@ -124,7 +126,8 @@ impl Cluster {
              all:\n  children:\n    managers:\n      hosts:\n{hosts}      vars:\n        \
              ansible_connection: local\n        ansible_python_interpreter: /usr/bin/python3\n        \
              hop_haproxy_host: localhost\n        hop_haproxy_socket: \"{socket}\"\n        \
-             hop_haproxy_backend: {backend}\n        hop_packages: \"{packages}\"\n        hop_to: \"{to}\"\n",
+             hop_haproxy_backend: {backend}\n        hop_balancer_settle: 2\n        \
+             hop_packages: \"{packages}\"\n        hop_to: \"{to}\"\n",
             socket = self.balancer.socket.display(),
             backend = balancer::BACKEND,
             packages = packages.display(),

@@ -9,8 +9,9 @@ use anyhow::Result;
 use super::run;
 
 /// Links namespace `ns` to the machine with a veth pair: the machine is
-/// `10.A.B.1`, the namespace `10.A.B.2` (its `eth0`). The pair goes with
-/// the namespace.
+/// `10.A.B.1`, the namespace `10.A.B.2` (its `eth0`), routed through the
+/// machine, which forwards between its namespaces (so one node reaches
+/// another, as nodes on one network do). The pair goes with the namespace.
 pub(super) fn link(ns: &str, (a, b): (u8, u8)) -> Result<()> {
     let outside = format!("hv{a}x{b}");
     let _ = Command::new("ip").args(["link", "del", &outside]).output();
@@ -25,7 +26,11 @@ pub(super) fn link(ns: &str, (a, b): (u8, u8)) -> Result<()> {
             .args(args))
     };
     inside(&["addr", "add", &format!("10.{a}.{b}.2/24"), "dev", "eth0"])?;
-    inside(&["link", "set", "eth0", "up"])
+    inside(&["link", "set", "eth0", "up"])?;
+    inside(&["route", "add", "default", "via", &format!("10.{a}.{b}.1")])?;
+    // Nodes of a cluster talk to each other through the machine.
+    std::fs::write("/proc/sys/net/ipv4/ip_forward", "1\n")?;
+    Ok(())
 }
 
 pub(super) fn kill_namespace(ns: &str) {
