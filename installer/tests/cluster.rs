@@ -220,6 +220,66 @@ fn a_node_that_never_gets_healthy_stops_the_roll_and_a_rerun_finishes_it() {
 }
 
 #[test]
+fn a_release_that_crashes_after_its_first_good_probe_stops_the_roll_at_its_node() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let c = cluster("crash");
+    let packages = rolling_packages("crash", "4.1.1");
+    // On node2, 4.1.1 SIGKILLs itself 0.3–3 s after its first ready
+    // answer, each time supervisord starts it again.
+    let fault = c.nodes[1].root.join("etc/manager/crash-after-ready-4.1.1");
+    std::fs::write(&fault, "").unwrap();
+    let node3_pid = c.nodes[2].service_pid("rest-service");
+    let node3_before = c.nodes[2].snapshot();
+
+    let ((code, out), _, during) = under_load(&c, || playbook(&c, &packages, "4.1.1", &[]));
+    assert_ne!(code, 0, "the playbook passed a release that crashes: {out}");
+    assert!(
+        out.contains("the roll stops at node2"),
+        "node2 is named: {out}"
+    );
+    assert!(out.contains("after its first healthy answer"), "{out}");
+    assert_no_failed_request(&during);
+    assert_eq!(versions(&c), ["4.1.1", "4.0.1", "4.0.1"], "{out}");
+    // node2 is back at 4.0.1 and in the balancer; node3 was never stopped;
+    // no contract ran.
+    c.wait_all_in_balancer(Duration::from_secs(20)).unwrap();
+    assert_eq!(
+        c.nodes[2].service_pid("rest-service"),
+        node3_pid,
+        "node3 was restarted"
+    );
+    assert_eq!(c.nodes[2].snapshot(), node3_before);
+    assert!(journals(&c.nodes[2].root).is_empty());
+    assert_eq!(operations(&c, "contract"), 0);
+    let status = c.nodes[1].hop_install(HOP_INSTALL, &["status", "--json"], &[]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["version"], "4.0.1");
+}
+
+#[test]
+fn a_route_of_seven_hops_runs_to_its_end_and_one_that_cannot_reach_its_target_fails() {
+    let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let c = cluster_of("seven", 2);
+    let packages = fixtures().rolling_route("seven", "4.7.0").unwrap();
+    // No package reaches 4.8.0: the play fails, naming why, and changes nothing.
+    let before = c.nodes[0].snapshot();
+    let (code, out) = playbook(&c, &packages, "4.8.0", &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("no route from 4.0.1 to 4.8.0"), "{out}");
+    assert_eq!(c.nodes[0].snapshot(), before);
+
+    let started = Instant::now();
+    let ((code, out), _, during) = under_load(&c, || playbook(&c, &packages, "4.7.0", &[]));
+    println!("seven hops took {:?}", started.elapsed());
+    assert_eq!(code, 0, "{out}");
+    assert_no_failed_request(&during);
+    assert_eq!(versions(&c), ["4.7.0", "4.7.0"], "{out}");
+    assert_eq!(operations(&c, "node"), 14, "each node upgraded once per hop");
+    // The maintenance hops have no post migrations: three contracts.
+    assert_eq!(operations(&c, "contract"), 3);
+}
+
+#[test]
 fn a_chain_of_rolling_hops_to_4_3_0() {
     let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
     let c = cluster("chain");
@@ -313,7 +373,33 @@ fn the_parts_of_a_rolling_hop_refuse_what_would_break_the_cluster() {
     std::fs::write(&config, &own).unwrap();
 
     hop(node2, &["apply", &rolling, "--node"]).assert_code(0);
-    hop(node1, &["contract", &rolling, "--nodes", "node1,node2"]).assert_code(0);
+    // A node that committed but does not serve: contract probes it at its
+    // address and refuses, naming it.
+    let nodes = format!(
+        "node1={},node2={}",
+        c.nodes[0].node.as_ref().unwrap().address(),
+        c.nodes[1].node.as_ref().unwrap().address()
+    );
+    let ctl = |action: &str| {
+        hop_testdata::fixtures::run_ok(
+            std::process::Command::new("supervisorctl")
+                .arg("-c")
+                .arg(node2.root.join("etc/supervisord.conf"))
+                .args([action, "rest-service"]),
+        )
+    };
+    ctl("stop");
+    assert_refused(
+        node1,
+        &["contract", &rolling, "--nodes", &nodes],
+        &[
+            "not every node answers its health probe",
+            "node2 (",
+            "rest-service",
+        ],
+    );
+    ctl("start");
+    hop(node1, &["contract", &rolling, "--nodes", &nodes]).assert_code(0);
     // Each part run again has nothing to do.
     for args in [
         vec!["expand", rolling.as_str()],

@@ -69,12 +69,33 @@ impl Fixtures {
                 }
             }
         }
+        Self::write_maintenance_manifests(&manifests.join("rolling"))?;
         Ok(Self {
             dir,
             release,
             keys: Mutex::new(Vec::new()),
             packages: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The cluster edition's packages of every hop from 4.0.1 to `to`
+    /// (up to 4.7.0, through the maintenance releases), copied into a
+    /// directory of their own.
+    pub fn rolling_route(&self, name: &str, to: &str) -> Result<PathBuf> {
+        let dir = self.scratch(&format!("rolling-route-{name}"))?;
+        let versions: Vec<&str> = product::VERSIONS
+            .iter()
+            .map(|(v, _)| *v)
+            .chain(product::MAINTENANCE)
+            .collect();
+        for pair in versions.windows(2) {
+            let p = self.rolling_package(pair[0], pair[1]);
+            std::fs::copy(&p, dir.join(p.file_name().context("no file name")?))?;
+            if pair[1] == to {
+                break;
+            }
+        }
+        Ok(dir)
     }
 
     /// The fixture directory (scratch space for tests too).
@@ -159,6 +180,27 @@ impl Fixtures {
         };
         packages.push((id, path.clone()));
         path
+    }
+
+    /// The cluster edition's manifests of the hops to the maintenance
+    /// releases, made from the 4.2.0 → 4.3.0 one (no migration of their own).
+    fn write_maintenance_manifests(dir: &Path) -> Result<()> {
+        let template = std::fs::read_to_string(dir.join("manager-4.2.0-to-4.3.0.yaml"))?;
+        let last = product::last_migration("4.3.0")?;
+        let mut from = "4.3.0";
+        for to in product::MAINTENANCE {
+            let text = template
+                .replace("4.3.0", "@TO@")
+                .replace("4.2.0", from)
+                .replace("@TO@", to)
+                .replace(
+                    "from_last_migration: 23",
+                    &format!("from_last_migration: {last}"),
+                );
+            std::fs::write(dir.join(format!("manager-{from}-to-{to}.yaml")), text)?;
+            from = to;
+        }
+        Ok(())
     }
 
     /// Builds `manifest` signed with `key` into `output`.
