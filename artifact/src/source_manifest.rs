@@ -181,6 +181,11 @@ pub struct SourceConfig {
     /// lets the installer tell a user's edit from the previous release.
     #[serde(default)]
     pub from_source: Option<String>,
+    /// The file a node runs while a rolling hop is under way (a version
+    /// pin such as `pin_release_version: 4.0`), relative to the manifest;
+    /// `hop-install unpin` deploys `source` after contract.
+    #[serde(default)]
+    pub during_roll: Option<String>,
 }
 
 /// A mode as the YAML gave it: `"0640"` (right) or a bare number, which

@@ -17,6 +17,8 @@ pub struct Hop {
     pub path: PathBuf,
     pub from: Version,
     pub to: Version,
+    /// The hop pins versions while a cluster rolls (`during_roll` configs).
+    pub pins: bool,
 }
 
 /// A file that is not a usable hop for this host, and why.
@@ -68,6 +70,7 @@ pub fn collect(
                         path,
                         from: m.from.clone(),
                         to: m.to.clone(),
+                        pins: m.pins_during_roll(),
                     });
                 }
             }
@@ -224,6 +227,7 @@ mod tests {
             path: PathBuf::from(name),
             from: v(from),
             to: v(to),
+            pins: false,
         }
     }
 

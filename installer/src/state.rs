@@ -89,6 +89,11 @@ pub struct HostState {
     /// The operation that installed this version.
     pub last_operation: Option<String>,
     pub updated_at: String,
+    /// Set on a node that runs a rolling hop's configs for the roll
+    /// (pinned versions): the hop (`4.0.1→4.1.1`); `hop-install unpin`
+    /// deploys its final configs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<String>,
 }
 
 impl HostState {

@@ -120,6 +120,31 @@ fn a_rolling_upgrade_through_haproxy_fails_no_request() {
     );
     c.wait_all_in_balancer(Duration::from_secs(10)).unwrap();
 
+    // The hop pins the 4.0 format while 4.0.1 nodes serve: no client got
+    // an unpinned 4.1.1 answer before the last 4.0.1 one; after the final
+    // rolling restart every node answers in its own format.
+    let seen = |k: &str| during.seen.get(k).copied();
+    let (last_old, first_unpinned) = (seen("4.0.1 4.0"), seen("4.1.1 4.1"));
+    assert!(
+        seen("4.1.1 4.0").is_some(),
+        "upgraded nodes served pinned: {:?}",
+        during.seen
+    );
+    assert!(
+        last_old.unwrap().1 < first_unpinned.expect("unpinned after contract").0,
+        "an unpinned 4.1.1 answered while 4.0.1 still served: {:?}",
+        during.seen
+    );
+    for n in &c.nodes {
+        assert_eq!(
+            n.http_get(8101, "/format").unwrap(),
+            "4.1",
+            "{} is still pinned",
+            n.root.display()
+        );
+    }
+    assert_eq!(operations(&c, "unpin"), 3, "one final restart per node");
+
     // Expand ran once, on the first node, before any node stopped a
     // service; contract once, after every node committed.
     let ops: Vec<(usize, Value)> = c
@@ -261,6 +286,18 @@ fn a_route_of_seven_hops_runs_to_its_end_and_one_that_cannot_reach_its_target_fa
     let _one = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
     let c = cluster_of("seven", 2);
     let packages = fixtures().rolling_route("seven", "4.7.0").unwrap();
+    // A node that calls itself otherwise than the inventory does: the play
+    // stops before any change, saying what to set.
+    let config = c.nodes[1].root.join("etc/hop/host.yaml");
+    let own = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, own.replace("node: node2\n", "node: manager-2\n")).unwrap();
+    let before = c.nodes[0].snapshot();
+    let (code, out) = playbook(&c, &packages, "4.7.0", &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("node2 calls itself manager-2"), "{out}");
+    assert!(out.contains("set hop_node: manager-2"), "{out}");
+    assert_eq!(c.nodes[0].snapshot(), before);
+    std::fs::write(&config, own).unwrap();
     // No package reaches 4.8.0: the play fails, naming why, and changes nothing.
     let before = c.nodes[0].snapshot();
     let (code, out) = playbook(&c, &packages, "4.8.0", &[]);
@@ -274,7 +311,11 @@ fn a_route_of_seven_hops_runs_to_its_end_and_one_that_cannot_reach_its_target_fa
     assert_eq!(code, 0, "{out}");
     assert_no_failed_request(&during);
     assert_eq!(versions(&c), ["4.7.0", "4.7.0"], "{out}");
-    assert_eq!(operations(&c, "node"), 14, "each node upgraded once per hop");
+    assert_eq!(
+        operations(&c, "node"),
+        14,
+        "each node upgraded once per hop"
+    );
     // The maintenance hops have no post migrations: three contracts.
     assert_eq!(operations(&c, "contract"), 3);
 }

@@ -76,6 +76,9 @@ def main():
     never_ready = config.get("ready", "true").lower() == "false" or fault("never-ready")
     crash_armed = threading.Event()
     pin = config.get("pin_release_version", "")
+
+    def speaks():
+        return pin or ".".join(VERSION.split(".")[:2])
     bind = os.environ.get("MANAGER_BIND", "127.0.0.1")
     drain_seconds = float(os.environ.get("MANAGER_DRAIN_SECONDS", "0"))
     draining = threading.Event()
@@ -90,7 +93,9 @@ def main():
             elif self.path == "/format":
                 # The format this node speaks: its own version's, or the
                 # pinned older one during a roll.
-                self.answer(200, pin or ".".join(VERSION.split(".")[:2]))
+                self.answer(200, speaks())
+            elif self.path == "/whoami":
+                self.answer(200, f"{VERSION} {speaks()}")
             elif self.path == "/readyz":
                 ok = not never_ready and not draining.is_set() and time.monotonic() >= ready_at
                 self.answer(200 if ok else 503, "ready" if ok else "not ready")

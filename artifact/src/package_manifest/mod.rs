@@ -101,6 +101,12 @@ pub struct PackageManifest {
 }
 
 impl PackageManifest {
+    /// Whether a cluster's nodes run other configs while the hop rolls
+    /// (pinned versions), to be replaced by `hop-install unpin`.
+    pub fn pins_during_roll(&self) -> bool {
+        self.configs.iter().any(|c| c.during_roll.is_some())
+    }
+
     /// How long `hook` may run.
     pub fn hook_timeout(&self, hook: Hook) -> Duration {
         self.script_timeouts
@@ -185,6 +191,9 @@ impl PackageManifest {
         }
         for c in &self.configs {
             referenced.push((&c.file, format!("config {}", c.dest)));
+            if let Some(pinned) = &c.during_roll {
+                referenced.push((pinned, format!("config {} during a roll", c.dest)));
+            }
         }
         for m in &self.migrations {
             referenced.push((&m.file, format!("migration {}", m.file_name())));

@@ -74,6 +74,10 @@ pub struct ConfigFile {
     /// host with this digest was not edited by its user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_sha256: Option<Sha256Digest>,
+    /// The payload member a node of a cluster runs while the roll is under
+    /// way (pinned versions); `file` replaces it at `hop-install unpin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub during_roll: Option<String>,
 }
 
 /// The members holding one database's expected schemas (normalised JSON,

@@ -54,6 +54,18 @@ pub(super) fn check(cx: &mut Context<'_>, configs: &[SourceConfig]) -> Vec<Confi
                 })
                 .ok()
         });
+        if c.preserve_local_edits && c.from_source.is_none() {
+            cx.problems.add(
+                format!("{field}.from_source"),
+                "preserve_local_edits needs from_source (the file as the from version shipped \
+                 it): without it every host's file looks edited, is kept, and the new config \
+                 never takes effect",
+            );
+        }
+        let during_roll = c
+            .during_roll
+            .as_deref()
+            .and_then(|path| cx.existing_file(&format!("{field}.during_roll"), path));
         let (Some(source), Some(mode), true) = (source, mode, dest_ok) else {
             continue;
         };
@@ -62,12 +74,18 @@ pub(super) fn check(cx: &mut Context<'_>, configs: &[SourceConfig]) -> Vec<Confi
             cx.problems.add(format!("{field}.dest"), e);
             continue;
         }
+        let during_roll = during_roll.map(|file| {
+            let pinned = format!("configs/during-roll{}", c.dest);
+            cx.add_member(pinned.clone(), file);
+            pinned
+        });
         out.push(ConfigFile {
             file: member.clone(),
             dest: c.dest.clone(),
             mode,
             preserve_local_edits: c.preserve_local_edits,
             from_sha256,
+            during_roll,
         });
         cx.add_member(member, source);
     }

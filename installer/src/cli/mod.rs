@@ -207,6 +207,25 @@ The next hop may start only after its contract. Already done: nothing to do (exi
         #[arg(long)]
         json: bool,
     },
+    /// Cluster, on each node after contract: deploy the hop's final configs (no more pins) and restart
+    #[command(
+        after_help = "Example:\n  hop-install unpin manager-4.0.1-to-4.1.1.hop\n\n\
+For a rolling hop that pins versions while the cluster is mixed (a config's `during_roll`\n\
+file, docs/cluster.md): after contract, take the node out of the balancer and unpin it —\n\
+the final configs are deployed, the services restarted and health-gated; a failure puts\n\
+the pinned configs back (exit 1). Refused (exit 2) unless the node runs the hop's to\n\
+version. Already unpinned: nothing to do (exit 0)."
+    )]
+    Unpin {
+        package: PathBuf,
+        #[command(flatten)]
+        root: RootArg,
+        /// Print the plan; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The route from the installed version to VERSION through the given packages
     #[command(after_help = "Examples:\n  hop-install path --to 4.2.0 packages/\n  \
 hop-install path --to 4.2.0 packages/ --dot | dot -Tpng > route.png\n\n\

@@ -129,6 +129,19 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
             };
             applied(&root.root, &package, &options, json)
         }
+        Command::Unpin {
+            package,
+            root,
+            dry_run,
+            json,
+        } => {
+            let options = ApplyOptions {
+                dry_run,
+                scope: Scope::Unpin,
+                ..Default::default()
+            };
+            applied(&root.root, &package, &options, json)
+        }
         Command::Path {
             to,
             packages,

@@ -20,6 +20,9 @@ pub enum Scope {
     /// `contract`: once per cluster, after every node runs `to` — the post
     /// migrations.
     Contract,
+    /// `unpin`: on each node after contract, for a hop that pins versions
+    /// during the roll — the final configs deployed, the services restarted.
+    Unpin,
 }
 
 impl Scope {
@@ -41,6 +44,16 @@ impl Scope {
                 Cleanup,
             ],
             Scope::Contract => &[Stage, PostMigrations, Cleanup],
+            Scope::Unpin => &[
+                Stage,
+                Backup,
+                StopServices,
+                DeployConfigs,
+                StartServices,
+                HealthGate,
+                Commit,
+                Cleanup,
+            ],
         }
     }
 
@@ -50,7 +63,7 @@ impl Scope {
     /// on a cluster that already runs `to`).
     pub fn commit_step(self) -> Option<Step> {
         match self {
-            Scope::Host | Scope::Node => Some(Step::Commit),
+            Scope::Host | Scope::Node | Scope::Unpin => Some(Step::Commit),
             Scope::Expand => Some(Step::OnlineMigrations),
             Scope::Contract => None,
         }
@@ -61,7 +74,7 @@ impl Scope {
     pub fn changes_complete_after(self) -> Option<Step> {
         match self {
             Scope::Host => Some(Step::OfflineMigrations),
-            Scope::Node => Some(Step::DeployConfigs),
+            Scope::Node | Scope::Unpin => Some(Step::DeployConfigs),
             Scope::Expand => Some(Step::OnlineMigrations),
             Scope::Contract => None,
         }
@@ -69,12 +82,17 @@ impl Scope {
 
     /// Whether the operation changes the database (and so backs it up).
     pub fn changes_database(self) -> bool {
-        !matches!(self, Scope::Node)
+        !matches!(self, Scope::Node | Scope::Unpin)
     }
 
-    /// Whether the operation changes this host's software (RPMs,
-    /// configs, services, hop's record of the version).
+    /// Whether the operation changes this host's software (configs,
+    /// services, hop's records; RPMs too unless it only unpins).
     pub fn changes_software(self) -> bool {
+        matches!(self, Scope::Host | Scope::Node | Scope::Unpin)
+    }
+
+    /// Whether the operation installs RPMs (and so keeps the old ones).
+    pub fn changes_rpms(self) -> bool {
         matches!(self, Scope::Host | Scope::Node)
     }
 
@@ -85,6 +103,7 @@ impl Scope {
             Scope::Expand => "expand",
             Scope::Node => "node",
             Scope::Contract => "contract",
+            Scope::Unpin => "unpin",
         }
     }
 
@@ -94,6 +113,7 @@ impl Scope {
             Scope::Host | Scope::Node => "upgraded",
             Scope::Expand => "expanded",
             Scope::Contract => "contracted",
+            Scope::Unpin => "unpinned",
         }
     }
 
@@ -104,6 +124,7 @@ impl Scope {
             Scope::Expand => "expand",
             Scope::Node => "apply --node",
             Scope::Contract => "contract",
+            Scope::Unpin => "unpin",
         }
     }
 }
@@ -114,7 +135,13 @@ mod tests {
 
     #[test]
     fn every_scope_runs_its_steps_in_the_installers_order() {
-        for scope in [Scope::Host, Scope::Expand, Scope::Node, Scope::Contract] {
+        for scope in [
+            Scope::Host,
+            Scope::Expand,
+            Scope::Node,
+            Scope::Contract,
+            Scope::Unpin,
+        ] {
             let steps = scope.steps();
             assert!(steps.windows(2).all(|w| w[0] < w[1]), "{scope:?}");
             assert_eq!(steps.first(), Some(&Step::Stage));
@@ -142,7 +169,10 @@ mod tests {
             Step::StartServices,
             Step::Commit,
         ];
-        assert!(!Scope::Node.steps().iter().any(|s| db_steps.contains(s)));
+        for scope in [Scope::Node, Scope::Unpin] {
+            assert!(!scope.steps().iter().any(|s| db_steps.contains(s)));
+        }
+        assert!(!Scope::Unpin.steps().contains(&Step::InstallRpms));
         for scope in [Scope::Expand, Scope::Contract] {
             assert!(!scope.steps().iter().any(|s| node_steps.contains(s)));
         }

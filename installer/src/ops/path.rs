@@ -18,6 +18,9 @@ pub struct RouteStep {
     pub from: String,
     pub to: String,
     pub package: PathBuf,
+    /// Whether the hop pins versions during a roll (configs with a
+    /// `during_roll` file): the playbook then unpins after contract.
+    pub pins: bool,
 }
 
 /// What `path` found.
@@ -74,6 +77,7 @@ pub fn path(
                 from: h.from.to_string(),
                 to: h.to.to_string(),
                 package: h.path.clone(),
+                pins: h.pins,
             })
             .collect(),
         dot: route::dot(&hops, &route, &installed, &target),
@@ -130,6 +134,7 @@ mod tests {
                 from: "4.0.1".into(),
                 to: "4.1.1".into(),
                 package: PathBuf::from(secret),
+                pins: false,
             }],
             ignored: vec![Ignored {
                 path: PathBuf::from("s3://bucket/x.hop?X-Amz-Signature=zzz"),

@@ -35,6 +35,12 @@ pub fn already_done(
     }
     let done = match scope {
         Scope::Host => None,
+        Scope::Unpin => {
+            let state = crate::state::HostState::load(&crate::state::StateDir::of(host))
+                .ok()
+                .flatten();
+            state.and_then(|s| unpin_done(m, &s.version, s.pinned.as_deref()))
+        }
         Scope::Node => {
             let installed = crate::preflight::installed(host, runner)
                 .ok()
@@ -173,6 +179,19 @@ fn applied_migrations(
         .collect())
 }
 
+/// Whether `unpin` has nothing to do on a node at `version` whose configs
+/// are pinned by the hop `pinned` (if any): it runs `to` with the final
+/// configs. (Not at `to` yet: the preflight says so.)
+pub fn unpin_done(m: &PackageManifest, version: &Version, pinned: Option<&str>) -> Option<String> {
+    let hop = format!("{}→{}", m.from, m.to);
+    (*version == m.to && pinned != Some(hop.as_str())).then(|| {
+        format!(
+            "this node already runs {} with the hop's final configs: nothing to do",
+            m.to
+        )
+    })
+}
+
 /// The decision itself: a node already at `to`; every online migration of
 /// the hop applied (expand); every post migration applied (contract).
 pub fn part_done(
@@ -188,7 +207,7 @@ pub fn part_done(
             .all(|x| applied.contains(&x.version))
     };
     match scope {
-        Scope::Host => None,
+        Scope::Host | Scope::Unpin => None,
         Scope::Node => (installed == Some(&m.to))
             .then(|| format!("this node already runs {}: nothing to do", m.to)),
         Scope::Expand => all_applied(Phase::Online).then(|| {
@@ -242,5 +261,11 @@ members: []
         assert!(part_done(Scope::Expand, &m, None, &set(&[10])).is_some());
         assert!(part_done(Scope::Contract, &m, None, &set(&[5, 10])).is_none());
         assert!(part_done(Scope::Contract, &m, None, &set(&[5, 10, 15])).is_some());
+        // unpin: pinned by this hop → work to do; unpinned at to → none.
+        let hop = format!("{}→{}", m.from, m.to);
+        assert!(unpin_done(&m, &m.to, Some(&hop)).is_none());
+        assert!(unpin_done(&m, &m.to, None).is_some());
+        assert!(unpin_done(&m, &m.to, Some("4.1.1→4.2.0")).is_some());
+        assert!(unpin_done(&m, &v("4.0.1"), None).is_none());
     }
 }

@@ -26,6 +26,9 @@ pub struct Unfinished {
 pub struct HostStatus {
     pub root: String,
     pub product: String,
+    /// This host's name in a cluster (host.yaml's `node`, else its host
+    /// name), whether or not it is in one.
+    pub node: String,
     pub version: Option<String>,
     /// `hop` (hop's record) or `rpm` (before hop's first run).
     pub version_source: &'static str,
@@ -94,6 +97,7 @@ pub fn status(root: &Path) -> Result<HostStatus, Refusal> {
         cluster,
         root: host.root.display().to_string(),
         product: host.config.product.clone(),
+        node: host.node_name(),
         version: installed.version.map(|v| v.to_string()),
         version_source: if installed.state.is_some() {
             "hop"

@@ -235,14 +235,16 @@ pub fn run(
             return p;
         }
     };
-    if scope == Scope::Contract {
+    if matches!(scope, Scope::Contract | Scope::Unpin) {
         cluster::node_runs_to(&mut p, m, &installed);
     } else {
         software::installed_version(&mut p, host, m, &installed);
     }
-    if scope.changes_software() {
+    if scope.changes_rpms() {
         software::components(&mut p, host, runner, m, &installed);
         software::rpm_transaction(&mut p, host, runner, m, payload);
+    }
+    if scope.changes_software() {
         configs::configs(&mut p, host, m);
     }
     let url = match host.database_url() {
@@ -261,6 +263,7 @@ pub fn run(
             let me = (host.node_name(), host.machine());
             cluster::expanded(&mut p, m, &url, payload, scope, (&me.0, &me.1))
         }
+        Scope::Unpin => {}
     }
     if scope != Scope::Contract {
         host::disk_space(&mut p, host, runner, m, &url, scope);

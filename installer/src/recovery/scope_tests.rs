@@ -1,16 +1,17 @@
-//! Table tests of the recovery decisions of a rolling hop's three parts
-//! (expand, a node, contract): every step × {crash, failure, interrupt}.
+//! Table tests of the recovery decisions of a rolling hop's parts
+//! (expand, a node, contract, unpin): every step × {crash, failure,
+//! interrupt}.
 
 use super::tests::{facts, scoped_journal_at};
 use super::*;
 
-const PARTS: [Scope; 3] = [Scope::Expand, Scope::Node, Scope::Contract];
+const PARTS: [Scope; 4] = [Scope::Expand, Scope::Node, Scope::Contract, Scope::Unpin];
 
 #[test]
 fn resume_after_a_crash_in_every_step_of_every_part() {
     use Direction::*;
     use Step::*;
-    let expected: [(Scope, &[(Step, Direction)]); 3] = [
+    let expected: [(Scope, &[(Step, Direction)]); 4] = [
         (
             Scope::Expand,
             &[
@@ -39,6 +40,19 @@ fn resume_after_a_crash_in_every_step_of_every_part() {
             &[
                 (Stage, Forward),
                 (PostMigrations, Forward),
+                (Cleanup, Forward),
+            ],
+        ),
+        (
+            Scope::Unpin,
+            &[
+                (Stage, Back),
+                (Backup, Back),
+                (StopServices, Back),
+                (DeployConfigs, Back),
+                (StartServices, Forward),
+                (HealthGate, Forward),
+                (Commit, Forward),
                 (Cleanup, Forward),
             ],
         ),
@@ -119,6 +133,23 @@ fn rollback_plans_of_every_part() {
     for &step in Scope::Node.steps() {
         assert!(!node(step).contains(&RestoreDatabase), "node {step:?}");
     }
+    // Unpin puts the roll's configs back and restarts; no RPM, no database.
+    let unpin = |step| {
+        rollback_plan(
+            &scoped_journal_at(Scope::Unpin, step, StepStatus::Started),
+            &facts(true, false),
+        )
+    };
+    assert_eq!(
+        unpin(Step::HealthGate),
+        [
+            StopServices,
+            RestoreConfigs,
+            StartServices,
+            CheckHealth,
+            RemoveStaging
+        ]
+    );
 }
 
 #[test]

@@ -55,6 +55,7 @@ pub fn collect(
             }),
             Ok(m) => hops.push(Hop {
                 path: source_path(&source),
+                pins: m.pins_during_roll(),
                 from: m.from,
                 to: m.to,
             }),

@@ -70,10 +70,12 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     cx.fault(Step::Backup, "mid")?;
 
     let archive = dir.join("configs.tar.gz");
-    let (configs, rpms, capture) = if cx.scope.changes_software() {
+    let (configs, rpms, capture) = if cx.scope.changes_rpms() {
         let configs = archive_configs(cx, &archive)?;
         let (rpms, capture) = collect_rpms(cx, &dir.join("rpms"))?;
         (configs, rpms, capture)
+    } else if cx.scope.changes_software() {
+        (archive_configs(cx, &archive)?, Vec::new(), None)
     } else {
         (Vec::new(), Vec::new(), None)
     };
@@ -82,7 +84,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         Ok(m) => m.services,
         Err(_) => cx.manifest.services.clone(),
     };
-    if cx.scope.changes_software() {
+    if cx.scope.changes_rpms() {
         atomic::sync_dir(&dir.join("rpms"))?;
     }
     let facts = Facts {

@@ -17,6 +17,9 @@ use crate::state::{HostState, now};
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let facts = Facts::load(&cx.backup_dir())?;
     let sd = cx.state_dir.clone();
+    if cx.scope == Scope::Unpin {
+        return unpinned(cx);
+    }
 
     let installed = sd.installed();
     let previous = cx.backup_dir().join("installed.prev");
@@ -48,16 +51,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         product: cx.manifest.product.clone(),
         version: cx.manifest.to.clone(),
         components: cx.manifest.components.iter().map(|c| c.nevra()).collect(),
-        configs: cx
-            .manifest
-            .configs
-            .iter()
-            .filter_map(|c| {
-                cx.manifest
-                    .member(&c.file)
-                    .map(|m| (c.dest.clone(), m.sha256))
-            })
-            .collect(),
+        configs: deployed_configs(cx),
         last_migration: cx
             .manifest
             .migrations
@@ -67,10 +61,45 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             .unwrap_or(0),
         last_operation: Some(cx.op_id.clone()),
         updated_at: now(),
+        pinned: cx
+            .manifest
+            .configs
+            .iter()
+            .any(|c| cx.config_member(c) != c.file)
+            .then(|| cx.hop_label()),
     };
     state.save(&sd)?;
     crate::atomic::sync_dir(&sd.dir)?;
     record_node(cx, cx.manifest.to.as_str(), &cx.hop_label())
+}
+
+/// The digest of each config as this operation deployed it.
+fn deployed_configs(
+    cx: &Context<'_>,
+) -> std::collections::BTreeMap<String, hop_artifact::digest::Sha256Digest> {
+    cx.manifest
+        .configs
+        .iter()
+        .filter_map(|c| {
+            cx.manifest
+                .member(cx.config_member(c))
+                .map(|m| (c.dest.clone(), m.sha256))
+        })
+        .collect()
+}
+
+/// `unpin`: the node runs the hop's final configs now; nothing else of
+/// its records changes.
+fn unpinned(cx: &Context<'_>) -> Result<()> {
+    let mut state = HostState::load(&cx.state_dir)?
+        .context("hop has no record of this node's version to unpin")?;
+    state.configs = deployed_configs(cx);
+    state.pinned = None;
+    state.last_operation = Some(cx.op_id.clone());
+    state.updated_at = now();
+    state.save(&cx.state_dir)?;
+    crate::atomic::sync_dir(&cx.state_dir.dir)?;
+    Ok(())
 }
 
 /// A node of a cluster records the version it now runs in the shared
@@ -93,6 +122,10 @@ pub fn undo(cx: &Context<'_>, facts: &Facts) -> Result<()> {
         None => {
             let _ = std::fs::remove_file(sd.state_file());
         }
+    }
+    if cx.scope == Scope::Unpin {
+        // Only the state changed: the node runs the roll's configs again.
+        return Ok(());
     }
     let installed = sd.installed();
     let previous = cx.backup_dir().join("installed.prev");

@@ -65,12 +65,13 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let fs = &cx.host.fs;
     let mut results = Vec::new();
     for (i, config) in cx.manifest.configs.iter().enumerate() {
+        let member = cx.config_member(config);
         let new_digest = cx
             .manifest
-            .member(&config.file)
+            .member(member)
             .map(|m| m.sha256)
             .context("config member missing from hop.yaml")?;
-        let data = std::fs::read(cx.staging().join(&config.file))?;
+        let data = std::fs::read(cx.staging().join(member))?;
         let current = fs.read_file(&config.dest)?;
         let pristine = |d: &Sha256Digest| {
             Some(*d) == config.from_sha256

@@ -81,6 +81,18 @@ impl Context<'_> {
             .context("reading the staged migrations")
     }
 
+    /// The payload member `config` deploys in this operation: a node of a
+    /// roll runs the file the package gives for the roll, if any.
+    pub fn config_member<'c>(
+        &self,
+        config: &'c hop_artifact::package_manifest::ConfigFile,
+    ) -> &'c str {
+        match (&config.during_roll, self.scope) {
+            (Some(pinned), Scope::Node) => pinned,
+            _ => &config.file,
+        }
+    }
+
     /// The services of the version the host ran before this operation.
     pub fn services_before(&self) -> Vec<Service> {
         backup::Facts::load(&self.backup_dir())

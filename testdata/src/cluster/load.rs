@@ -1,5 +1,6 @@
-//! A load generator: clients that send `GET /version` through the
-//! balancer without pause, and count every request that did not get a 200.
+//! A load generator: clients that send `GET /whoami` (a node's version
+//! and the format it answers in) through the balancer without pause, and
+//! count every request that did not get a 200.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -22,6 +23,8 @@ pub struct LoadReport {
     pub failures: Vec<String>,
     /// Answers per version (which node versions served).
     pub versions: BTreeMap<String, u64>,
+    /// When each `VERSION FORMAT` was first and last served.
+    pub seen: BTreeMap<String, (Instant, Instant)>,
 }
 
 impl LoadReport {
@@ -37,6 +40,10 @@ impl LoadReport {
         );
         for (v, n) in other.versions {
             *self.versions.entry(v).or_default() += n;
+        }
+        for (k, (first, last)) in other.seen {
+            let e = self.seen.entry(k).or_insert((first, last));
+            *e = (e.0.min(first), e.1.max(last));
         }
     }
 
@@ -99,11 +106,17 @@ fn client(port: u16, stop: &AtomicBool) -> LoadReport {
     let mut report = LoadReport::default();
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let answer = get(port, "/version");
+        let answer = get(port, "/whoami");
         report.requests += 1;
         report.worst = report.worst.max(started.elapsed());
         match answer {
-            Ok(version) => *report.versions.entry(version).or_default() += 1,
+            Ok(whoami) => {
+                let now = Instant::now();
+                let e = report.seen.entry(whoami.clone()).or_insert((now, now));
+                e.1 = now;
+                let version = whoami.split(' ').next().unwrap_or("").to_owned();
+                *report.versions.entry(version).or_default() += 1
+            }
             Err(e) => {
                 report.failed += 1;
                 if report.failures.len() < 10 {
