@@ -154,7 +154,15 @@ pub struct Settling {
     /// The first passing probe ever.
     first_ok: Option<Duration>,
     last: String,
+    /// The process last seen, and how often another one appeared, or the
+    /// service was seen down, before it ever was healthy.
+    seen_pid: Option<Option<u32>>,
+    restarts: u32,
 }
+
+/// How many restarts before a first healthy answer mean the service does
+/// not start (rather than is still starting).
+const RESTARTS_BEFORE_GIVING_UP: u32 = 3;
 
 impl Settling {
     pub fn new(check: &HealthCheck) -> Self {
@@ -164,6 +172,8 @@ impl Settling {
             run: None,
             first_ok: None,
             last: "no answer yet".into(),
+            seen_pid: None,
+            restarts: 0,
         }
     }
 
@@ -186,6 +196,38 @@ impl Settling {
                         describe(state, first_pid)
                     ));
                 }
+            }
+        }
+        if self.run.is_none() {
+            // Not healthy yet: a service that keeps dying does not start.
+            let now = pid.flatten();
+            match (self.seen_pid, now) {
+                (Some(Some(before)), Some(n)) if before != n => self.restarts += 1,
+                (Some(Some(_)), None) => self.restarts += 1,
+                _ => {}
+            }
+            if now.is_some() || self.seen_pid.is_none() {
+                self.seen_pid = Some(now);
+            } else if let Some(Some(_)) = self.seen_pid {
+                self.seen_pid = Some(None);
+            }
+            if self.restarts >= RESTARTS_BEFORE_GIVING_UP {
+                return Verdict::Failed(format!(
+                    "it does not start: it exited {} times before it ever answered healthy \
+                     (the service manager now says {}); last answer: {answer}",
+                    self.restarts,
+                    match state {
+                        ServiceState::Running { pid } => format!(
+                            "it runs again as pid {}",
+                            pid.map_or("?".into(), |p| p.to_string())
+                        ),
+                        other => describe(other, None),
+                    },
+                    answer = match answer {
+                        Ok(()) => "healthy".to_owned(),
+                        Err(why) => why.clone(),
+                    }
+                ));
             }
         }
         match answer {
@@ -424,6 +466,41 @@ mod tests {
         };
         assert!(why.contains("did not stay so for 3s"), "{why}");
         assert!(why.contains("warming up"), "{why}");
+    }
+
+    #[test]
+    fn a_service_that_keeps_exiting_before_it_is_healthy_does_not_start() {
+        let mut g = Settling::new(&check(3, 60));
+        let down = ServiceState::Failed("EXITED exit status 1".into());
+        let mut verdict = Verdict::Wait;
+        for (i, state) in [
+            RUNNING,
+            down.clone(),
+            ServiceState::Running { pid: Some(43) },
+            down.clone(),
+            ServiceState::Running { pid: Some(44) },
+            down,
+        ]
+        .iter()
+        .enumerate()
+        {
+            verdict = g.observe(s(i as f64 * 0.2), &Err("connection refused".into()), state);
+        }
+        let Verdict::Failed(why) = verdict else {
+            panic!("{verdict:?}");
+        };
+        assert!(
+            why.contains("exited 3 times before it ever answered healthy"),
+            "{why}"
+        );
+        // One slow start with the same process is just waiting.
+        let mut g = Settling::new(&check(3, 60));
+        for i in 0..20 {
+            assert_eq!(
+                g.observe(s(f64::from(i) * 0.2), &Err("503".into()), &RUNNING),
+                Verdict::Wait
+            );
+        }
     }
 
     #[test]

@@ -67,3 +67,17 @@ fn the_report_says_when_each_service_answered_and_settled() {
         "served again {served} ms, gate passed {downtime} ms"
     );
 }
+
+#[test]
+fn a_service_that_exits_at_start_is_named_with_its_own_last_words() {
+    let host = sandbox("exit-at-start", Backend::Sqlite);
+    std::fs::write(host.root.join("etc/manager/exit-at-start-4.1.1"), "").unwrap();
+    let before = host.snapshot();
+    let run = hop(&host, &["apply", &package("4.0.1", "4.1.1")]);
+    run.assert_code(1)
+        .assert_stderr("is not healthy: it does not start")
+        .assert_stderr("last lines of its output")
+        // The program's own line, from supervisord's log of it.
+        .assert_stderr("4.1.1: cannot start: the fault file exit-at-start-4.1.1 is there");
+    assert_eq!(host.snapshot(), before, "the host is not back at 4.0.1");
+}

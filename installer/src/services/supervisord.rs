@@ -22,6 +22,20 @@ pub struct Supervisord {
     runner: Runner,
 }
 
+/// How much of a program's log a failure shows.
+const TAIL_BYTES: usize = 4096;
+const DIAGNOSIS_LINES: usize = 15;
+
+/// The last `n` non-empty lines of `text`, indented.
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// supervisord's fault codes hop acts on.
 const FAULT_ALREADY_STARTED: i32 = 60;
 const FAULT_NOT_RUNNING: i32 = 70;
@@ -202,6 +216,11 @@ impl ServiceManager for Supervisord {
     }
 
     fn start(&self, name: &str) -> Result<()> {
+        let failed = |why: String| {
+            let diagnosis = self.diagnose(name);
+            let sep = if diagnosis.is_empty() { "" } else { "\n" };
+            anyhow!("{why}{sep}{diagnosis}")
+        };
         if let Some(socket) = &self.socket {
             let start = ("supervisor.startProcess", name, true.into());
             return self
@@ -211,13 +230,53 @@ impl ServiceManager for Supervisord {
                     Duration::from_secs(120),
                     FAULT_ALREADY_STARTED,
                 )
-                .map_err(|e| anyhow!("starting {name}: {e}"));
+                .map_err(|e| failed(format!("starting {name}: {e}")));
         }
         let out = self.runner.run(&self.ctl(&["start", name]))?;
         if out.success() || out.text.contains("already started") {
             return Ok(());
         }
-        bail!("supervisorctl start {name}: {}", out.text.trim())
+        Err(failed(format!(
+            "supervisorctl start {name}: {}",
+            out.text.trim()
+        )))
+    }
+
+    fn diagnose(&self, name: &str) -> String {
+        // The program's own last lines, from the log supervisord keeps
+        // of its output (stderr too where the conf redirects it).
+        let text = match &self.socket {
+            Some(socket) => self
+                .call(
+                    socket,
+                    "supervisor.tailProcessStdoutLog",
+                    &[name.into(), 0.into(), (TAIL_BYTES as i32).into()],
+                    Duration::from_secs(10),
+                )
+                .ok()
+                .and_then(|v| {
+                    v.as_array()
+                        .and_then(|a| a.first()?.as_str().map(str::to_owned))
+                }),
+            None => self
+                .runner
+                .run(&self.ctl(&["tail", name]))
+                .ok()
+                .map(|o| o.text),
+        };
+        let lines = last_lines(&text.unwrap_or_default(), DIAGNOSIS_LINES);
+        if lines.is_empty() {
+            format!(
+                "(`supervisorctl -c {} tail {name}` shows no output of it)",
+                self.conf
+            )
+        } else {
+            format!(
+                "last lines of its output (`supervisorctl -c {} tail {name}`):\n{}",
+                self.conf,
+                crate::terminal::printable(&lines)
+            )
+        }
     }
 
     fn stop(&self, name: &str, timeout: Duration) -> Result<()> {
