@@ -36,6 +36,10 @@ pub struct SourceManifest {
     pub from: String,
     /// The version it upgrades to.
     pub to: String,
+    /// The package's release (default 1): raise it to publish a re-spun
+    /// hop (the same from and to, built again).
+    #[serde(default)]
+    pub release: Option<u32>,
     /// Which databases are supported, and their oldest servers.
     #[serde(default)]
     pub database: Option<SourceDatabase>,

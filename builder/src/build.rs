@@ -91,8 +91,20 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     }
     let work = tempfile::tempdir().context("cannot make a scratch directory")?;
     let mut notes = std::mem::take(&mut plan.notes);
-    notes.extend(schemas::make(&mut plan, &options.schemas, work.path())?);
+    // The key first: a refused key should not wait for the schemas.
     let signer = options.signing.prepare()?;
+    // What the schemas step refuses is the manifest's: say which.
+    let made = schemas::make(&mut plan, &options.schemas, work.path()).map_err(|e| match e
+        .downcast::<Refused>()
+    {
+        Ok(r) => anyhow::Error::from(Refused::new(format!(
+            "{}: {}",
+            options.manifest.display(),
+            r.0
+        ))),
+        Err(e) => e,
+    })?;
+    notes.extend(made);
     let out_dir = match options.output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

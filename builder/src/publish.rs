@@ -79,7 +79,7 @@ pub fn publish(package: &Path, signing: &Signing, repo: &Path, epoch: u64) -> Re
         .using_config(
             rpm::BuildConfig::default().source_date(u32::try_from(epoch).unwrap_or(u32::MAX)),
         )
-        .release("1")
+        .release(m.release.to_string())
         .description(format!(
             "{summary}.\nInstalls {installs}; then run `hop-install upgrade --to {}`.",
             m.to
@@ -93,7 +93,7 @@ pub fn publish(package: &Path, signing: &Signing, repo: &Path, epoch: u64) -> Re
         .build_and_sign(key.rpm_signer())
         .with_context(|| format!("cannot build and sign {name}"))?;
     std::fs::create_dir_all(repo).with_context(|| format!("cannot create {}", repo.display()))?;
-    let rpm = repo.join(format!("{name}-{}-1.noarch.rpm", m.to));
+    let rpm = repo.join(format!("{name}-{}-{}.noarch.rpm", m.to, m.release));
     let mut bytes = Vec::new();
     built.write(&mut bytes)?;
     match std::fs::read(&rpm) {
@@ -101,8 +101,9 @@ pub fn publish(package: &Path, signing: &Signing, repo: &Path, epoch: u64) -> Re
         Ok(_) => {
             return Err(Refused::new(format!(
                 "{} is already published with other contents; a published package is never \
-                 replaced (build the hop with a new release instead)",
-                rpm.display()
+                 replaced (build the hop again with `release: {}` in its manifest)",
+                rpm.display(),
+                m.release + 1
             ))
             .into());
         }

@@ -33,12 +33,30 @@ pub struct SchemaOptions {
 struct Pair {
     from: Schema,
     to: Schema,
+    /// The vendor checks whose query fails on a database at `to`: (id,
+    /// the database's error).
+    #[serde(default)]
+    check_errors: Vec<(String, String)>,
 }
+
+/// A vendor check's query to try on the database at `to`: (id, sql, timeout).
+type CheckQuery = (String, String, std::time::Duration);
 
 /// Makes the expected schemas of `plan` in `work`, adding them as members
 /// and to the manifest; returns notes for databases it could not do.
 pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec<String>> {
     let mut notes = Vec::new();
+    // Every --schema-db must be usable: one that cannot be read is an
+    // error, never skipped (the note would then ask for --schema-db).
+    let mut servers = Vec::new();
+    for text in &options.servers {
+        servers.push(DatabaseUrl::parse_server(text).map_err(|e| {
+            Refused::new(format!(
+                "--schema-db: {e}; give a server as postgresql://USER@HOST[:PORT][/DB] or \
+                 mysql://USER@HOST[:PORT][/DB] (mariadb:// too)"
+            ))
+        })?);
+    }
     let Some(database) = plan.manifest.database.clone() else {
         return Ok(notes);
     };
@@ -46,9 +64,16 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
         return Ok(notes);
     }
     let from_last = plan.manifest.from_last_migration.unwrap_or(0);
+    let checks: Vec<CheckQuery> = plan
+        .manifest
+        .checks
+        .iter()
+        .filter_map(|c| Some((c.id.clone(), c.sql.clone()?, c.timeout)))
+        .collect();
+    let mut check_errors = Vec::new();
     for backend in database.min_server_version.keys().copied() {
         let scripts = scripts_for(plan, backend)?;
-        let key = cache_key(backend, from_last, &scripts);
+        let key = cache_key(backend, from_last, &scripts, &checks);
         let cached = options
             .cache
             .as_ref()
@@ -60,13 +85,8 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
             None => {
                 let server = match backend {
                     Backend::Sqlite => None,
-                    _ => match options
-                        .servers
-                        .iter()
-                        .map(|u| DatabaseUrl::parse(u, Path::new("/")))
-                        .find(|u| u.as_ref().is_ok_and(|u| u.backend() == backend))
-                    {
-                        Some(url) => Some(url.map_err(|e| Refused::new(e.to_string()))?),
+                    _ => match servers.iter().find(|u| u.backend() == backend) {
+                        Some(url) => Some(url.clone()),
                         None => {
                             notes.push(format!(
                                 "no expected {backend} schema recorded (give --schema-db {backend}://…): \
@@ -76,7 +96,8 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
                         }
                     },
                 };
-                let pair = apply_and_read(backend, server.as_ref(), &scripts, from_last, work)?;
+                let pair =
+                    apply_and_read(backend, server.as_ref(), &scripts, from_last, &checks, work)?;
                 if let Some(dir) = &options.cache {
                     // Whole or not at all: other builds may read it now.
                     std::fs::create_dir_all(dir)?;
@@ -87,6 +108,12 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
                 pair
             }
         };
+        for (id, error) in &pair.check_errors {
+            check_errors.push(format!(
+                "checks ({id}): its sql fails on a {backend} database at {}: {error}",
+                plan.manifest.to
+            ));
+        }
         let dir = work.join("schemas");
         std::fs::create_dir_all(&dir)?;
         let mut members = Vec::new();
@@ -105,6 +132,12 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
         plan.manifest
             .expected_schemas
             .insert(backend, ExpectedSchemas { from, to });
+    }
+    if !check_errors.is_empty() {
+        bail!(Refused::new(format!(
+            "a vendor check would fail on every host: {}",
+            check_errors.join("; ")
+        )));
     }
     plan.sources.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(notes)
@@ -127,10 +160,18 @@ fn scripts_for(plan: &Plan, backend: Backend) -> Result<Vec<Script>> {
         .collect()
 }
 
-fn cache_key(backend: Backend, from_last: u32, scripts: &[Script]) -> String {
-    let mut text = format!("{backend} {from_last} schema-v1\n");
+fn cache_key(
+    backend: Backend,
+    from_last: u32,
+    scripts: &[Script],
+    checks: &[CheckQuery],
+) -> String {
+    let mut text = format!("{backend} {from_last} schema-v2\n");
     for s in scripts {
         text += &format!("{} {}\n", s.file, s.checksum.to_hex());
+    }
+    for (id, sql, _) in checks {
+        text += &format!("check {id} {sql}\n");
     }
     Sha256Digest::of(text.as_bytes()).to_hex()
 }
@@ -144,6 +185,7 @@ fn apply_and_read(
     server: Option<&DatabaseUrl>,
     scripts: &[Script],
     from_last: u32,
+    checks: &[CheckQuery],
     work: &Path,
 ) -> Result<Pair> {
     let scratch;
@@ -177,7 +219,20 @@ fn apply_and_read(
     let from = m.schema()?;
     run(&mut m, scripts, backend)?;
     let to = m.schema()?;
-    Ok(Pair { from, to })
+    // Each vendor query, on the database as every host will have it.
+    let check_errors = checks
+        .iter()
+        .filter_map(|(id, sql, timeout)| {
+            m.run_check(sql, *timeout)
+                .err()
+                .map(|e| (id.clone(), e.to_string()))
+        })
+        .collect();
+    Ok(Pair {
+        from,
+        to,
+        check_errors,
+    })
 }
 
 /// Applies `set` phase by phase, as upgrades do.

@@ -35,6 +35,25 @@ impl Signing {
                 let passphrase = std::env::var(PASSPHRASE_ENV).ok();
                 let key = SigningKey::from_armored(&text, passphrase)
                     .with_context(|| format!("{} is not a usable secret key", path.display()))?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                key.check_usable(now).map_err(|e| {
+                    use hop_artifact::signature::SignatureError;
+                    let why = match e {
+                        SignatureError::Expired { expired, .. } => {
+                            format!("the key expired at {expired} (unix time)")
+                        }
+                        SignatureError::Revoked { .. } => "the key is revoked".to_owned(),
+                        other => other.to_string(),
+                    };
+                    crate::Refused::new(format!(
+                        "--key {}: {why}: no host accepts what it signs (gpg itself refuses \
+                         to sign with it); sign with a current key, or extend this one's expiry",
+                        path.display()
+                    ))
+                })?;
+                warn_if_others_may_read(path);
                 Ok(Ready::Key(Box::new(key)))
             }
             Signing::Gpg(id) => {
@@ -74,6 +93,21 @@ impl Ready {
             Ready::Key(key) => format!("key {}", key.fingerprint()),
             Ready::Gpg(id) => format!("gpg key {id}"),
         }
+    }
+}
+
+/// A secret key file others may read is a secret no longer: say so (the
+/// build goes on: a vendor may mean it, on a machine of their own).
+fn warn_if_others_may_read(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        eprintln!(
+            "hop-build: warning: the secret key {} may be read by others (mode {:o}): chmod 600 it",
+            path.display(),
+            meta.permissions().mode() & 0o777
+        );
     }
 }
 

@@ -94,12 +94,21 @@ fn publish_takes_versions_with_tilde_and_caret() {
     let f = fixtures();
     let manifest = f.dir().join("manifests/publish-rc.yaml");
     let text = std::fs::read_to_string(f.manifest("4.0.1", "4.1.1")).unwrap();
-    assert!(text.contains("\nto: 4.1.1\n"));
-    std::fs::write(
-        &manifest,
-        text.replace("\nto: 4.1.1\n", "\nto: 4.1.1~rc1^2\n"),
-    )
-    .unwrap();
+    // A release candidate's components, at its version.
+    let version = "4.1.1~rc1^2";
+    let rpms = f.scratch("publish-rc-rpms").unwrap();
+    for c in hop_testdata::product::COMPONENTS {
+        hop_testdata::product::component_rpm(c.name, version)
+            .unwrap()
+            .build(&rpms)
+            .unwrap();
+    }
+    let text = text
+        .replace("release/rpms/", &format!("{}/", rpms.display()))
+        .replace("-4.1.1-1.noarch.rpm", &format!("-{version}-1.noarch.rpm"))
+        .replace("version: 4.1.1", &format!("version: {version}"))
+        .replace("\nto: 4.1.1\n", &format!("\nto: {version}\nrelease: 3\n"));
+    std::fs::write(&manifest, text).unwrap();
     let out = f.scratch("publish-rc").unwrap().join("rc.hop");
     f.build(&manifest, &f.vendor_key(), &out).unwrap();
     let repo = f.scratch("publish-rc-repo").unwrap();
@@ -113,6 +122,11 @@ fn publish_takes_versions_with_tilde_and_caret() {
     ]);
     run.assert_code(0)
         .assert_stdout("published manager-hop-4.0.1-to-4.1.1_rc1+2");
+    // The package's release is the RPM's: a re-spun hop publishes beside.
+    assert!(
+        repo.join("manager-hop-4.0.1-to-4.1.1_rc1+2-4.1.1~rc1^2-3.noarch.rpm")
+            .exists()
+    );
     let rpm = std::fs::read_dir(&repo)
         .unwrap()
         .flatten()
@@ -120,12 +134,12 @@ fn publish_takes_versions_with_tilde_and_caret() {
         .unwrap()
         .path();
     let queried = std::process::Command::new("rpm")
-        .args(["-qp", "--qf", "%{NAME} %{VERSION}"])
+        .args(["-qp", "--qf", "%{NAME} %{VERSION}-%{RELEASE}"])
         .arg(&rpm)
         .output()
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&queried.stdout),
-        "manager-hop-4.0.1-to-4.1.1_rc1+2 4.1.1~rc1^2"
+        "manager-hop-4.0.1-to-4.1.1_rc1+2 4.1.1~rc1^2-3"
     );
 }

@@ -1,98 +1,11 @@
 //! `hop-build build` refuses bad inputs before writing anything: exit 2,
 //! every problem named with the manifest and field, and no output file.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use hop_testdata::fixtures::Fixtures;
+use std::path::Path;
 
-fn fixtures() -> &'static Fixtures {
-    Fixtures::get(env!("CARGO_TARGET_TMPDIR"))
-}
-
-/// A variant of the 4.0.1 → 4.1.1 demo manifest, beside the original so
-/// its relative paths still resolve.
-struct Case {
-    name: &'static str,
-    yaml: String,
-}
-
-impl Case {
-    fn new(name: &'static str) -> Self {
-        let yaml = std::fs::read_to_string(fixtures().manifest("4.0.1", "4.1.1")).unwrap();
-        Self { name, yaml }
-    }
-
-    fn replace(mut self, from: &str, to: &str) -> Self {
-        assert!(self.yaml.contains(from), "{from:?} is not in the manifest");
-        self.yaml = self.yaml.replacen(from, to, 1);
-        self
-    }
-
-    /// A copy of the 4.1.1 migrations to modify; the manifest points at it.
-    fn with_migrations(self, edit: impl FnOnce(&Path)) -> Self {
-        let dir = fixtures()
-            .scratch(&format!("{}-migrations", self.name))
-            .unwrap();
-        hop_testdata::product::write_migrations("4.1.1", &dir).unwrap();
-        edit(&dir);
-        let dir = dir.to_str().unwrap().to_owned();
-        self.replace(
-            "migrations: release/4.1.1/migrations/",
-            &format!("migrations: {dir}"),
-        )
-    }
-
-    /// Runs the build; returns (exit code, stderr, whether the output exists).
-    fn build(&self) -> (i32, String, bool) {
-        let f = fixtures();
-        let manifest = f
-            .dir()
-            .join("manifests")
-            .join(format!("case-{}.yaml", self.name));
-        std::fs::write(&manifest, &self.yaml).unwrap();
-        let out_dir = f.scratch(&format!("{}-out", self.name)).unwrap();
-        let out = out_dir.join("out.hop");
-        let result = Command::new(env!("CARGO_BIN_EXE_hop-build"))
-            .args(["build", manifest.to_str().unwrap(), "--key"])
-            .arg(f.vendor_key().secret)
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .unwrap();
-        let leftovers: Vec<PathBuf> = std::fs::read_dir(&out_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        assert!(
-            leftovers.iter().all(|p| p == &out),
-            "the build left files behind: {leftovers:?}"
-        );
-        (
-            result.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&result.stderr).into_owned(),
-            out.exists(),
-        )
-    }
-
-    /// Asserts a refusal whose message contains every one of `expected`.
-    fn refused_with(&self, expected: &[&str]) {
-        let (code, stderr, written) = self.build();
-        assert_eq!(code, 2, "case {}: expected exit 2\n{stderr}", self.name);
-        assert!(!written, "case {}: an output file was written", self.name);
-        assert!(
-            stderr.contains(&format!("case-{}.yaml", self.name)),
-            "no manifest path in:\n{stderr}"
-        );
-        for e in expected {
-            assert!(
-                stderr.contains(e),
-                "case {}: {e:?} not in:\n{stderr}",
-                self.name
-            );
-        }
-    }
-}
+use common::Case;
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();

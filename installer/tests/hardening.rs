@@ -140,10 +140,10 @@ fn crafted_packages_are_refused_before_any_change_each_with_its_own_message() {
     ));
     cases.push((
         "revoked key".into(),
-        std::fs::read(variant_of(
+        // Signed outside the builder, which refuses revoked and expired keys.
+        std::fs::read(resigned_with(
             "crafted-revoked",
-            ("4.0.1", "4.1.1"),
-            |_| {},
+            &package("4.0.1", "4.1.1"),
             |m| m,
             &revoked,
         ))
@@ -152,10 +152,9 @@ fn crafted_packages_are_refused_before_any_change_each_with_its_own_message() {
     ));
     cases.push((
         "expired key".into(),
-        std::fs::read(variant_of(
+        std::fs::read(resigned_with(
             "crafted-expired",
-            ("4.0.1", "4.1.1"),
-            |_| {},
+            &package("4.0.1", "4.1.1"),
             |m| m,
             &expired,
         ))

@@ -87,6 +87,23 @@ impl DatabaseUrl {
         })
     }
 
+    /// Parses the URL of a database *server* (`--schema-db`): one that
+    /// names no database connects to the server's own (`postgres`, or
+    /// MariaDB's `information_schema`), since only scratch databases are
+    /// made there. SQLite has no server.
+    pub fn parse_server(text: &str) -> Result<Self, UrlError> {
+        let mut url = Url::parse(text).map_err(|_| UrlError::NotUrl(redact_text(text)))?;
+        let fallback = match url.scheme() {
+            "postgresql" | "postgres" => "postgres",
+            "mysql" | "mariadb" => "information_schema",
+            _ => return Err(UrlError::Scheme(redact(&url))),
+        };
+        if url.path().trim_start_matches('/').is_empty() {
+            url.set_path(&format!("/{fallback}"));
+        }
+        Self::parse(url.as_str(), Path::new("/"))
+    }
+
     /// The database product the scheme names.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -230,6 +247,25 @@ fn redact_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_url_may_name_no_database() {
+        let m = DatabaseUrl::parse_server("mariadb://root@127.0.0.1:3306/").unwrap();
+        assert_eq!(
+            (m.backend(), m.database()),
+            (Backend::Mariadb, "information_schema".to_owned())
+        );
+        let p = DatabaseUrl::parse_server("postgresql://me@localhost").unwrap();
+        assert_eq!(p.database(), "postgres");
+        assert_eq!(
+            DatabaseUrl::parse_server("mysql://root@h/mysql")
+                .unwrap()
+                .database(),
+            "mysql"
+        );
+        assert!(DatabaseUrl::parse_server("sqlite:///x.db").is_err());
+        assert!(DatabaseUrl::parse_server("not a url").is_err());
+    }
 
     #[test]
     fn redacts_passwords_everywhere() {

@@ -24,6 +24,14 @@ pub use parts::{
     ExpectedSchemas, HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service, VendorCheck,
 };
 
+fn first_release() -> u32 {
+    1
+}
+
+fn is_first_release(r: &u32) -> bool {
+    *r == 1
+}
+
 /// The package format this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -45,6 +53,11 @@ pub struct PackageManifest {
     pub to: Version,
     /// `hop-build <version>`.
     pub builder: String,
+    /// The package's own release, for a re-spun hop (the same from and
+    /// to, built again): the RPM `hop-build publish` wraps it in carries
+    /// it, so the new one can be published beside the old.
+    #[serde(default = "first_release", skip_serializing_if = "is_first_release")]
+    pub release: u32,
     /// Seconds since the epoch: `SOURCE_DATE_EPOCH`, or 0. Also the mtime of
     /// every archive member.
     pub source_date_epoch: u64,

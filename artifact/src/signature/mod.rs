@@ -98,6 +98,8 @@ pub struct SigningKey {
     /// older than its key, or gpg refuses it.
     newest_key_time: u64,
     fingerprint: String,
+    /// The public half, to tell whether what it signs is acceptable.
+    public: SignedPublicKey,
 }
 
 impl SigningKey {
@@ -119,6 +121,7 @@ impl SigningKey {
             .max()
             .map_or(0, u64::from);
         let fingerprint = key.primary_key.fingerprint().to_string().to_uppercase();
+        let public = key.to_public_key();
         let mut signer =
             rpm::signature::pgp::Signer::from_asc(text).map_err(|e| bad(e.to_string()))?;
         if let Some(p) = passphrase {
@@ -128,7 +131,28 @@ impl SigningKey {
             signer,
             newest_key_time,
             fingerprint,
+            public,
         })
+    }
+
+    /// Refuses a key that is revoked or expired at `now` (unix time): no
+    /// host would accept what it signs, and gpg itself refuses to.
+    pub fn check_usable(&self, now: u64) -> Result<(), SignatureError> {
+        let who = (self.fingerprint.clone(), "the signing key".to_owned());
+        key_checks::check_primary_usable(&self.public, now, &who)?;
+        // A key whose every subkey expired signs with none it could use.
+        let subkeys = &self.public.public_subkeys;
+        if !subkeys.is_empty()
+            && subkeys
+                .iter()
+                .all(|s| key_checks::check_subkey_usable(s, now, &who).is_err())
+        {
+            return Err(subkeys
+                .iter()
+                .find_map(|s| key_checks::check_subkey_usable(s, now, &who).err())
+                .unwrap_or(SignatureError::Sign("no usable subkey".into())));
+        }
+        Ok(())
     }
 
     /// The primary key's fingerprint, upper-case hex.

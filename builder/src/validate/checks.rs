@@ -19,8 +19,18 @@ pub(super) fn check(
     backends: &[Backend],
 ) -> Vec<VendorCheck> {
     let mut out = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
     for (i, c) in checks.iter().enumerate() {
         let field = format!("checks[{i}] ({})", c.id);
+        if !ids.insert(c.id.as_str()) {
+            cx.problems.add(
+                format!("{field}.id"),
+                format!(
+                    "{} is the id of another check: every host would refuse the package",
+                    c.id
+                ),
+            );
+        }
         let failure = match c.severity.as_str() {
             "failure" => true,
             "warning" => false,

@@ -147,6 +147,9 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
             format!("{to} is not newer than from ({from}) in RPM version order"),
         );
     }
+    if source.release == Some(0) {
+        problems.add("release", "a release is a number from 1 up");
+    }
     let database = check_database(&mut problems, &source);
     let backends: Vec<Backend> = database
         .as_ref()
@@ -176,6 +179,31 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
         &source.from,
     );
 
+    if let Some(to) = &to
+        && !components.is_empty()
+        && !components.iter().any(|c| c.version == to.as_str())
+    {
+        let carried: Vec<String> = components
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.version))
+            .collect();
+        problems.add(
+            "to",
+            format!(
+                "no component carries {to} ({}): a host reads its version from the product's \
+                 RPMs, so after this hop it would not say {to}, and no later hop would apply; \
+                 give the components of {to}",
+                carried.join(", ")
+            ),
+        );
+    }
+    if source.services.is_empty() {
+        notes.push(
+            "the hop names no services: nothing is stopped, started or health-gated, so the \
+             upgraded code runs only after the next restart"
+                .into(),
+        );
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -189,6 +217,7 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
         from,
         to,
         builder: builder.to_owned(),
+        release: source.release.unwrap_or(1),
         source_date_epoch,
         database,
         components,

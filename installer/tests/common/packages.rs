@@ -136,16 +136,24 @@ pub fn variant_with_migration(name: &str, file: &str, sql: &str) -> String {
 /// with the vendor's key: a package no builder made (so none of the
 /// builder's refusals held it back), which the installer must judge alone.
 pub fn resigned_package(name: &str, pkg: &str, edit: impl FnOnce(String) -> String) -> String {
+    resigned_with(name, pkg, edit, &fixtures().vendor_key())
+}
+
+/// `pkg` with its `hop.yaml` rewritten by `edit` and signed by `key` —
+/// which may be one the builder refuses to sign with (revoked, expired).
+pub fn resigned_with(
+    name: &str,
+    pkg: &str,
+    edit: impl FnOnce(String) -> String,
+    key: &KeyPair,
+) -> String {
     use hop_artifact::signature::SigningKey;
     let f = fixtures();
     let good = std::fs::read(pkg).unwrap();
     let members = hop_testdata::craft::parse(&good).unwrap();
     let manifest = edit(String::from_utf8(members[0].data.clone()).unwrap());
-    let signer = SigningKey::from_armored(
-        &std::fs::read_to_string(f.vendor_key().secret).unwrap(),
-        None,
-    )
-    .unwrap();
+    let signer =
+        SigningKey::from_armored(&std::fs::read_to_string(&key.secret).unwrap(), None).unwrap();
     let signature = signer
         .sign(
             manifest.as_bytes(),
