@@ -43,9 +43,16 @@ fn adopted(name: &str, backend: Backend, history: ToolHistory, because: &str) {
         "{}",
         check.stdout
     );
+    // The counts are what apply will run: the baseline is recorded, not run.
+    let history = check.line("schema history");
+    assert!(
+        history.contains("pending (after the baseline up to 0005): 2 online, 1 offline, 1 post"),
+        "{history}"
+    );
     hop(&host, &["apply", &pkg])
         .assert_code(0)
         .assert_stderr("adopted the database")
+        .assert_stdout("migrations applied: 2 online, 1 offline, 1 post")
         .assert_stdout("schema: matches 4.1.1's expected schema");
     assert_runs_release(&host, "4.1.1");
     let status = hop(&host, &["db", "status"]);

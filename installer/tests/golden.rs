@@ -46,7 +46,18 @@ fn one_hop_its_rollback_and_a_refusal() {
         &[],
     )
     .assert_code(2);
+    // The root cause once: the checks that presuppose 4.1.1 are skipped.
+    golden(
+        &host,
+        "check-wrong-version",
+        &["check", &package("4.1.1", "4.2.0")],
+        &[],
+    )
+    .assert_code(2);
     golden(&host, "apply", &["apply", &pkg], &[]).assert_code(0);
+    // At the package's to version already: nothing to do, exit 0.
+    golden(&host, "check-already-there", &["check", &pkg], &[]).assert_code(0);
+    golden(&host, "apply-already-there", &["apply", &pkg], &[]).assert_code(0);
     golden(&host, "status", &["status"], &[]).assert_code(0);
     golden(&host, "db-status", &["db", "status"], &[]).assert_code(0);
     golden(&host, "rollback-unconfirmed", &["rollback"], &[]).assert_code(2);

@@ -262,7 +262,7 @@ fn applied(root: &Path, package: &Path, options: &ApplyOptions, json: bool) -> R
 /// `check`'s and `db diff`'s exit code: 0 OK, 1 warnings, 2 failures.
 fn level_code(level: Level) -> u8 {
     match level {
-        Level::Ok => 0,
+        Level::Skipped | Level::Ok => 0,
         Level::Warning => 1,
         Level::Failure => 2,
     }

@@ -1,4 +1,5 @@
-//! Reruns of a rolling hop's parts: a part that is already done changes
+//! Reruns: a host already at a hop's to version, or a rolling hop's part
+//! that is already done, changes
 //! nothing and succeeds, so that the playbook that rolls a cluster can
 //! simply be run again after a failure is fixed.
 
@@ -34,18 +35,17 @@ pub fn already_done(
         return Ok(None);
     }
     let done = match scope {
-        Scope::Host => None,
+        Scope::Host | Scope::Node => {
+            let installed = crate::preflight::installed(host, runner)
+                .ok()
+                .and_then(|i| i.version);
+            part_done(scope, m, installed.as_ref(), &BTreeSet::new())
+        }
         Scope::Unpin => {
             let state = crate::state::HostState::load(&crate::state::StateDir::of(host))
                 .ok()
                 .flatten();
             state.and_then(|s| unpin_done(m, &s.version, s.pinned.as_deref()))
-        }
-        Scope::Node => {
-            let installed = crate::preflight::installed(host, runner)
-                .ok()
-                .and_then(|i| i.version);
-            part_done(scope, m, installed.as_ref(), &BTreeSet::new())
         }
         Scope::Expand | Scope::Contract => {
             // When the database cannot be read, the preflight says why.
@@ -207,7 +207,9 @@ pub fn part_done(
             .all(|x| applied.contains(&x.version))
     };
     match scope {
-        Scope::Host | Scope::Unpin => None,
+        Scope::Unpin => None,
+        Scope::Host => (installed == Some(&m.to))
+            .then(|| format!("this host already runs {}: nothing to do", m.to)),
         Scope::Node => (installed == Some(&m.to))
             .then(|| format!("this node already runs {}: nothing to do", m.to)),
         Scope::Expand => all_applied(Phase::Online).then(|| {
@@ -248,7 +250,8 @@ members: []
         let v = |s: &str| Version::parse(s).unwrap();
         let set = |v: &[u32]| v.iter().copied().collect::<BTreeSet<u32>>();
         let none = set(&[]);
-        assert!(part_done(Scope::Host, &m, Some(&v("4.1.1")), &set(&[5, 10, 15])).is_none());
+        assert!(part_done(Scope::Host, &m, Some(&v("4.0.1")), &set(&[5])).is_none());
+        assert!(part_done(Scope::Host, &m, Some(&v("4.1.1")), &set(&[5, 10, 15])).is_some());
         assert!(part_done(Scope::Node, &m, Some(&v("4.0.1")), &none).is_none());
         assert!(part_done(Scope::Node, &m, None, &none).is_none());
         assert!(

@@ -120,15 +120,31 @@ pub(super) fn database(
     } else {
         p.add("previous post migrations", Level::Ok, "complete");
     }
-    schema(p, &mut migrator, m, payload);
-    let (online, _) = status.counts(Phase::Online);
-    let (offline, _) = status.counts(Phase::Offline);
-    let (post, _) = status.counts(Phase::Post);
+    let baseline = schema(p, &mut migrator, m, payload);
+    let [online, offline, post] = pending_after(&status, baseline);
+    let adopted = baseline.map_or(String::new(), |up_to| {
+        format!(" (after the baseline up to {up_to:04})")
+    });
     p.add(
         "schema history",
         Level::Ok,
-        format!("consistent; pending: {online} online, {offline} offline, {post} post"),
+        format!("consistent; pending{adopted}: {online} online, {offline} offline, {post} post"),
     );
+}
+
+/// The migrations an apply will run, per phase (online, offline, post):
+/// those pending, without the ones an adoption records as its baseline.
+pub(super) fn pending_after(
+    status: &hop_migrate::status::Status,
+    baseline: Option<u32>,
+) -> [usize; 3] {
+    let up_to = baseline.unwrap_or(0);
+    [Phase::Online, Phase::Offline, Phase::Post].map(|phase| {
+        status
+            .pending()
+            .filter(|e| e.phase == phase && e.version > up_to)
+            .count()
+    })
 }
 
 pub(super) fn supported(m: &PackageManifest) -> String {
@@ -145,26 +161,36 @@ pub(super) fn supported(m: &PackageManifest) -> String {
 }
 
 /// Adoption of a database hop did not create, and drift from the schema
-/// the package expects of its `from` version.
-fn schema(p: &mut Preflight, migrator: &mut Migrator, m: &PackageManifest, payload: &Path) {
+/// the package expects of its `from` version; the migration an adoption
+/// takes as its baseline, if it adopts.
+fn schema(
+    p: &mut Preflight,
+    migrator: &mut Migrator,
+    m: &PackageManifest,
+    payload: &Path,
+) -> Option<u32> {
     let backend = migrator.backend();
     let a = match crate::adoption::assess(migrator, m, payload) {
         Ok(a) => a,
         Err(e) => {
             p.add("schema", Level::Failure, format!("{e:#}"));
-            return;
+            return None;
         }
     };
+    let mut baseline = None;
     match a.adoption {
         Adoption::NotNeeded => {}
-        Adoption::Baseline { up_to, because } => p.add(
-            "adoption",
-            Level::Ok,
-            format!(
-                "no hop history: hop adopts the database ({because}), records the migrations up to \
-                 {up_to:04} as its baseline and applies only later ones"
-            ),
-        ),
+        Adoption::Baseline { up_to, because } => {
+            baseline = Some(up_to);
+            p.add(
+                "adoption",
+                Level::Ok,
+                format!(
+                    "no hop history: hop adopts the database ({because}), records the migrations \
+                     up to {up_to:04} as its baseline and applies only later ones"
+                ),
+            )
+        }
         Adoption::Refused { why, fix } => p.add(
             "adoption",
             Level::Failure,
@@ -177,7 +203,7 @@ fn schema(p: &mut Preflight, migrator: &mut Migrator, m: &PackageManifest, paylo
             Level::Warning,
             format!("the package has no expected {backend} schema, so drift is not checked"),
         );
-        return;
+        return baseline;
     };
     let (failures, extras): (Vec<_>, Vec<_>) = drift.iter().partition(|d| d.is_failure());
     let list = |v: &[&hop_migrate::schema::Difference]| {
@@ -223,4 +249,5 @@ fn schema(p: &mut Preflight, migrator: &mut Migrator, m: &PackageManifest, paylo
             format!("matches {}'s expected schema", m.from),
         );
     }
+    baseline
 }

@@ -27,15 +27,19 @@ pub use accept::{Accept, Accepted};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
+    /// Not run: what it checks presupposes something an earlier check
+    /// found is not so (the details say which).
+    Skipped,
     Ok,
     Warning,
     Failure,
 }
 
 impl Level {
-    /// `OK`, `WARNING`, `FAILURE`.
+    /// `SKIPPED`, `OK`, `WARNING`, `FAILURE`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Level::Skipped => "SKIPPED",
             Level::Ok => "OK",
             Level::Warning => "WARNING",
             Level::Failure => "FAILURE",
@@ -73,6 +77,25 @@ impl Preflight {
             details: details.into(),
             accepted: None,
         });
+    }
+
+    /// Records `checks` as not run, because `why`.
+    fn skip(&mut self, checks: &[String], why: &str) {
+        for check in checks {
+            let mut c = Check {
+                id: accept::id_of(check).to_owned(),
+                check: check.clone(),
+                waivable: false,
+                result: Level::Skipped,
+                details: format!("not checked: {why}"),
+                accepted: None,
+            };
+            if c.id == "hop.other" {
+                // A vendor check keeps its own id.
+                c.id = check.clone();
+            }
+            self.checks.push(c);
+        }
     }
 
     /// The `downtime` line: what this package's rehearsal predicts, and
@@ -154,6 +177,49 @@ impl Preflight {
         }
         out
     }
+}
+
+/// Why the checks after the version check cannot mean anything, if they
+/// cannot: the host does not run the version the operation starts from
+/// (or already runs where it ends: nothing to do).
+pub fn version_stops_the_rest(
+    m: &hop_artifact::PackageManifest,
+    installed: &Installed,
+    scope: Scope,
+) -> Option<String> {
+    let expected = match scope {
+        Scope::Contract | Scope::Unpin => &m.to,
+        _ => &m.from,
+    };
+    match &installed.version {
+        Some(v) if v == expected => None,
+        Some(v) if *v == m.to => Some(format!("this host already runs {v}: nothing to do")),
+        Some(v) => Some(format!(
+            "they presuppose the host runs {expected}, and it runs {v} (see installed version)"
+        )),
+        None => Some("they presuppose a known installed version (see installed version)".into()),
+    }
+}
+
+/// The checks that presuppose the installed version, by title, for
+/// `scope`: what is skipped when it is not the expected one.
+fn presupposing_the_version(m: &hop_artifact::PackageManifest, scope: Scope) -> Vec<String> {
+    let mut titles: Vec<&str> = Vec::new();
+    if scope.changes_rpms() {
+        titles.extend(["components", "installed files", "rpm transaction"]);
+    }
+    if scope.changes_software() {
+        titles.push("configs");
+    }
+    titles.push("database");
+    if scope != Scope::Contract {
+        titles.extend(["disk space", "services"]);
+    }
+    titles
+        .into_iter()
+        .map(str::to_owned)
+        .chain(m.checks.iter().map(|c| c.title.clone()))
+        .collect()
 }
 
 /// What version the host runs, and where that came from.
@@ -239,6 +305,12 @@ pub fn run(
         cluster::node_runs_to(&mut p, m, &installed);
     } else {
         software::installed_version(&mut p, host, m, &installed);
+    }
+    if let Some(why) = version_stops_the_rest(m, &installed, scope) {
+        // Everything else presupposes the version: checking it would only
+        // describe the mismatch again, with advice for another host.
+        p.skip(&presupposing_the_version(m, scope), &why);
+        return p;
     }
     if scope.changes_rpms() {
         software::components(&mut p, host, runner, m, &installed);

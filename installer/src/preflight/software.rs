@@ -44,8 +44,8 @@ pub(super) fn installed_version(
     } else if *v == m.to {
         p.add(
             name,
-            Level::Failure,
-            format!("this host already runs {v}; nothing to do"),
+            Level::Ok,
+            format!("this host already runs {v}, this package's to version: nothing to do"),
         );
     } else if *v < m.from {
         p.add(
