@@ -164,11 +164,11 @@ pub fn bindir(major: u32) -> Result<PathBuf> {
         if !initdb.is_file() || !dir.join("pg_ctl").is_file() {
             continue;
         }
-        let out = std::process::Command::new(&initdb)
-            .arg("--version")
-            .output()
+        // Through hop-exec: only what a tool needs of hop's environment.
+        let version = hop_exec::Command::new(&initdb.display().to_string()).arg("--version");
+        let out = hop_exec::Run::run(&hop_exec::Direct, &version)
             .with_context(|| format!("cannot run {}", initdb.display()))?;
-        if version_major(&String::from_utf8_lossy(&out.stdout)) == Some(major) {
+        if version_major(&out.text) == Some(major) {
             return Ok(dir.clone());
         }
     }
