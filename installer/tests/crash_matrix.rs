@@ -46,7 +46,7 @@ fn crash_then(index: usize, recover: &str, backend: Backend) {
         killed.stderr
     );
     hop(&host, &["status"])
-        .assert_code(0)
+        .assert_code(3)
         .assert_stdout("UNFINISHED");
 
     let committed = fault.contains("@post_migrations.") || fault.contains("@cleanup.");

@@ -37,9 +37,9 @@ fn fails_at(fault: &str, backend: Backend) {
             .assert_stderr("is committed")
             .assert_stderr("hop-install resume");
         hop(&host, &["status"])
-            .assert_code(0)
+            .assert_code(3)
             .assert_stdout("UNFINISHED")
-            .assert_stdout("the hop is committed: resume finishes it");
+            .assert_stdout("resume finishes it to 4.1.1: it is committed");
         let resumed = hop(&host, &["resume"]);
         resumed.assert_code(0);
         assert_eq!(assert_consistent(&host, &initial), "4.1.1");
@@ -144,7 +144,7 @@ fn apply_and_check_refuse_while_an_operation_is_unfinished() {
     let host = killed_host("unfinished", Backend::Sqlite, "deploy_configs.mid");
     let status = hop(&host, &["status"]);
     status
-        .assert_code(0)
+        .assert_code(3)
         .assert_stdout("UNFINISHED: manager 4.0.1 → 4.1.1")
         .assert_stdout("next: hop-install resume");
     let before = host.snapshot();

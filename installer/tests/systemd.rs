@@ -151,7 +151,7 @@ fn killed_then_resumed(name: &str, fault: &str, ends_at: &str) {
     );
     assert_eq!(killed.code, -1, "{fault}: not killed\n{}", killed.stderr);
     hop_in(&host, &["status"], &[])
-        .assert_code(0)
+        .assert_code(3)
         .assert_stdout("UNFINISHED");
     let resumed = hop_in(&host, &["resume"], &[]);
     resumed.assert_code(if ends_at == "4.0.1" { 1 } else { 0 });

@@ -32,6 +32,8 @@ static VARYING: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         // Sizes: the fixture RPMs carry their build host in their headers.
         (r"\b\d+(\.\d+)? ?(bytes|B|KiB|MiB|GiB)\b", "<SIZE>"),
         (r"\bpid \d+", "pid <PID>"),
+        // supervisord's times: `EXITED Dec 03 12:49 PM`.
+        (r"\b[A-Z][a-z]{2} \d\d \d\d:\d\d (AM|PM)\b", "<TIME>"),
     ]
     .into_iter()
     .map(|(pattern, placeholder)| {

@@ -345,8 +345,11 @@ those changes are lost; without --yes hop says what would be lost and changes no
         #[arg(long)]
         json: bool,
     },
-    /// Show the installed version, the last operation and any unfinished one
-    #[command(after_help = "Example:\n  hop-install status --json")]
+    /// Where this host stands and what to run: versions, RPMs, schema, services, an unfinished operation
+    #[command(after_help = "Example:\n  hop-install status --json\n\n\
+An unfinished operation (a crash, a kill, a failed rollback) is shown with what `resume`\n\
+would do and why, what `rollback` would do, and the command to run. Exit status: 0, or 3\n\
+while an operation is unfinished. Read-only.")]
     Status {
         #[command(flatten)]
         root: RootArg,

@@ -220,7 +220,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Status { root, json } => {
             let status = ops::status::status(&root.root)?;
             emit(json, &status, ops::status::render)?;
-            Ok(0)
+            Ok(status.code())
         }
         Command::History { root, json } => {
             let lines = ops::history::history(&root.root)?;

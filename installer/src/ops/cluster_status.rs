@@ -39,7 +39,7 @@ pub fn cluster_status(host: &Host, version: Option<&Version>) -> Option<ClusterS
     let history = migrator.history().ok()?;
     let expanded = expanded_beyond(&history, version);
     let contract_pending = contract_pending(host, &mut migrator);
-    if nodes.is_empty() && expanded.is_empty() {
+    if nodes.is_empty() && expanded.is_empty() && host.config.node.is_none() {
         return None;
     }
     Some(ClusterStatus {

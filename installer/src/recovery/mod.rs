@@ -8,6 +8,7 @@
 //!   roll back?
 //! * [`rollback_plan`]: which undos, in which order, put the host back?
 //! * [`rollback_needs_confirmation`]: may `rollback` proceed without `--yes`?
+//! * [`advice`]: what `status` says `resume` and `rollback` would do.
 //!
 //! The rule behind them (docs/recovery.md): before the offline migrations
 //! are done the new version is incomplete, so the way back is shorter;
@@ -15,9 +16,13 @@
 //! committed, users write on the new version, so nothing but an explicit
 //! `rollback --yes` may restore the old data.
 
+mod advice;
+
 use serde::{Deserialize, Serialize};
 
 use crate::journal::{Journal, OpPhase, Scope, Step, StepStatus};
+
+pub use advice::{Advice, advice};
 
 /// One action of a rollback, executed in plan order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,6 +21,11 @@ use crate::journal::{Journal, Scope, Step};
 use crate::state::StateDir;
 
 pub use cluster::preflight as cluster_preflight;
+
+/// What killed rehearsals left on `host` (for `status`).
+pub fn leftovers(host: &crate::host::Host) -> Vec<String> {
+    cluster::leftovers(&StateDir::of(host).dir.join("rehearsals"))
+}
 pub use measure::{drop_left, measure};
 pub use space::{Place, place};
 

@@ -292,29 +292,56 @@ impl Drop for PrivateCluster {
 
 /// Stops and removes the clusters of rehearsals that are gone; their
 /// directories.
-pub fn drop_leftovers(rehearsals: &Path, runner: &Runner) -> Vec<String> {
-    let mut dropped = Vec::new();
-    for entry in std::fs::read_dir(rehearsals)
+/// Private clusters killed rehearsals left in `rehearsals`, said for
+/// `status`: what is there and what removes it.
+pub fn leftovers(rehearsals: &Path) -> Vec<String> {
+    left_markers(rehearsals)
+        .into_iter()
+        .map(|(_, m)| {
+            let running = m.data().join("postmaster.pid").exists();
+            format!(
+                "a killed rehearsal's private PostgreSQL cluster in {}{}; the next \
+                 `hop-install rehearse` stops and removes it",
+                m.dir.display(),
+                if running {
+                    ", its server still running"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect()
+}
+
+/// The markers of clusters whose rehearsal is gone.
+fn left_markers(rehearsals: &Path) -> Vec<(PathBuf, Marker)> {
+    std::fs::read_dir(rehearsals)
         .into_iter()
         .flatten()
         .flatten()
-    {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix("cluster-")
-            .and_then(|r| r.strip_suffix(".json"))
-        else {
-            continue;
-        };
-        if Path::new("/proc").join(pid).exists() {
-            continue;
-        }
-        if let Ok(m) = crate::atomic::read_json::<Marker>(&entry.path()) {
-            m.remove(runner, "immediate", &entry.path());
-            dropped.push(m.dir.display().to_string());
-        }
-    }
-    dropped
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("cluster-")?
+                .strip_suffix(".json")?
+                .to_owned();
+            if Path::new("/proc").join(&pid).exists() {
+                return None;
+            }
+            let m = crate::atomic::read_json::<Marker>(&entry.path()).ok()?;
+            Some((entry.path(), m))
+        })
+        .collect()
+}
+
+pub fn drop_leftovers(rehearsals: &Path, runner: &Runner) -> Vec<String> {
+    left_markers(rehearsals)
+        .into_iter()
+        .map(|(marker, m)| {
+            m.remove(runner, "immediate", &marker);
+            m.dir.display().to_string()
+        })
+        .collect()
 }
 
 #[cfg(test)]
