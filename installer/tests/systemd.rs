@@ -88,7 +88,7 @@ fn one_hop_and_a_chain_on_a_systemd_host_at_root() {
     hop_in(&host, &["status"], &[])
         .assert_code(0)
         .assert_stdout("manager 4.3.0 on / (from hop's record)")
-        .assert_stdout("service rest-service: running");
+        .assert_stdout("service rest-service: RUNNING");
     let history = hop_in(&host, &["history"], &[]);
     history.assert_code(0);
     assert_eq!(
