@@ -179,6 +179,16 @@ fn a_database_hop_cannot_place_is_refused_before_any_service_stops() {
         "{}",
         check.stdout
     );
+    // Its rehearsal refuses it the same way, before copying anything.
+    hop(&host, &["rehearse", &pkg])
+        .assert_code(2)
+        .assert_stderr("the database cannot be adopted")
+        .assert_stderr("apply would refuse it the same way");
+    assert_eq!(
+        host.snapshot(),
+        before,
+        "a refused rehearsal changed the host"
+    );
     let run = hop(&host, &["apply", &pkg]);
     run.assert_code(2).assert_stderr("cannot be adopted");
     assert!(!run.stderr.contains("stop services"), "{}", run.stderr);

@@ -321,3 +321,38 @@ fn max_downtime_without_a_rehearsal_is_refused() {
         check.stdout
     );
 }
+
+#[test]
+fn a_rehearsal_that_no_longer_describes_the_database_is_refused() {
+    let host = sandbox_with("rehearse-stale", &SandboxOptions::sqlite());
+    // SQLite needs no scratch directory: a host without /var/tmp rehearses.
+    let _ = std::fs::remove_dir_all(host.root.join("var/tmp"));
+    let pkg = common::package("4.0.1", "4.1.1");
+    hop(&host, &["rehearse", &pkg])
+        .assert_code(0)
+        .assert_stdout("predicted downtime");
+    hop(&host, &["check", &pkg, "--max-downtime", "5m"]).assert_code(0);
+    // The database grows well past twice what was rehearsed.
+    host.sql(
+        "WITH RECURSIVE g(x) AS (SELECT 1000 UNION ALL SELECT x + 1 FROM g WHERE x < 60999) \
+         INSERT INTO events (id, deployment_id, message) \
+         SELECT x, 1, printf('%.200c', 'x') FROM g",
+    )
+    .unwrap();
+    assert_refused(
+        &host,
+        &["apply", &pkg, "--max-downtime", "5m"],
+        &["is stale", "the database was", "rehearse again"],
+    );
+    let check = hop(&host, &["check", &pkg, "--max-downtime", "5m"]);
+    check.assert_code(2);
+    let line = check.line("downtime");
+    assert!(
+        line.contains("FAILURE") && line.contains("is stale"),
+        "{}",
+        check.stdout
+    );
+    // Rehearsed again, the prediction describes the database and holds.
+    hop(&host, &["rehearse", &pkg]).assert_code(0);
+    hop(&host, &["check", &pkg, "--max-downtime", "5m"]).assert_code(0);
+}

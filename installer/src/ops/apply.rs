@@ -51,7 +51,11 @@ pub fn apply(
     let runner = session.runner(if dry_run { "dry-run" } else { "preflight" });
     let verified = verified(&session.host, package)?;
     if let Some(max) = options.max_downtime {
-        let rehearsal = crate::rehearsal::load(&session.state, &verified.0.manifest_bytes);
+        let rehearsal = crate::rehearsal::load_current(&session.host, &verified.0.manifest_bytes)
+            .map_err(|why| {
+            crate::error::Refusal::new(format!("downtime: {why}"))
+                .with_hint("rehearse again, then apply")
+        })?;
         let detail = crate::rehearsal::within(rehearsal.as_ref(), max).map_err(|why| {
             crate::error::Refusal::new(format!("downtime: {why}"))
                 .with_hint("rehearse again after changes, or plan a longer window")

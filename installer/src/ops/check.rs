@@ -120,8 +120,10 @@ pub fn check(
     };
     let m = &verified.manifest;
     let mut checks = preflight::run(host, &verified, &runner, &scratch.0, scope);
-    let rehearsal = crate::rehearsal::load(&session.state, &verified.manifest_bytes);
-    checks.downtime(rehearsal.as_ref(), max_downtime);
+    match crate::rehearsal::load_current(&session.host, &verified.manifest_bytes) {
+        Ok(rehearsal) => checks.downtime(rehearsal.as_ref(), max_downtime),
+        Err(why) => checks.stale_rehearsal(&why, max_downtime.is_some()),
+    }
     checks.accept(accept)?;
     report.result = checks.worst();
     if report.result != Level::Failure {

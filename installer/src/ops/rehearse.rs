@@ -64,6 +64,22 @@ pub fn rehearse(
             )
         })?;
     }
+    // apply would refuse to adopt this database: so does its rehearsal,
+    // before anything is copied (it would otherwise run the whole history
+    // on the copy and then blame the copy).
+    let mut reading = hop_migrate::Migrator::connect(&live, hop_migrate::Options::default())
+        .map_err(|e| Refusal::new(format!("cannot read the live database: {e}")))?;
+    if let hop_migrate::adopt::Adoption::Refused { why, fix } =
+        crate::adoption::assess(&mut reading, m, &payload.0)
+            .map_err(|e| Refusal::from_error(&e))?
+            .adoption
+    {
+        return Err(Refusal::new(format!(
+            "the database cannot be adopted: {why}; {fix} (apply would refuse it the same way)"
+        ))
+        .into());
+    }
+    drop(reading);
     crate::rehearsal::drop_left(host, &runner).map_err(|e| Refusal::from_error(&e))?;
     let bytes = hop_migrate::Migrator::connect(&live, hop_migrate::Options::default())
         .and_then(|mut m| m.database_size())
@@ -80,15 +96,30 @@ pub fn rehearse(
         ))
         .into());
     }
-    let scratch_dir = host
-        .fs
-        .real_path(&wanted)
-        .map_err(|e| Refusal::from_error(&e))?;
-    let place = crate::rehearsal::place(&live, &sd.dir, bytes, &scratch_dir, copy.cluster)
-        .map_err(|why| {
-            Refusal::new(format!("no room to rehearse: {why}"))
-                .with_hint("free space there, or rehearse on a copy of this host")
-        })?;
+    // Only a private PostgreSQL cluster goes there: SQLite and MariaDB
+    // need no scratch directory, and a missing one is said plainly only
+    // when the cluster is needed.
+    let scratch_dir = match live.backend() {
+        hop_artifact::migration::Backend::Postgresql => match host.fs.real_path(&wanted) {
+            Ok(dir) => Some(dir),
+            Err(_) if copy.cluster || copy.scratch_dir.is_some() => {
+                return Err(Refusal::new(format!(
+                    "--scratch-dir {wanted}: there is no such directory under {}",
+                    host.root.display()
+                ))
+                .with_hint("give a directory that exists (a private cluster goes under it)")
+                .into());
+            }
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let place =
+        crate::rehearsal::place(&live, &sd.dir, bytes, scratch_dir.as_deref(), copy.cluster)
+            .map_err(|why| {
+                Refusal::new(format!("no room to rehearse: {why}"))
+                    .with_hint("free space there, or rehearse on a copy of this host")
+            })?;
     let cluster = match &place {
         crate::rehearsal::Place::Beside => None,
         crate::rehearsal::Place::Cluster(parent) => Some(

@@ -124,6 +124,17 @@ impl Preflight {
         }
     }
 
+    /// The `downtime` line of a rehearsal that no longer describes the
+    /// database: a FAILURE when `--max-downtime` relies on it.
+    pub fn stale_rehearsal(&mut self, why: &str, relied_on: bool) {
+        let level = if relied_on {
+            Level::Failure
+        } else {
+            Level::Warning
+        };
+        self.add("downtime", level, why);
+    }
+
     /// The worst result no operator accepted.
     pub fn worst(&self) -> Level {
         self.checks

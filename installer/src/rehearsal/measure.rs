@@ -96,7 +96,27 @@ pub fn measure(
         .filter(|x| x.path.starts_with("rpms/"))
         .map(|x| x.size)
         .sum();
-    let steps = service_steps(&journals, super::estimate(m.services.len(), rpm_bytes));
+    let manager = crate::services::for_host(host, runner).ok();
+    let start_waits: Vec<u64> = m
+        .services
+        .iter()
+        .map(|s| {
+            manager
+                .as_ref()
+                .and_then(|mg| mg.start_wait(&s.name))
+                .map_or(500, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        })
+        .collect();
+    let settle_ms = m
+        .services
+        .iter()
+        .map(|s| u64::try_from(s.health.settle.as_millis()).unwrap_or(u64::MAX))
+        .max()
+        .unwrap_or(0);
+    let steps = service_steps(
+        &journals,
+        super::estimate(&start_waits, settle_ms, rpm_bytes),
+    );
     let prediction = predict(&migrations, dump_ms, restore_ms, &steps);
     Ok(Rehearsal {
         schema: SCHEMA.into(),
@@ -105,6 +125,7 @@ pub fn measure(
         to: m.to.to_string(),
         manifest_sha256: package_key(&verified.manifest_bytes),
         backend: live.backend().to_string(),
+        database: live.redacted(),
         rehearsed_at: crate::state::now(),
         database_bytes,
         copy_in,
@@ -181,10 +202,15 @@ fn run_migrations(
     let m = &verified.manifest;
     let scripts: Vec<Script> = crate::package::scripts(m, payload, scratch.backend())?;
     let mut migrator = Migrator::connect(scratch, Options::default())?;
-    if let Adoption::Baseline { up_to, because } =
-        crate::adoption::assess(&mut migrator, m, payload)?.adoption
-    {
-        migrator.baseline(&scripts, up_to, &because)?;
+    // The same decision as apply's: adopt by a baseline, or refuse.
+    match crate::adoption::assess(&mut migrator, m, payload)?.adoption {
+        Adoption::Baseline { up_to, because } => {
+            migrator.baseline(&scripts, up_to, &because)?;
+        }
+        Adoption::Refused { why, fix } => {
+            anyhow::bail!("the database cannot be adopted: {why}; {fix}")
+        }
+        Adoption::NotNeeded => {}
     }
     let waits = LockSampler::start(scratch)?;
     let mut recorder = Recorder {

@@ -80,6 +80,9 @@ pub struct Rehearsal {
     /// Which package exactly (SHA-256 of its signed hop.yaml).
     pub manifest_sha256: String,
     pub backend: String,
+    /// The database it copied (its URL, without a password).
+    #[serde(default)]
+    pub database: String,
     pub rehearsed_at: String,
     /// The live database's size.
     pub database_bytes: u64,
@@ -125,6 +128,53 @@ pub fn load(sd: &StateDir, manifest_bytes: &[u8]) -> Option<Rehearsal> {
     (r.manifest_sha256 == key).then_some(r)
 }
 
+/// Why a kept rehearsal no longer describes the database `url` (of
+/// `bytes` now), if it does not: it copied another database, or one less
+/// than half or more than twice as big.
+pub fn stale(r: &Rehearsal, url: &str, bytes: u64) -> Option<String> {
+    if r.database != url {
+        return Some(format!(
+            "it copied {}, and this host's database is {url}",
+            if r.database.is_empty() {
+                "a database hop did not record"
+            } else {
+                &r.database
+            }
+        ));
+    }
+    let (then, now) = (r.database_bytes.max(1), bytes.max(1));
+    if now > then.saturating_mul(2) || now.saturating_mul(2) < then {
+        return Some(format!(
+            "the database was {} then and is {} now",
+            crate::progress::bytes_text(r.database_bytes),
+            crate::progress::bytes_text(bytes)
+        ));
+    }
+    None
+}
+
+/// The rehearsal of this package on `host`, if one was made and still
+/// describes the host's database; why it is stale otherwise.
+pub fn load_current(
+    host: &crate::host::Host,
+    manifest_bytes: &[u8],
+) -> Result<Option<Rehearsal>, String> {
+    let Some(r) = load(&StateDir::of(host), manifest_bytes) else {
+        return Ok(None);
+    };
+    let url = host.database_url().map_err(|e| format!("{e:#}"))?;
+    let bytes = hop_migrate::Migrator::connect(&url, hop_migrate::Options::default())
+        .and_then(|mut m| m.database_size())
+        .map_err(|e| format!("cannot measure the database: {e}"))?;
+    match stale(&r, &url.redacted(), bytes) {
+        Some(why) => Err(format!(
+            "the rehearsal of {} is stale: {why}; run `hop-install rehearse PKG` again",
+            r.rehearsed_at
+        )),
+        None => Ok(Some(r)),
+    }
+}
+
 /// The service steps of the last hop this host committed (stop, RPMs,
 /// configs, start, health gate), else `estimate`.
 pub fn service_steps(journals: &[Journal], estimate: ServiceSteps) -> ServiceSteps {
@@ -160,16 +210,25 @@ pub fn service_steps(journals: &[Journal], estimate: ServiceSteps) -> ServiceSte
     }
 }
 
-/// The service steps of a host with no hop on record: half a second to
-/// stop and start each service and health-gate it, and the RPMs written
-/// at 50 MiB/s.
-pub fn estimate(services: usize, rpm_bytes: u64) -> ServiceSteps {
-    let services_ms = 500 * u64::try_from(services).unwrap_or(0);
+/// How long stopping a service takes in the estimate (a graceful stop of
+/// a service that drains nothing).
+const STOP_MS: u64 = 200;
+
+/// The service steps of a host with no hop on record: for each service a
+/// stop and a start as long as its manager waits before it calls the
+/// service started (supervisord's `startsecs`; `start_waits`, in ms), then
+/// the longest settle time (services settle together), and the RPMs
+/// written at 50 MiB/s.
+pub fn estimate(start_waits: &[u64], settle_ms: u64, rpm_bytes: u64) -> ServiceSteps {
+    let services_ms: u64 = start_waits.iter().map(|w| STOP_MS + w).sum();
     let rpms_ms = rpm_bytes * 1000 / (50 << 20);
     ServiceSteps {
-        ms: services_ms + rpms_ms,
+        ms: services_ms + settle_ms + rpms_ms,
         source: format!(
-            "an estimate ({services} service(s), {} of RPMs): this host has no hop on record yet",
+            "an estimate ({} service(s) started as their manager waits, {:.1}s to settle, {} of \
+             RPMs): this host has no hop on record yet",
+            start_waits.len(),
+            settle_ms as f64 / 1000.0,
             crate::progress::bytes_text(rpm_bytes)
         ),
     }

@@ -122,12 +122,12 @@ pub fn place(
     live: &DatabaseUrl,
     state: &Path,
     bytes: u64,
-    scratch_dir: &Path,
+    scratch_dir: Option<&Path>,
     force_cluster: bool,
 ) -> Result<Place, String> {
     let state = Disk::of(state).ok_or_else(|| format!("cannot read {}", state.display()))?;
     let server = server_dir(live).and_then(|d| Disk::of(&d));
-    let cluster = Disk::of(scratch_dir);
+    let cluster = scratch_dir.and_then(Disk::of);
     decide(
         live.backend(),
         bytes,

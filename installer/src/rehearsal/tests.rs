@@ -42,12 +42,13 @@ fn the_window_is_the_offline_migrations_and_the_service_steps() {
 
 #[test]
 fn a_host_without_a_hop_on_record_gets_the_estimate() {
-    let steps = service_steps(&[], estimate(2, 100 << 20));
-    assert_eq!(steps.ms, 2 * 500 + 2_000);
+    // supervisord's startsecs of 1 s each, a 2 s settle.
+    let steps = service_steps(&[], estimate(&[1000, 1000], 2000, 100 << 20));
+    assert_eq!(steps.ms, 2 * (200 + 1000) + 2000 + 2_000);
     assert!(
         steps
             .source
-            .starts_with("an estimate (2 service(s), 100.0 MiB of RPMs)"),
+            .starts_with("an estimate (2 service(s) started as their manager waits, 2.0s to settle, 100.0 MiB of RPMs)"),
         "{}",
         steps.source
     );
@@ -69,14 +70,15 @@ fn rehearsal(window_ms: u64) -> Rehearsal {
         to: "4.1.1".into(),
         manifest_sha256: package_key(b"x"),
         backend: "postgresql".into(),
+        database: "postgresql://manager@db/manager".into(),
         rehearsed_at: "2026-11-22T05:00:00Z".into(),
-        database_bytes: 0,
+        database_bytes: 1 << 30,
         copy_in: "a temporary database on the live server".into(),
         dump_ms: 0,
         dump_bytes: 0,
         restore_ms: 0,
         migrations: Vec::new(),
-        service_steps: estimate(2, 0),
+        service_steps: estimate(&[0, 0], 0, 0),
         prediction: Prediction {
             window_ms,
             rollback_ms: 4_000,
@@ -230,4 +232,19 @@ fn a_tight_postgresql_server_rehearses_in_a_private_cluster() {
         ),
         Ok(space::Place::Beside)
     );
+}
+
+#[test]
+fn a_kept_rehearsal_of_another_database_or_size_is_stale() {
+    let r = rehearsal(1000);
+    assert_eq!(stale(&r, "postgresql://manager@db/manager", 1 << 30), None);
+    assert_eq!(stale(&r, "postgresql://manager@db/manager", 3 << 29), None);
+    let other = stale(&r, "postgresql://manager@other/manager", 1 << 30).unwrap();
+    assert!(
+        other.contains("it copied postgresql://manager@db/manager"),
+        "{other}"
+    );
+    let grown = stale(&r, "postgresql://manager@db/manager", 3 << 30).unwrap();
+    assert!(grown.contains("then and is"), "{grown}");
+    assert!(stale(&r, "postgresql://manager@db/manager", 1 << 28).is_some());
 }

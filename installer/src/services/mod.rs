@@ -86,6 +86,11 @@ pub trait ServiceManager {
     fn own_stop_timeout(&self, _name: &str) -> Option<Duration> {
         None
     }
+    /// How long the manager waits after starting the service before it
+    /// calls it started (supervisord's `startsecs`), when it says.
+    fn start_wait(&self, _name: &str) -> Option<Duration> {
+        None
+    }
     /// Whether the manager says the service reported itself ready
     /// (systemd's `Type=notify`).
     fn is_ready(&self, _name: &str) -> Result<bool> {

@@ -17,6 +17,8 @@ use crate::runner::{Command, Runner};
 
 pub struct Supervisord {
     conf: String,
+    /// The conf's text, for the programs' own settings.
+    conf_text: String,
     /// The control socket, when the conf names one.
     socket: Option<PathBuf>,
     runner: Runner,
@@ -45,10 +47,10 @@ impl Supervisord {
     /// `/etc/supervisord.conf`), resolved inside the host's root.
     pub fn new(host: &Host, runner: Runner) -> Result<Self> {
         let conf = host.supervisord_conf()?;
-        let socket = std::fs::read_to_string(&conf)
-            .ok()
-            .and_then(|text| socket_of(&text, &conf));
+        let conf_text = std::fs::read_to_string(&conf).unwrap_or_default();
+        let socket = socket_of(&conf_text, &conf);
         Ok(Self {
+            conf_text,
             conf: conf.display().to_string(),
             socket,
             runner,
@@ -120,6 +122,24 @@ pub fn socket_of(conf: &str, conf_path: &Path) -> Option<PathBuf> {
         Some(url) => url.strip_prefix("unix://").map(PathBuf::from),
         None => file.map(PathBuf::from),
     }
+}
+
+/// A `[program:NAME]` setting of a supervisord conf.
+pub fn program_setting(conf: &str, program: &str, key: &str) -> Option<String> {
+    let header = format!("program:{program}");
+    let mut inside = false;
+    for line in conf.lines() {
+        let line = line.split(';').next().unwrap_or("").trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = name.trim() == header;
+        } else if inside
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().to_owned());
+        }
+    }
+    None
 }
 
 /// Maps supervisord's state names.
@@ -240,6 +260,15 @@ impl ServiceManager for Supervisord {
             "supervisorctl start {name}: {}",
             out.text.trim()
         )))
+    }
+
+    fn start_wait(&self, name: &str) -> Option<Duration> {
+        // supervisord's default startsecs is 1 (seconds; included programs
+        // are not looked at: the default is then assumed).
+        let secs = program_setting(&self.conf_text, name, "startsecs")
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
     }
 
     fn diagnose(&self, name: &str) -> String {
@@ -391,6 +420,17 @@ mod tests {
         let stopping = parse_status("x STOPPING   pid 77, uptime 0:00:03");
         assert_eq!(stopping, ServiceState::Stopping { pid: Some(77) });
         assert!(stopping.is_running());
+    }
+
+    #[test]
+    fn reads_a_programs_own_settings() {
+        let conf = "[program:a]\nstartsecs=3 ; slow\n[program:b]\ncommand=x\n";
+        assert_eq!(
+            program_setting(conf, "a", "startsecs").as_deref(),
+            Some("3")
+        );
+        assert_eq!(program_setting(conf, "b", "startsecs"), None);
+        assert_eq!(program_setting(conf, "c", "command"), None);
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl Context<'_> {
     /// what the progress lines compare the work with.
     pub fn rehearsal(&self) -> Option<crate::rehearsal::Rehearsal> {
         let bytes = std::fs::read(self.op_dir.join("hop.yaml")).ok()?;
-        crate::rehearsal::load(&self.state_dir, &bytes)
+        crate::rehearsal::load_current(self.host, &bytes)
+            .ok()
+            .flatten()
     }
 
     pub fn database_url(&self) -> Result<DatabaseUrl> {
