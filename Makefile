@@ -11,7 +11,7 @@ HOP_BUILD := target/debug/hop-build
 HOP_INSTALL := target/debug/hop-install
 HOP_TESTDATA := target/debug/hop-testdata
 
-.PHONY: all deps systemd-rootfs build release-tree demo demo-cluster test fuzz completions man rpm bench lint fmt clippy clean
+.PHONY: all deps systemd-rootfs build el-binaries release-tree demo demo-cluster test fuzz completions man rpm bench lint fmt clippy clean
 
 all: build
 
@@ -81,7 +81,8 @@ systemd-rootfs: deps
 	@./scripts/systemd-rootfs.sh
 
 # `make lint` first: a formatting or clippy finding fails the run, as CI's.
-test: deps lint systemd-rootfs
+# The EL binaries too: the RPM test installs them and checks their glibc.
+test: deps lint systemd-rootfs el-binaries
 	$(CARGO) build --workspace --bins --tests
 	@rm -rf target/tmp/matrices
 	$(CARGO) test --workspace --no-fail-fast
@@ -94,11 +95,18 @@ completions:
 man:
 	$(CARGO) run -q -p xtask -- man --out target/man
 
-# hop-installer and hop-builder RPMs (release binaries, man pages,
+# The release binaries customers run: built with cargo-zigbuild against
+# glibc 2.17 (EL7; EL8 and EL9 run them too), then checked for it.
+EL_TARGET := x86_64-unknown-linux-gnu.2.17
+EL_BINARIES := target/x86_64-unknown-linux-gnu/release
+el-binaries: deps
+	$(CARGO) zigbuild --release --target $(EL_TARGET) -p hop-installer -p hop-builder
+	$(CARGO) run -q -p xtask -- glibc --max 2.17 $(EL_BINARIES)/hop-install $(EL_BINARIES)/hop-build
+
+# hop-installer and hop-builder RPMs (the EL binaries, man pages,
 # completions, an example host.yaml): rpm -i installs them.
-rpm:
-	$(CARGO) build --release -p hop-installer -p hop-builder
-	$(CARGO) run -q -p xtask -- rpm --out target/rpm --binaries target/release
+rpm: el-binaries
+	$(CARGO) run -q -p xtask -- rpm --out target/rpm --binaries $(EL_BINARIES)
 	rpm -qpl target/rpm/hop-installer-*.rpm
 
 # Benchmarks against baselines measured in the same run (not part of

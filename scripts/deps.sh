@@ -24,6 +24,15 @@ for pair in fmt:rustfmt clippy:clippy; do
     fi
 done
 
+# `make el-binaries`: binaries for glibc 2.17 need zig's linker, from PyPI.
+if ! have cargo-zigbuild || ! python3 -m ziglang version >/dev/null 2>&1; then
+    say "installing ziglang and cargo-zigbuild (pip)"
+    python3 -m pip install --quiet ziglang==0.17.1 cargo-zigbuild==0.24.1 || {
+        say "pip could not install them: run pip install ziglang cargo-zigbuild and make again"
+        exit 1
+    }
+fi
+
 need=""
 have rpm || need="$need rpm"
 have supervisord || need="$need supervisor"

@@ -13,6 +13,20 @@ const NEVRA_FORMAT: &str = "%{NAME}-%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}.%{
 pub struct RpmDb<'a> {
     runner: &'a Runner,
     root: PathBuf,
+    /// The query format of a package's header digest on this `rpm`.
+    digest_format: std::cell::OnceCell<&'static str>,
+}
+
+/// The header digest as `--qf` asks for it: SHA256HEADER where this `rpm`
+/// knows the tag (4.14 on, EL8 and EL9), SHA1HEADER where it does not
+/// (4.11, EL7, says "unknown tag" to the other); SIGMD5 for packages with
+/// neither. `querytags` is `rpm --querytags`.
+pub fn header_digest_format(querytags: &str) -> &'static str {
+    if querytags.lines().any(|t| t.trim() == "SHA256HEADER") {
+        "%{SHA256HEADER}|%{SIGMD5}"
+    } else {
+        "%{SHA1HEADER}|%{SIGMD5}"
+    }
 }
 
 impl<'a> RpmDb<'a> {
@@ -20,7 +34,19 @@ impl<'a> RpmDb<'a> {
         Self {
             runner,
             root: root.to_path_buf(),
+            digest_format: std::cell::OnceCell::new(),
         }
+    }
+
+    /// [`header_digest_format`] of this host's `rpm`.
+    fn digest_format(&self) -> Result<&'static str> {
+        if let Some(f) = self.digest_format.get() {
+            return Ok(f);
+        }
+        let tags = self.runner.check(&Command::new("rpm").arg("--querytags"))?;
+        Ok(self
+            .digest_format
+            .get_or_init(|| header_digest_format(&tags)))
     }
 
     pub(crate) fn rpm(&self) -> Command {
@@ -188,29 +214,23 @@ impl RpmDb<'_> {
             .to_owned())
     }
 
-    /// The header digest of an installed package: SHA256HEADER, or SIGMD5
+    /// The header digest of an installed package ([`header_digest_format`]): SHA256HEADER (SHA1HEADER on rpm 4.11), or SIGMD5
     /// for old packages without one.
     pub fn header_digest(&self, nevra: &str) -> Result<String> {
-        let out = self.runner.check(&self.rpm().args([
-            "-q",
-            "--qf",
-            "%{SHA256HEADER}|%{SIGMD5}\\n",
-            nevra,
-        ]))?;
+        let format = format!("{}\\n", self.digest_format()?);
+        let out = self
+            .runner
+            .check(&self.rpm().args(["-q", "--qf", &format, nevra]))?;
         header_digest_of(&out).with_context(|| format!("{nevra} has no header digest"))
     }
 
     /// The header digest of the RPM read from `input` (a path opened as
     /// rpm's standard input: `/proc/self/fd/N` reads a file hop holds).
     pub fn file_header_digest_of_stdin(&self, input: &Path) -> Result<String> {
-        let mut query = self.rpm().args([
-            "-qp",
-            "--nosignature",
-            "--nodigest",
-            "--qf",
-            "%{SHA256HEADER}|%{SIGMD5}\\n",
-            "-",
-        ]);
+        let format = format!("{}\\n", self.digest_format()?);
+        let mut query =
+            self.rpm()
+                .args(["-qp", "--nosignature", "--nodigest", "--qf", &format, "-"]);
         query.stdin = Some(input.to_path_buf());
         let out = self.runner.check(&query)?;
         header_digest_of(&out).context("the file has no header digest")
@@ -289,11 +309,14 @@ impl RpmDb<'_> {
     /// Every installed package with its header digest (`NEVRA digest`),
     /// sorted, but those named in `except`.
     pub fn others(&self, except: &[String]) -> Result<Vec<String>> {
-        let text = self.runner.check(&self.rpm().args([
-            "-qa",
-            "--qf",
-            "%{NAME}|%{NAME}-%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}.%{ARCH} %{SHA256HEADER}\\n",
-        ]))?;
+        // The header digest alone (SIGMD5 too would break the line's shape).
+        let digest = self.digest_format()?.split('|').next().unwrap_or_default();
+        let format = format!(
+            "%{{NAME}}|%{{NAME}}-%|EPOCH?{{%{{EPOCH}}:}}|%{{VERSION}}-%{{RELEASE}}.%{{ARCH}} {digest}\\n"
+        );
+        let text = self
+            .runner
+            .check(&self.rpm().args(["-qa", "--qf", &format]))?;
         let mut all: Vec<String> = lines(&text)
             .into_iter()
             .filter_map(|l| {
@@ -362,4 +385,30 @@ fn problems(text: &str) -> String {
         })
         .collect();
     useful.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_digest_is_asked_for_by_a_tag_this_rpm_knows() {
+        // rpm 4.16 (EL9) and 4.14 (EL8) know SHA256HEADER.
+        assert_eq!(
+            header_digest_format("RSAHEADER\nSHA1HEADER\nSHA256HEADER\nSIGMD5\n"),
+            "%{SHA256HEADER}|%{SIGMD5}"
+        );
+        // rpm 4.11 (EL7) does not: asking for it is an error there.
+        assert_eq!(
+            header_digest_format("RSAHEADER\nSHA1HEADER\nSIGMD5\n"),
+            "%{SHA1HEADER}|%{SIGMD5}"
+        );
+    }
+
+    #[test]
+    fn a_digest_line_gives_the_first_digest_present() {
+        assert_eq!(header_digest_of("abc|def\n").as_deref(), Some("abc"));
+        assert_eq!(header_digest_of("(none)|def\n").as_deref(), Some("def"));
+        assert_eq!(header_digest_of("(none)|(none)\n"), None);
+    }
 }

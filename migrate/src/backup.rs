@@ -199,7 +199,7 @@ pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Run) -> Result<(), Mi
             result?;
         }
         Backend::Mariadb => {
-            let mut load = Command::new("mariadb")
+            let mut load = Command::new(crate::tools::mariadb_client())
                 .args(mariadb_connection(url))
                 .secret_env("MYSQL_PWD", url.password());
             load.stdin = Some(dump.to_path_buf());
@@ -268,7 +268,7 @@ pub(crate) enum DumpKind {
 /// `mariadb-dump` of `url`'s database into `dest`, consistent without
 /// locking (`--single-transaction`).
 pub(crate) fn mariadb_dump(url: &DatabaseUrl, dest: &Path, kind: DumpKind) -> Command {
-    let mut dump = Command::new("mariadb-dump")
+    let mut dump = Command::new(crate::tools::mariadb_dump())
         .args(mariadb_connection(url))
         .args(["--single-transaction", "--hex-blob", "--skip-dump-date"]);
     dump = match kind {

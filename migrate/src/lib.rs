@@ -33,6 +33,7 @@ pub mod history;
 pub mod schema;
 pub mod scratch;
 pub mod script;
+pub mod tools;
 pub mod status;
 pub mod url;
 pub mod validate;

@@ -1,6 +1,9 @@
 //! `cargo run -p xtask -- TASK`: shell completions and man pages generated
-//! from the real command-line definitions, and the hop RPMs
-//! (`hop-installer`, `hop-builder`) built with the `rpm` crate.
+//! from the real command-line definitions, the hop RPMs (`hop-installer`,
+//! `hop-builder`) built with the `rpm` crate, and the check that the
+//! binaries start on the oldest glibc hop supports.
+
+mod glibc;
 
 use std::path::{Path, PathBuf};
 
@@ -32,8 +35,15 @@ enum Task {
         #[arg(long, default_value = "target/rpm")]
         out: PathBuf,
         /// Where the hop-install and hop-build binaries are
-        #[arg(long, default_value = "target/release")]
+        #[arg(long, default_value = "target/x86_64-unknown-linux-gnu/release")]
         binaries: PathBuf,
+    },
+    /// Refuse binaries that need a newer glibc than --max (EL7 has 2.17)
+    Glibc {
+        #[arg(long, default_value = "2.17")]
+        max: String,
+        #[arg(required = true)]
+        binaries: Vec<PathBuf>,
     },
 }
 
@@ -57,6 +67,18 @@ fn main() -> Result<()> {
         Task::Man { out } => {
             let files = man_pages(&out)?;
             println!("wrote {} man pages to {}", files.len(), out.display());
+        }
+        Task::Glibc { max, binaries } => {
+            let max = glibc::parse(&format!("GLIBC_{max}"))
+                .with_context(|| format!("--max {max}: not a glibc version such as 2.17"))?;
+            for binary in binaries {
+                let newest = glibc::check(&binary, max)?;
+                println!(
+                    "{}: newest glibc symbol {}",
+                    binary.display(),
+                    newest.map_or("none".to_owned(), |(a, b)| format!("GLIBC_{a}.{b}"))
+                );
+            }
         }
         Task::Rpm { out, binaries } => {
             for tool in ["hop-install", "hop-build"] {
@@ -153,6 +175,15 @@ fn build_rpm(tool: &str, binaries: &Path, out: &Path) -> Result<PathBuf> {
         .release("1")
         .description(format!("{summary}. See man {tool}(1)."))
         .vendor("hop developers")
+        // What every host has and hop calls: rpm itself (4.11 is EL7's),
+        // runuser and setsid (util-linux), glibc 2.17 (EL7's; the binaries
+        // are built for it). The service manager and the database's client
+        // tools are the host's own choice (systemd or supervisord;
+        // PostgreSQL's or MariaDB's): EL7's rpm has no "A or B"
+        // dependency, and hop checks for them at run time.
+        .requires(rpm::Dependency::greater_eq("rpm", "4.11"))
+        .requires(rpm::Dependency::any("util-linux"))
+        .requires(rpm::Dependency::greater_eq("glibc", "2.17"))
         .with_file(
             &binary,
             rpm::FileOptions::new(format!("/usr/bin/{tool}")).permissions(0o755),

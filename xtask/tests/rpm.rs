@@ -1,5 +1,6 @@
-//! `make rpm`: the installer RPM lists its binary, man pages and
-//! completions, and installs with the system rpm.
+//! `make rpm`: the installer RPM carries binaries that start on glibc
+//! 2.17 (EL7), its man pages and completions, says what it requires the
+//! way EL packages do, and installs with the system rpm.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,10 +15,11 @@ fn workspace() -> PathBuf {
 fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rpm-test");
     let _ = std::fs::remove_dir_all(&out);
-    let binaries = workspace().join("target/debug");
+    // The release binaries `make el-binaries` builds with cargo-zigbuild.
+    let binaries = workspace().join("target/x86_64-unknown-linux-gnu/release");
     assert!(
         binaries.join("hop-install").is_file(),
-        "build the binaries first (make test does)"
+        "build the EL binaries first: `make el-binaries` (make test does)"
     );
     run_ok(
         Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -50,6 +52,15 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
         );
     }
 
+    let requires = run_ok(Command::new("rpm").args(["-qp", "--requires"]).arg(&rpm));
+    let requires = String::from_utf8_lossy(&requires.stdout);
+    for expected in ["rpm >= 4.11", "util-linux", "glibc >= 2.17"] {
+        assert!(
+            requires.lines().any(|l| l.trim() == expected),
+            "Requires: {expected} missing from:\n{requires}"
+        );
+    }
+
     let root = out.join("root");
     std::fs::create_dir_all(&root).unwrap();
     let r = root.display().to_string();
@@ -60,7 +71,20 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
             .unwrap()
             .success()
     );
-    run_ok(Command::new("rpm").args(["--root", &r, "-i"]).arg(&rpm));
+    // An empty root has none of what it requires: the dependencies are
+    // checked above, the files here.
+    run_ok(Command::new("rpm").args(["--root", &r, "-i", "--nodeps"]).arg(&rpm));
+    // The binary as installed needs no glibc newer than EL7's.
+    let glibc = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["glibc", "--max", "2.17"])
+            .arg(root.join("usr/bin/hop-install")),
+    );
+    assert!(
+        String::from_utf8_lossy(&glibc.stdout).contains("newest glibc symbol GLIBC_2."),
+        "{}",
+        String::from_utf8_lossy(&glibc.stdout)
+    );
     let version = Command::new(root.join("usr/bin/hop-install"))
         .arg("--version")
         .output()
@@ -74,5 +98,24 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
     assert!(
         String::from_utf8_lossy(&page.stdout).contains("dry"),
         "the apply man page lacks --dry-run"
+    );
+}
+
+/// The check refuses a binary built against this machine's newer glibc,
+/// naming what it needs: it would not pass one that cannot start on EL7.
+#[test]
+fn a_binary_that_needs_a_newer_glibc_is_refused() {
+    let native = workspace().join("target/debug/hop-install");
+    assert!(native.is_file(), "build the binaries first (make test does)");
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["glibc", "--max", "2.17"])
+        .arg(&native)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("newer than 2.17") && stderr.contains("GLIBC_2.3"),
+        "{stderr}"
     );
 }

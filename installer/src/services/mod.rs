@@ -4,6 +4,8 @@
 mod supervisord;
 mod systemd;
 #[cfg(test)]
+mod systemd_219_tests;
+#[cfg(test)]
 mod tests;
 
 use std::time::{Duration, Instant};

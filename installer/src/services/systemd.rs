@@ -9,7 +9,7 @@
 //! * stop: `systemctl stop`, waiting as long as the longer of the
 //!   package's stop timeout and the unit's own `TimeoutStopSec` (systemd
 //!   sends SIGKILL at the latter itself);
-//! * drain: `systemctl kill --signal=SIGUSR2 --kill-whom=main`;
+//! * drain: `systemctl kill --signal=SIGUSR2 --kill-who=main`;
 //! * after an RPM transaction that changed unit files: `daemon-reload`.
 
 use std::time::Duration;
@@ -22,6 +22,8 @@ use crate::runner::{Command, Runner};
 
 pub struct Systemd {
     runner: Runner,
+    /// `systemctl` (a test gives one that behaves as an older systemd).
+    systemctl: String,
 }
 
 /// How many journal lines a failure shows.
@@ -29,11 +31,19 @@ const JOURNAL_LINES: &str = "15";
 
 impl Systemd {
     pub fn new(runner: Runner) -> Self {
-        Self { runner }
+        Self::with_systemctl(runner, "systemctl")
+    }
+
+    /// The manager through another `systemctl` program.
+    pub fn with_systemctl(runner: Runner, systemctl: &str) -> Self {
+        Self {
+            runner,
+            systemctl: systemctl.to_owned(),
+        }
     }
 
     fn ctl(&self, args: &[&str]) -> Command {
-        Command::new("systemctl")
+        Command::new(&self.systemctl)
             .arg("--no-ask-password")
             .args(args.iter().copied())
             .timeout(Duration::from_secs(120))
@@ -169,7 +179,9 @@ impl ServiceManager for Systemd {
             .check(&self.ctl(&[
                 "kill",
                 &format!("--signal={signal}"),
-                "--kill-whom=main",
+                // `--kill-whom` is 252's spelling; 219 (EL7) knows only
+                // this one, which every later systemd still takes.
+                "--kill-who=main",
                 &Self::unit(name),
             ]))
             .map(drop)

@@ -62,7 +62,7 @@ pub fn load(scratch: &DatabaseUrl, copy: &CopyDump, tools: &dyn Run) -> Result<(
     if scratch.backend() != Backend::Mariadb {
         return backup::restore(scratch, dump, tools);
     }
-    let mut load = Command::new("mariadb")
+    let mut load = Command::new(crate::tools::mariadb_client())
         .args(mariadb_connection(scratch))
         .arg(scratch.database())
         .secret_env("MYSQL_PWD", scratch.password());
