@@ -86,6 +86,7 @@ test: deps lint systemd-rootfs el-binaries
 	$(CARGO) build --workspace --bins --tests
 	@rm -rf target/tmp/matrices
 	$(CARGO) test --workspace --no-fail-fast
+	@./scripts/pg-matrix.sh
 	@./scripts/matrices.sh
 
 # Shell completions (bash, zsh, fish) and man pages, from the real CLIs.

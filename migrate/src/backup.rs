@@ -165,7 +165,7 @@ pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Run) -> Result<(), Mi
                     .arg("--list")
                     .arg(dump.display().to_string()),
             )?;
-            let dump_has_public = toc.lines().any(|l| l.contains(" SCHEMA - public "));
+            let dump_has_public = dump_creates_public(&toc);
             let script = dump.with_extension("restore.sql");
             create_private(&script)?;
             let result = (|| {
@@ -214,6 +214,25 @@ pub fn restore(url: &DatabaseUrl, dump: &Path, tools: &dyn Run) -> Result<(), Mi
         }
     }
     Ok(())
+}
+
+/// Whether restoring the dump whose `pg_restore --list` is `toc` creates
+/// the `public` schema: its entry is there, and the dump is of a server of
+/// 15 or later. Of an older server, pg_dump lists the entry but does not
+/// create the schema ("*not* creating schema, since initdb creates it").
+pub fn dump_creates_public(toc: &str) -> bool {
+    let listed = toc.lines().any(|l| l.contains(" SCHEMA - public "));
+    let source_major = toc.lines().find_map(|l| {
+        l.trim_start_matches(';')
+            .trim()
+            .strip_prefix("Dumped from database version:")?
+            .trim()
+            .split(['.', ' '])
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    listed && source_major.is_none_or(|m| m >= 15)
 }
 
 /// SQL that drops every user schema and, when the dump will not, recreates
@@ -320,4 +339,24 @@ fn ends_with(path: &Path, marker: &[u8]) -> Result<bool, MigrateError> {
     let mut tail = Vec::new();
     f.read_to_end(&mut tail).map_err(fail)?;
     Ok(tail.windows(marker.len()).any(|w| w == marker))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dump_creates_public;
+
+    const ENTRY: &str = "6; 2615 2200 SCHEMA - public postgres\n";
+
+    #[test]
+    fn public_is_created_by_a_dump_of_15_and_recreated_by_hop_for_older_servers() {
+        let of = |version: &str| format!(";     Dumped from database version: {version}\n{ENTRY}");
+        assert!(dump_creates_public(&of("15.20 (Debian 15.20-0+deb12u1)")));
+        assert!(dump_creates_public(&of("16.4")));
+        assert!(!dump_creates_public(&of("12.22")));
+        assert!(!dump_creates_public(&of("14.23")));
+        assert!(!dump_creates_public(
+            ";     Dumped from database version: 15.2\n"
+        ));
+        assert!(dump_creates_public(ENTRY));
+    }
 }

@@ -33,8 +33,8 @@ pub mod history;
 pub mod schema;
 pub mod scratch;
 pub mod script;
-pub mod tools;
 pub mod status;
+pub mod tools;
 pub mod url;
 pub mod validate;
 

@@ -38,9 +38,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("mysqldump"), "").unwrap();
         let dirs = [dir.to_str().unwrap()];
-        assert_eq!(first_present(&["mariadb-dump", "mysqldump"], &dirs), "mysqldump");
+        assert_eq!(
+            first_present(&["mariadb-dump", "mysqldump"], &dirs),
+            "mysqldump"
+        );
         std::fs::write(dir.join("mariadb-dump"), "").unwrap();
-        assert_eq!(first_present(&["mariadb-dump", "mysqldump"], &dirs), "mariadb-dump");
+        assert_eq!(
+            first_present(&["mariadb-dump", "mysqldump"], &dirs),
+            "mariadb-dump"
+        );
         assert_eq!(first_present(&["mariadb", "mysql"], &dirs), "mariadb");
         std::fs::remove_dir_all(&dir).unwrap();
     }

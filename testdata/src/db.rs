@@ -24,12 +24,20 @@ pub fn os_user() -> String {
         .unwrap_or_else(|| "root".into())
 }
 
+/// The port of the PostgreSQL server the tests use: the machine's own
+/// (none given: 5432), or `HOP_TEST_PG_PORT`'s, one of the older servers
+/// of the version matrix (`scripts/pg-matrix.sh`).
+pub fn pg_port() -> Option<u16> {
+    std::env::var("HOP_TEST_PG_PORT").ok()?.parse().ok()
+}
+
 /// The URL of database `name` on the local server of `backend`.
 pub fn server_url(backend: Backend, name: &str) -> String {
     match backend {
         Backend::Postgresql => format!(
-            "postgresql://{}@localhost/{name}?host={PG_SOCKET_DIR}",
-            os_user()
+            "postgresql://{}@localhost{}/{name}?host={PG_SOCKET_DIR}",
+            os_user(),
+            pg_port().map(|p| format!(":{p}")).unwrap_or_default()
         ),
         Backend::Mariadb => format!("mysql://root@localhost/{name}?socket={MARIADB_SOCKET}"),
         Backend::Sqlite => format!("sqlite:///{name}"),
@@ -219,10 +227,20 @@ impl Drop for TestDatabase {
         }
         let _ = match self.backend {
             Backend::Postgresql => admin_pg().and_then(|mut c| {
+                // Sessions ended first: `WITH (FORCE)` needs PostgreSQL 13,
+                // and the matrix runs 12 too.
                 c.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = '{}' AND pid <> pg_backend_pid()",
                     self.name
                 ))?;
+                let drop = format!("DROP DATABASE IF EXISTS {}", self.name);
+                for _ in 0..20 {
+                    if c.batch_execute(&drop).is_ok() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
                 if let Some(role) = &self.role {
                     c.batch_execute(&format!("DROP ROLE IF EXISTS {role}"))?;
                 }
@@ -239,8 +257,11 @@ impl Drop for TestDatabase {
 fn admin_pg() -> Result<postgres::Client> {
     postgres::Client::connect(&server_url(Backend::Postgresql, "postgres"), postgres::NoTls).with_context(|| {
         format!(
-            "cannot reach PostgreSQL on {PG_SOCKET_DIR} as {}: run `make deps` (it starts the server \
-             and creates the role), or start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`",
+            "cannot reach PostgreSQL on {PG_SOCKET_DIR} (port {}) as {}: run `make deps` (it starts \
+             the server and creates the role), or start it with `pg_ctlcluster --skip-systemctl-redirect \
+             $(ls /etc/postgresql) main start`; the older servers of HOP_TEST_PG_PORT with \
+             `scripts/old-postgres.sh`",
+            pg_port().unwrap_or(5432),
             os_user()
         )
     })

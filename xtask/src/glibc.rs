@@ -33,7 +33,10 @@ pub fn required(data: &[u8]) -> Result<Vec<String>> {
         let file = String::from_utf8_lossy(need.file(endian, strings)?).into_owned();
         while let Some(a) = aux.next()? {
             let name = String::from_utf8_lossy(a.name(endian, strings)?).into_owned();
-            if file.starts_with("libc.so") || file.starts_with("libm.so") || name.starts_with("GLIBC_") {
+            if file.starts_with("libc.so")
+                || file.starts_with("libm.so")
+                || name.starts_with("GLIBC_")
+            {
                 names.push(name);
             }
         }
@@ -67,7 +70,11 @@ pub fn check(binary: &Path, max: Version) -> Result<Option<Version>> {
             binary.display(),
             v.0,
             v.1,
-            too_new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            too_new
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             max.0,
             max.1,
             max.0,

@@ -73,7 +73,11 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
     );
     // An empty root has none of what it requires: the dependencies are
     // checked above, the files here.
-    run_ok(Command::new("rpm").args(["--root", &r, "-i", "--nodeps"]).arg(&rpm));
+    run_ok(
+        Command::new("rpm")
+            .args(["--root", &r, "-i", "--nodeps"])
+            .arg(&rpm),
+    );
     // The binary as installed needs no glibc newer than EL7's.
     let glibc = run_ok(
         Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -106,7 +110,10 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
 #[test]
 fn a_binary_that_needs_a_newer_glibc_is_refused() {
     let native = workspace().join("target/debug/hop-install");
-    assert!(native.is_file(), "build the binaries first (make test does)");
+    assert!(
+        native.is_file(),
+        "build the binaries first (make test does)"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["glibc", "--max", "2.17"])
         .arg(&native)
