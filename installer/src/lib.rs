@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+mod action;
 mod adoption;
 mod atomic;
 mod capture;

@@ -41,6 +41,10 @@ pub struct StepRecord {
     /// Wall-clock start, ms since the epoch (durations survive a resume).
     #[serde(default)]
     pub started_ms: Option<u64>,
+    /// What the step did (after a resume: what its last run did), as the
+    /// plan of `apply --dry-run` names it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::action::Action>,
 }
 
 /// Where the operation as a whole is.
@@ -145,6 +149,7 @@ impl Journal {
                     started_at: None,
                     duration_ms: None,
                     started_ms: None,
+                    actions: Vec::new(),
                 })
                 .collect(),
             cause: None,
@@ -260,9 +265,10 @@ impl Journal {
         self.save()
     }
 
-    pub fn mark_done(&mut self, step: Step) -> Result<()> {
+    pub fn mark_done(&mut self, step: Step, actions: Vec<crate::action::Action>) -> Result<()> {
         if let Some(r) = self.steps.iter_mut().find(|r| r.step == step) {
             r.status = StepStatus::Done;
+            r.actions = actions;
             r.duration_ms = r.started_ms.map(|s| now_ms().saturating_sub(s));
         }
         self.save()

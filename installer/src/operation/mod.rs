@@ -150,6 +150,7 @@ impl<'a> Operation<'a> {
             runner,
             services,
             out,
+            done: Default::default(),
         };
         Ok(Self {
             cx,
@@ -219,6 +220,7 @@ impl<'a> Operation<'a> {
             if step == Step::StopServices && self.journal.downtime_start_ms.is_none() {
                 self.journal.downtime_start_ms = Some(now_ms());
             }
+            self.cx.done.borrow_mut().clear();
             let result = self
                 .cx
                 .fault(step, "begin")
@@ -240,7 +242,7 @@ impl<'a> Operation<'a> {
                 self.journal.downtime_end_ms = Some(now_ms());
             }
             self.journal
-                .mark_done(step)
+                .mark_done(step, self.cx.done.take())
                 .map_err(|e| journal_failure(e, self.root()))?;
             self.log(&format!("== step {} done", step.name()));
         }

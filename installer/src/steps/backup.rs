@@ -7,16 +7,18 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
+use hop_artifact::PackageManifest;
 use hop_artifact::package_manifest::Service;
 use hop_migrate::backup;
 use serde::{Deserialize, Serialize};
 
 use super::Context;
+use crate::action::Action;
 use crate::atomic;
 use crate::hostfs::Kind;
-use crate::journal::Step;
+use crate::journal::{Scope, Step};
 use crate::rpmdb::{RpmDb, name_of_nevra};
-use crate::state::HostState;
+use crate::state::{HostState, StateDir};
 
 /// What the host had before the operation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -80,10 +82,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         (Vec::new(), Vec::new(), None)
     };
     let installed = cx.state_dir.installed();
-    let services_before = match crate::package::load_manifest(&installed.join("hop.yaml")) {
-        Ok(m) => m.services,
-        Err(_) => cx.manifest.services.clone(),
-    };
+    let services_before = services_running(&cx.state_dir, &cx.manifest);
     if cx.scope.changes_rpms() {
         atomic::sync_dir(&dir.join("rpms"))?;
     }
@@ -102,7 +101,43 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         &serde_json::to_vec_pretty(&facts)?,
         0o600,
     )?;
+    let database = match cx.scope.changes_database() {
+        true => cx.database_url()?.backend().to_string(),
+        false => String::new(),
+    };
+    for action in actions(&cx.manifest, cx.scope, &database) {
+        cx.did(action);
+    }
     Ok(())
+}
+
+/// The services of the version the host runs: those of the hop it last
+/// committed, or `m`'s on a host hop has not upgraded yet.
+pub fn services_running(sd: &StateDir, m: &PackageManifest) -> Vec<Service> {
+    match crate::package::load_manifest(&sd.installed().join("hop.yaml")) {
+        Ok(installed) => installed.services,
+        Err(_) => m.services.clone(),
+    }
+}
+
+/// What the backup keeps, for an operation of `scope` on a `database`
+/// (its kind: `postgresql`, …).
+pub fn actions(m: &PackageManifest, scope: Scope, database: &str) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if scope.changes_database() {
+        actions.push(Action::DumpDatabase {
+            database: database.to_owned(),
+        });
+    }
+    if scope.changes_software() {
+        actions.push(Action::ArchiveConfigs {
+            count: m.configs.len(),
+        });
+    }
+    if scope.changes_rpms() {
+        actions.push(Action::KeepRpms);
+    }
+    actions
 }
 
 /// Dumps the database into the backup directory; the dump's path.

@@ -9,6 +9,11 @@ use anyhow::Result;
 use super::Context;
 use crate::journal::Scope;
 
+/// What cleaning up does.
+pub fn actions() -> Vec<crate::action::Action> {
+    vec![crate::action::Action::CleanUp]
+}
+
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     super::stage::undo(cx)?;
     let Ok(entries) = std::fs::read_dir(cx.state_dir.operations()) else {

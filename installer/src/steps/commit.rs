@@ -14,6 +14,13 @@ use hop_migrate::{Migrator, Options};
 use crate::journal::{Scope, Step};
 use crate::state::{HostState, now};
 
+/// What the commit does: record `m`'s version as the installed one.
+pub fn actions(m: &hop_artifact::PackageManifest) -> Vec<crate::action::Action> {
+    vec![crate::action::Action::Record {
+        version: m.to.to_string(),
+    }]
+}
+
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let facts = Facts::load(&cx.backup_dir())?;
     let sd = cx.state_dir.clone();

@@ -5,14 +5,16 @@
 //! puts back the archived files exactly: content, mode, owner and group.
 
 use anyhow::{Context as _, Result, bail};
+use hop_artifact::PackageManifest;
 use hop_artifact::digest::Sha256Digest;
-use hop_artifact::package_manifest::Hook;
+use hop_artifact::package_manifest::{ConfigFile, Hook};
 use serde::{Deserialize, Serialize};
 
 use super::Context;
 use super::backup::{Facts, read_archive};
+use crate::action::Action;
 use crate::atomic;
-use crate::journal::Step;
+use crate::journal::{Scope, Step};
 use crate::state::HostState;
 
 /// What happened to one config.
@@ -60,29 +62,76 @@ impl ConfigAction {
     }
 }
 
+/// What deploying `config` does in an operation of `scope`, the file at
+/// its destination having the digest `current`, with hop's record `state`.
+pub fn decide(
+    m: &PackageManifest,
+    config: &ConfigFile,
+    scope: Scope,
+    current: Option<Sha256Digest>,
+    state: Option<&HostState>,
+) -> Result<ConfigAction> {
+    let new = m
+        .member(super::config_member(config, scope))
+        .map(|x| x.sha256)
+        .context("config member missing from hop.yaml")?;
+    let pristine = |d: &Sha256Digest| {
+        Some(*d) == config.from_sha256 || state.and_then(|s| s.configs.get(&config.dest)) == Some(d)
+    };
+    Ok(ConfigAction::decide(
+        current,
+        new,
+        config.preserve_local_edits,
+        pristine,
+    ))
+}
+
+/// The action that deploys `config` as `how` decided.
+pub fn deploy_action(config: &ConfigFile, how: &ConfigAction) -> Action {
+    Action::DeployConfig {
+        dest: config.dest.clone(),
+        how: match how {
+            ConfigAction::KeepLocalEdits => {
+                format!("keep local edits, new version to {}.hopnew", config.dest)
+            }
+            other => other.describe().to_owned(),
+        },
+    }
+}
+
+/// What the step does: each config deployed as [`decide`] says (`current`
+/// gives the digest of the file at a destination now), then the
+/// `post_install` hook.
+pub fn actions(
+    m: &PackageManifest,
+    scope: Scope,
+    current: impl Fn(&str) -> Option<Sha256Digest>,
+    state: Option<&HostState>,
+) -> Result<Vec<Action>> {
+    let mut actions = Vec::new();
+    for config in &m.configs {
+        let how = decide(m, config, scope, current(&config.dest), state)?;
+        actions.push(deploy_action(config, &how));
+    }
+    actions.extend(super::rpms::hook_action(m, Hook::PostInstall));
+    Ok(actions)
+}
+
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let state = HostState::load(&cx.state_dir)?;
     let fs = &cx.host.fs;
     let mut results = Vec::new();
     for (i, config) in cx.manifest.configs.iter().enumerate() {
         let member = cx.config_member(config);
-        let new_digest = cx
-            .manifest
-            .member(member)
-            .map(|m| m.sha256)
-            .context("config member missing from hop.yaml")?;
         let data = std::fs::read(cx.staging().join(member))?;
         let current = fs.read_file(&config.dest)?;
-        let pristine = |d: &Sha256Digest| {
-            Some(*d) == config.from_sha256
-                || state.as_ref().and_then(|s| s.configs.get(&config.dest)) == Some(d)
-        };
-        let action = ConfigAction::decide(
+        let action = decide(
+            &cx.manifest,
+            config,
+            cx.scope,
             current.as_ref().map(|c| Sha256Digest::of(&c.data)),
-            new_digest,
-            config.preserve_local_edits,
-            pristine,
-        );
+            state.as_ref(),
+        )?;
         // A replaced file keeps its owner and group.
         let owner = current.as_ref().map(|c| (c.uid, c.gid));
         let mut hopnew = None;
@@ -106,6 +155,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             action: action.describe().to_owned(),
             hopnew,
         });
+        cx.did(deploy_action(config, &action));
         if i == 0 {
             cx.fault(Step::DeployConfigs, "mid")?;
         }
@@ -115,7 +165,9 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         &serde_json::to_vec_pretty(&results)?,
         0o600,
     )?;
-    super::rpms::run_hook(cx, Hook::PostInstall)
+    super::rpms::run_hook(cx, Hook::PostInstall)?;
+    cx.did_all(super::rpms::hook_action(&cx.manifest, Hook::PostInstall));
+    Ok(())
 }
 
 /// Puts every config (and `.hopnew`) back as archived; removes those that

@@ -10,6 +10,7 @@ use hop_artifact::package_manifest::Service;
 use serde::{Deserialize, Serialize};
 
 use super::Context;
+use crate::action::Action;
 use crate::health::{Gated, wait_all};
 use crate::journal::Step;
 
@@ -42,6 +43,19 @@ impl GateRecord {
     }
 }
 
+/// The gate: each of `services` healthy within its timeout, then steady
+/// for its settle time.
+pub fn actions(services: &[Service]) -> Vec<Action> {
+    services
+        .iter()
+        .map(|s| Action::WaitHealthy {
+            service: s.name.clone(),
+            within: super::shown(&s.health.timeout),
+            settle: super::shown(&s.health.settle),
+        })
+        .collect()
+}
+
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let services = cx.manifest.services.clone();
     cx.fault(Step::HealthGate, "mid")?;
@@ -51,6 +65,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         &serde_json::to_vec_pretty(&record)?,
         0o600,
     )?;
+    cx.did_all(actions(&services));
     Ok(())
 }
 

@@ -10,9 +10,33 @@ use hop_artifact::migration::Phase;
 use hop_migrate::adopt::Adoption;
 use hop_migrate::{Migrator, Observer, Options, Script};
 
+use hop_migrate::status::Status;
+
 use super::Context;
+use crate::action::Action;
 use crate::journal::Step;
 use crate::terminal::Terminal;
+
+/// What the step of `phase` does on a database whose migrations stand as
+/// `status`: in the online phase first the adoption (`baseline`: the last
+/// migration the database already holds, and why), then each pending
+/// migration of the phase the baseline does not cover.
+pub fn actions(status: &Status, phase: Phase, baseline: Option<(u32, &str)>) -> Vec<Action> {
+    let adopt = baseline
+        .filter(|_| phase == Phase::Online)
+        .map(|(up_to, because)| Action::Adopt {
+            up_to,
+            because: because.to_owned(),
+        });
+    let covered = baseline.map_or(0, |(up_to, _)| up_to);
+    let pending = status
+        .pending()
+        .filter(|e| e.phase == phase && (baseline.is_none() || e.version > covered))
+        .map(|e| Action::Migrate {
+            file: e.file.clone(),
+        });
+    adopt.into_iter().chain(pending).collect()
+}
 
 pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
     let url = cx.database_url()?;
@@ -39,6 +63,9 @@ pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
             .unwrap_or_default(),
     };
     let report = migrator.apply(&scripts, phase, &cx.hop_label(), &mut observer)?;
+    cx.did_all(report.applied.iter().map(|a| Action::Migrate {
+        file: a.file.clone(),
+    }));
     if report.pending > 0 {
         let names: Vec<&str> = report.applied.iter().map(|a| a.file.as_str()).collect();
         cx.out.step(&format!(
@@ -57,6 +84,10 @@ fn adopt(cx: &Context<'_>, migrator: &mut Migrator, scripts: &[Script]) -> Resul
         Adoption::NotNeeded => Ok(()),
         Adoption::Baseline { up_to, because } => {
             let rows = migrator.baseline(scripts, up_to, &because)?;
+            cx.did(Action::Adopt {
+                up_to,
+                because: because.clone(),
+            });
             cx.out.step(&format!(
                 "    adopted the database ({because}): {rows} baseline row(s) up to {up_to:04}"
             ));

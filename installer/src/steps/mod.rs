@@ -1,5 +1,7 @@
 //! The installer's steps, one file each, each with `apply` and `undo` side
-//! by side so the reverse of an action is read next to the action.
+//! by side so the reverse of an action is read next to the action, and
+//! `actions`: what the step does on a host with these facts, the one
+//! decision `apply` performs and `--dry-run` shows (`crate::action`).
 //!
 //! Every `apply` may run again after a crash and every `undo` may run
 //! again after a crash: each looks at the host as it is, not as it was
@@ -22,6 +24,7 @@ use hop_artifact::PackageManifest;
 use hop_artifact::package_manifest::Service;
 use hop_migrate::{DatabaseUrl, Script};
 
+use crate::action::Action;
 use crate::host::Host;
 use crate::journal::{Scope, Step};
 use crate::runner::Runner;
@@ -43,9 +46,21 @@ pub struct Context<'a> {
     pub runner: Runner,
     pub services: Box<dyn ServiceManager>,
     pub out: &'a Terminal,
+    /// The actions the running step has performed (the journal keeps them).
+    pub done: std::cell::RefCell<Vec<Action>>,
 }
 
 impl Context<'_> {
+    /// Notes that the running step performed `action`.
+    pub fn did(&self, action: Action) {
+        self.done.borrow_mut().push(action);
+    }
+
+    /// Notes that the running step performed each of `actions`.
+    pub fn did_all(&self, actions: impl IntoIterator<Item = Action>) {
+        self.done.borrow_mut().extend(actions);
+    }
+
     pub fn staging(&self) -> PathBuf {
         self.op_dir.join("staging")
     }
@@ -89,17 +104,14 @@ impl Context<'_> {
         &self,
         config: &'c hop_artifact::package_manifest::ConfigFile,
     ) -> &'c str {
-        match (&config.during_roll, self.scope) {
-            (Some(pinned), Scope::Node) => pinned,
-            _ => &config.file,
-        }
+        config_member(config, self.scope)
     }
 
     /// The services of the version the host ran before this operation.
     pub fn services_before(&self) -> Vec<Service> {
         backup::Facts::load(&self.backup_dir())
             .map(|f| f.services_before)
-            .unwrap_or_else(|_| self.manifest.services.clone())
+            .unwrap_or_else(|_| backup::services_running(&self.state_dir, &self.manifest))
     }
 
     /// Fault-injection point `<step>.<at>`.
@@ -108,10 +120,28 @@ impl Context<'_> {
     }
 }
 
+/// The payload member `config` deploys in an operation of `scope`: a node
+/// of a roll runs the file the package gives for the roll, if any.
+pub fn config_member(config: &hop_artifact::package_manifest::ConfigFile, scope: Scope) -> &str {
+    match (&config.during_roll, scope) {
+        (Some(pinned), Scope::Node) => pinned,
+        _ => &config.file,
+    }
+}
+
+/// A duration as plans and journals show it.
+pub fn shown(d: &std::time::Duration) -> String {
+    hop_artifact::duration_text::format(d)
+}
+
 /// Runs a step's `apply`.
 pub fn apply(step: Step, cx: &mut Context<'_>) -> Result<()> {
     match step {
-        Step::Stage => stage::apply(cx),
+        Step::Stage => {
+            stage::apply(cx)?;
+            cx.did_all(stage::actions(&cx.manifest));
+            Ok(())
+        }
         Step::Backup => backup::apply(cx),
         Step::OnlineMigrations => migrate::apply(cx, hop_artifact::migration::Phase::Online, step),
         Step::StopServices => services::stop(cx),
@@ -122,8 +152,16 @@ pub fn apply(step: Step, cx: &mut Context<'_>) -> Result<()> {
         }
         Step::StartServices => services::start(cx),
         Step::HealthGate => health::apply(cx),
-        Step::Commit => commit::apply(cx),
+        Step::Commit => {
+            commit::apply(cx)?;
+            cx.did_all(commit::actions(&cx.manifest));
+            Ok(())
+        }
         Step::PostMigrations => migrate::apply(cx, hop_artifact::migration::Phase::Post, step),
-        Step::Cleanup => cleanup::apply(cx),
+        Step::Cleanup => {
+            cleanup::apply(cx)?;
+            cx.did_all(cleanup::actions());
+            Ok(())
+        }
     }
 }

@@ -5,17 +5,20 @@
 //! verified ones (`rpm -U --oldpackage`), else from the capture the backup
 //! took of the host (`capture::restore`).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
+use hop_artifact::PackageManifest;
 use hop_artifact::package_manifest::Hook;
 use serde::{Deserialize, Serialize};
 
 use super::Context;
 use super::backup::Facts;
+use crate::action::Action;
 use crate::atomic;
-use crate::fault::{self, Action};
+use crate::fault;
 use crate::host::Host;
 use crate::hostfs::Kind;
 use crate::rpmdb::RpmDb;
@@ -33,13 +36,84 @@ pub struct RpmConfig {
     pub beside: String,
 }
 
+/// What the step does on a host where each component has the `installed`
+/// NEVRAs and hop's record lists the `recorded` ones: the `pre_install`
+/// hook, an erase of each recorded component `m` no longer ships (first:
+/// it may require the very versions the upgrade replaces), and an install
+/// of each component not already at its NEVRA (one rpm transaction).
+pub fn actions(
+    m: &PackageManifest,
+    installed: &BTreeMap<String, Vec<String>>,
+    recorded: &[String],
+) -> Vec<Action> {
+    let hook = hook_action(m, Hook::PreInstall);
+    let installs = m.components.iter().filter_map(|c| {
+        let now = installed
+            .get(&c.name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        (now != [c.nevra()]).then(|| Action::InstallRpm {
+            installed: now.first().cloned(),
+            to: c.nevra(),
+        })
+    });
+    let erases = erased(m, recorded)
+        .into_iter()
+        .map(|nevra| Action::EraseRpm { nevra });
+    hook.into_iter().chain(erases).chain(installs).collect()
+}
+
+/// The `recorded` components (NEVRAs) `m` no longer ships.
+pub fn erased(m: &PackageManifest, recorded: &[String]) -> Vec<String> {
+    recorded
+        .iter()
+        .filter(|n| {
+            name_of_nevra(n).is_some_and(|name| !m.components.iter().any(|c| c.name == name))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Each component's installed NEVRAs.
+pub fn installed(db: &RpmDb<'_>, m: &PackageManifest) -> Result<BTreeMap<String, Vec<String>>> {
+    m.components
+        .iter()
+        .map(|c| Ok((c.name.clone(), db.installed(&c.name)?)))
+        .collect()
+}
+
+/// The components hop's record says the host runs.
+pub fn recorded(state: Option<&HostState>) -> Vec<String> {
+    state.map(|s| s.components.clone()).unwrap_or_default()
+}
+
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
-    run_hook(cx, Hook::PreInstall)?;
     let db = RpmDb::new(&cx.runner, &cx.host.root);
+    let state = HostState::load(&cx.state_dir)?;
+    let plan = actions(
+        &cx.manifest,
+        &installed(&db, &cx.manifest)?,
+        &recorded(state.as_ref()),
+    );
     let mut files: Vec<PathBuf> = Vec::new();
-    for c in &cx.manifest.components {
-        if db.installed(&c.name)? != [c.nevra()] {
-            files.push(cx.staging().join(&c.file));
+    let mut gone: Vec<String> = Vec::new();
+    for action in &plan {
+        match action {
+            Action::RunHook { .. } => {
+                run_hook(cx, Hook::PreInstall)?;
+                cx.did(action.clone());
+            }
+            Action::InstallRpm { to, .. } => {
+                let c = cx
+                    .manifest
+                    .components
+                    .iter()
+                    .find(|c| &c.nevra() == to)
+                    .context("a planned RPM is not in the package")?;
+                files.push(cx.staging().join(&c.file));
+            }
+            Action::EraseRpm { nevra } => gone.push(nevra.clone()),
+            _ => {}
         }
     }
     let configs = config_paths(&files);
@@ -57,7 +131,12 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             .iter()
             .flat_map(|p| &p.files)
             .any(|f| is_unit(&f.path));
-    if fault::armed("install_rpms.mid") == Some(Action::Kill) {
+    // Components the installed version had and this one no longer ships.
+    db.erase(&gone)?;
+    for action in plan.iter().filter(|a| matches!(a, Action::EraseRpm { .. })) {
+        cx.did(action.clone());
+    }
+    if fault::armed("install_rpms.mid") == Some(fault::Action::Kill) {
         // A power cut in the middle of the rpm transaction.
         let handle = db.start_upgrade(&files)?;
         std::thread::sleep(Duration::from_millis(fault::delay_ms().unwrap_or(40)));
@@ -66,19 +145,11 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     db.upgrade(&files, false)
         .context("installing the new RPMs")?;
     fault::hit("install_rpms.mid").map_err(anyhow::Error::msg)?;
-
-    // Components the installed version had and this one no longer ships.
-    if let Some(state) = HostState::load(&cx.state_dir)? {
-        let gone: Vec<String> = state
-            .components
-            .iter()
-            .filter(|n| {
-                name_of_nevra(n)
-                    .is_some_and(|name| !cx.manifest.components.iter().any(|c| c.name == name))
-            })
-            .cloned()
-            .collect();
-        db.erase(&gone)?;
+    for action in plan
+        .iter()
+        .filter(|a| matches!(a, Action::InstallRpm { .. }))
+    {
+        cx.did(action.clone());
     }
     if units_change {
         cx.services
@@ -284,6 +355,13 @@ pub fn remove_rpm_leftovers<'a>(host: &Host, paths: impl Iterator<Item = &'a str
 /// and the `HOP_*` variables, the host's root as its working directory,
 /// its output into the operation's directory (and the log), its package's
 /// timeout, and nothing it started left running when it ends.
+/// The action of running `hook`, if `m` has one.
+pub fn hook_action(m: &PackageManifest, hook: Hook) -> Option<Action> {
+    m.scripts.contains_key(&hook).then(|| Action::RunHook {
+        hook: hook.as_str().to_owned(),
+    })
+}
+
 pub fn run_hook(cx: &Context<'_>, hook: Hook) -> Result<()> {
     let Some(member) = cx.manifest.scripts.get(&hook) else {
         return Ok(());

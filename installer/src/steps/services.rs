@@ -4,15 +4,50 @@
 use anyhow::Result;
 use hop_artifact::package_manifest::Service;
 
-use super::Context;
+use super::{Context, shown};
+use crate::action::Action;
 use crate::journal::Step;
 use crate::services::stop_gracefully;
 
+/// The stops of the running version's services (`before`), last first,
+/// each with its drain.
+pub fn stops(before: &[Service]) -> Vec<(&Service, Action)> {
+    before
+        .iter()
+        .rev()
+        .map(|s| {
+            let stop = Action::Stop {
+                service: s.name.clone(),
+                drain: s
+                    .drain
+                    .as_ref()
+                    .map(|d| format!("{} ≤{}", d.signal, shown(&d.timeout))),
+                within: shown(&s.stop_timeout),
+            };
+            (s, stop)
+        })
+        .collect()
+}
+
+/// The starts of the new version's services, in order.
+pub fn starts(services: &[Service]) -> Vec<(&Service, Action)> {
+    services
+        .iter()
+        .map(|s| {
+            let start = Action::Start {
+                service: s.name.clone(),
+            };
+            (s, start)
+        })
+        .collect()
+}
+
 /// Stops the running version's services, last first.
 pub fn stop(cx: &mut Context<'_>) -> Result<()> {
-    let services = cx.services_before();
-    for (i, s) in services.iter().rev().enumerate() {
+    let before = cx.services_before();
+    for (i, (s, action)) in stops(&before).into_iter().enumerate() {
         stop_one(cx, s)?;
+        cx.did(action);
         if i == 0 {
             cx.fault(Step::StopServices, "mid")?;
         }
@@ -22,9 +57,11 @@ pub fn stop(cx: &mut Context<'_>) -> Result<()> {
 
 /// Starts the new version's services in order.
 pub fn start(cx: &mut Context<'_>) -> Result<()> {
-    for (i, s) in cx.manifest.services.iter().enumerate() {
+    let services = cx.manifest.services.clone();
+    for (i, (s, action)) in starts(&services).into_iter().enumerate() {
         start_fresh(cx, s)?;
         cx.out.step(&format!("    started {}", s.name));
+        cx.did(action);
         if i == 0 {
             cx.fault(Step::StartServices, "mid")?;
         }

@@ -4,6 +4,15 @@
 use anyhow::Result;
 
 use super::Context;
+use crate::action::Action;
+
+/// What staging does for `m`.
+pub fn actions(m: &hop_artifact::PackageManifest) -> Vec<Action> {
+    vec![Action::Extract {
+        members: m.members.len(),
+        bytes: m.members.iter().map(|x| x.size).sum(),
+    }]
+}
 
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let trusted = crate::trust::host_keys(cx.host).map_err(|f| anyhow::anyhow!("{f}"))?;

@@ -1,0 +1,146 @@
+//! The plan shown is the plan run: `apply --dry-run --json` lists, step by
+//! step, exactly the actions the apply then journals — on a hop that drops
+//! a component (erased) and a service (the old version's is stopped, not
+//! started again) and has a hook.
+
+mod common;
+
+use common::*;
+use hop_artifact::migration::Backend;
+use serde_json::Value;
+
+/// The 4.1.1 → 4.2.0 hop without the `cli` component and the
+/// `mgmtworker` service, with a `post_install` hook.
+fn reshaped_package() -> String {
+    let f = fixtures();
+    variant_of(
+        "reshaped",
+        ("4.1.1", "4.2.0"),
+        |d| std::fs::write(d.join("post_install.sh"), "#!/bin/sh\nexit 0\n").unwrap(),
+        |m| {
+            let m = replace(
+                m,
+                "  - rpm: release/rpms/cli-4.2.0-1.noarch.rpm\n    name: cli\n    version: 4.2.0\n",
+                "",
+            );
+            let m = replace(
+                m,
+                "  - name: mgmtworker\n    stop_timeout: 30s\n    drain: {signal: SIGUSR2, timeout: 20s}   # finish running jobs before the stop\n    health: {tcp: \"127.0.0.1:8102\", timeout: 60s, settle: 2s}\n",
+                "",
+            );
+            let hook = f.dir().join("scratch/variant-reshaped/post_install.sh");
+            format!("{m}scripts:\n  post_install: {}\n", hook.display())
+        },
+        &f.vendor_key(),
+    )
+}
+
+/// Each step's actions: `(step, actions)` from a plan's or a journal's steps.
+fn actions_by_step(steps: &Value) -> Vec<(String, Value)> {
+    steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap().to_owned(),
+                s.get("actions")
+                    .cloned()
+                    .unwrap_or(Value::Array(Vec::new())),
+            )
+        })
+        .collect()
+}
+
+fn journal_of_last_operation(host: &hop_testdata::sandbox::Sandbox) -> Value {
+    let ops = host.root.join("var/lib/hop/operations");
+    let mut dirs: Vec<_> = std::fs::read_dir(&ops)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let newest = dirs
+        .into_iter()
+        .filter(|d| d.join("journal.json").is_file())
+        .max_by_key(|d| {
+            std::fs::metadata(d.join("journal.json"))
+                .unwrap()
+                .modified()
+                .unwrap()
+        })
+        .unwrap();
+    serde_json::from_slice(&std::fs::read(newest.join("journal.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_dry_run_lists_exactly_what_the_apply_then_does() {
+    let host = sandbox("plan-as-run", Backend::Sqlite);
+    hop(&host, &["apply", &package("4.0.1", "4.1.1")]).assert_code(0);
+    let pkg = reshaped_package();
+
+    let json = hop(&host, &["apply", &pkg, "--dry-run", "--json"]);
+    json.assert_code(0);
+    let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+    let planned = actions_by_step(&plan["steps"]);
+    let step = |name: &str| -> Vec<Value> {
+        planned
+            .iter()
+            .find(|(s, _)| s == name)
+            .map(|(_, a)| a.as_array().unwrap().clone())
+            .unwrap()
+    };
+    // The version that runs is stopped: both of 4.1.1's services, the
+    // dropped one too; only 4.2.0's one is started and gated.
+    let stops: Vec<String> = step("stop_services")
+        .iter()
+        .map(|a| a["service"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stops, ["mgmtworker", "rest-service"], "{plan:#}");
+    let starts: Vec<String> = step("start_services")
+        .iter()
+        .map(|a| a["service"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(starts, ["rest-service"], "{plan:#}");
+    // The dropped component is erased; every install is a real change.
+    let rpms = step("install_rpms");
+    assert!(
+        rpms.iter()
+            .any(|a| a["action"] == "erase_rpm" && a["nevra"] == "cli-4.1.1-1.noarch"),
+        "{plan:#}"
+    );
+    assert!(
+        rpms.iter()
+            .filter(|a| a["action"] == "install_rpm")
+            .all(|a| a["installed"] != a["to"]),
+        "{plan:#}"
+    );
+    assert!(
+        step("deploy_configs")
+            .iter()
+            .any(|a| a["action"] == "run_hook" && a["hook"] == "post_install"),
+        "{plan:#}"
+    );
+    let text = hop(&host, &["apply", &pkg, "--dry-run"]);
+    text.assert_code(0)
+        .assert_stdout("erase cli-4.1.1-1.noarch (no longer shipped)")
+        .assert_stdout("mgmtworker: drain with SIGUSR2 ≤20s, stop ≤30s")
+        .assert_stdout("run the post_install hook");
+
+    hop(&host, &["apply", &pkg]).assert_code(0);
+    let journal = journal_of_last_operation(&host);
+    let done = actions_by_step(&journal["steps"]);
+    assert_eq!(done.len(), planned.len(), "{journal:#}");
+    for ((step, planned), (journaled_step, done)) in planned.iter().zip(&done) {
+        assert_eq!(step, journaled_step);
+        assert_eq!(
+            planned, done,
+            "step {step}: the dry run planned {planned:#} and the apply did {done:#}"
+        );
+    }
+    // And the host is as the plan said.
+    assert!(
+        !host.rpms().iter().any(|n| n.starts_with("cli-")),
+        "cli is still installed"
+    );
+}
