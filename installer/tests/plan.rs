@@ -73,6 +73,49 @@ fn journal_of_last_operation(host: &hop_testdata::sandbox::Sandbox) -> Value {
     serde_json::from_slice(&std::fs::read(newest.join("journal.json")).unwrap()).unwrap()
 }
 
+/// Applies `pkg` and compares what each step journaled with `planned`.
+fn assert_plan_is_run(
+    host: &hop_testdata::sandbox::Sandbox,
+    pkg: &str,
+    planned: &[(String, Value)],
+) {
+    hop(host, &["apply", pkg]).assert_code(0);
+    let journal = journal_of_last_operation(host);
+    let done = actions_by_step(&journal["steps"]);
+    assert_eq!(done.len(), planned.len(), "{journal:#}");
+    for ((step, planned), (journaled_step, done)) in planned.iter().zip(&done) {
+        assert_eq!(step, journaled_step);
+        assert_eq!(
+            planned, done,
+            "{pkg}, step {step}: the dry run planned {planned:#} and the apply did {done:#}"
+        );
+    }
+}
+
+fn planned(host: &hop_testdata::sandbox::Sandbox, pkg: &str) -> Vec<(String, Value)> {
+    let json = hop(host, &["apply", pkg, "--dry-run", "--json"]);
+    json.assert_code(0);
+    let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+    actions_by_step(&plan["steps"])
+}
+
+#[test]
+fn every_demo_hop_runs_the_plan_its_dry_run_shows() {
+    for backend in [Backend::Sqlite, Backend::Postgresql] {
+        let host = sandbox(&format!("plan-demo-{backend}"), backend);
+        for (from, to) in [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0"), ("4.2.0", "4.3.0")] {
+            let pkg = package(from, to);
+            let plan = planned(&host, &pkg);
+            assert!(
+                plan.iter()
+                    .any(|(_, a)| a.as_array().is_some_and(|a| !a.is_empty())),
+                "{from} → {to}: an empty plan"
+            );
+            assert_plan_is_run(&host, &pkg, &plan);
+        }
+    }
+}
+
 #[test]
 fn the_dry_run_lists_exactly_what_the_apply_then_does() {
     let host = sandbox("plan-as-run", Backend::Sqlite);
@@ -127,17 +170,7 @@ fn the_dry_run_lists_exactly_what_the_apply_then_does() {
         .assert_stdout("mgmtworker: drain with SIGUSR2 ≤20s, stop ≤30s")
         .assert_stdout("run the post_install hook");
 
-    hop(&host, &["apply", &pkg]).assert_code(0);
-    let journal = journal_of_last_operation(&host);
-    let done = actions_by_step(&journal["steps"]);
-    assert_eq!(done.len(), planned.len(), "{journal:#}");
-    for ((step, planned), (journaled_step, done)) in planned.iter().zip(&done) {
-        assert_eq!(step, journaled_step);
-        assert_eq!(
-            planned, done,
-            "step {step}: the dry run planned {planned:#} and the apply did {done:#}"
-        );
-    }
+    assert_plan_is_run(&host, &pkg, &planned);
     // And the host is as the plan said.
     assert!(
         !host.rpms().iter().any(|n| n.starts_with("cli-")),
