@@ -61,6 +61,8 @@ have openssl || need="$need openssl"
 # The PostgreSQL 12/13/14 matrix fetches its servers from the npm registry.
 have npm || need="$need npm"
 have readelf || need="$need binutils"
+# The RPM test reads the man pages as a customer would.
+have man || need="$need man-db"
 # The sandbox hosts' /bin/sh for RPM scriptlets run inside their root:
 # a static busybox (a dynamic one would find no libraries there).
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi

@@ -4,6 +4,7 @@
 //! binaries start on the oldest glibc hop supports.
 
 mod glibc;
+mod man_sections;
 
 use std::path::{Path, PathBuf};
 
@@ -98,38 +99,80 @@ fn completions(out: &Path) -> Result<Vec<(Shell, String, PathBuf)>> {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             let path = clap_complete::generate_to(shell, &mut cmd, name, out)
                 .with_context(|| format!("generating {shell} completions for {name}"))?;
+            if shell == Shell::Bash {
+                fix_bash_names(&path, name)?;
+            }
             files.push((shell, name.to_owned(), path));
         }
     }
     Ok(files)
 }
 
-/// Man pages: one per tool and per subcommand (`hop-install-apply.1`).
+/// clap_complete's bash script names a hyphenated tool's subcommands two
+/// ways (`hop__install__subcmd__apply` where it walks the words,
+/// `hop__subcmd__install__subcmd__apply` where it lists the options), so
+/// it completes only verbs: the second spelling is made the first.
+fn fix_bash_names(path: &Path, tool: &str) -> Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let wrong = format!("{}__subcmd__", tool.replace('-', "__subcmd__"));
+    let right = format!("{}__subcmd__", tool.replace('-', "__"));
+    std::fs::write(path, text.replace(&wrong, &right))?;
+    Ok(())
+}
+
+/// Man pages: one per tool and per subcommand (`hop-install-apply.1`),
+/// each with the tool's FILES, ENVIRONMENT and EXIT STATUS, and
+/// `host.yaml.5`.
 fn man_pages(out: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out)?;
     let mut files = Vec::new();
     for (name, cmd) in commands() {
         let cmd = cmd.name(name);
-        files.push(write_page(&cmd, name, out)?);
+        files.push(write_page(&cmd, name, name, out)?);
         for sub in cmd.get_subcommands() {
             let page = format!("{name}-{}", sub.get_name());
-            files.push(write_page(&sub.clone().name(page.clone()), &page, out)?);
+            files.push(write_page(
+                &sub.clone().name(page.clone()),
+                &page,
+                name,
+                out,
+            )?);
             for nested in sub.get_subcommands() {
                 let nested_page = format!("{page}-{}", nested.get_name());
                 files.push(write_page(
                     &nested.clone().name(nested_page.clone()),
                     &nested_page,
+                    name,
                     out,
                 )?);
             }
         }
     }
+    let host_yaml = out.join("host.yaml.5");
+    std::fs::write(&host_yaml, man_sections::HOST_YAML)?;
+    files.push(host_yaml);
     Ok(files)
 }
 
-fn write_page(cmd: &clap::Command, name: &str, out: &Path) -> Result<PathBuf> {
+/// One page of `tool`: clap's sections, then the tool's own.
+fn write_page(cmd: &clap::Command, name: &str, tool: &str, out: &Path) -> Result<PathBuf> {
+    let man = clap_mangen::Man::new(cmd.clone());
     let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    man.render_options_section(&mut page)?;
+    if cmd.get_subcommands().next().is_some() {
+        man.render_subcommands_section(&mut page)?;
+    }
+    if cmd.get_after_help().is_some() || cmd.get_after_long_help().is_some() {
+        man.render_extra_section(&mut page)?;
+    }
+    page.extend_from_slice(man_sections::extra(tool).as_bytes());
+    if cmd.get_version().is_some() {
+        man.render_version_section(&mut page)?;
+    }
     let path = out.join(format!("{name}.1"));
     std::fs::write(&path, page)?;
     Ok(path)
@@ -200,6 +243,12 @@ fn build_rpm(tool: &str, binaries: &Path, out: &Path) -> Result<PathBuf> {
         builder.with_file_contents(
             gzip(&std::fs::read(page)?)?,
             rpm::FileOptions::new(format!("/usr/share/man/man1/{name}.gz")).permissions(0o644),
+        )?;
+    }
+    if tool == "hop-install" {
+        builder.with_file_contents(
+            gzip(man_sections::HOST_YAML.as_bytes())?,
+            rpm::FileOptions::new("/usr/share/man/man5/host.yaml.5.gz").permissions(0o644),
         )?;
     }
     for (shell, name, path) in completions.iter().filter(|(_, n, _)| n == tool) {

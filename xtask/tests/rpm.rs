@@ -41,6 +41,7 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
         "/usr/share/man/man1/hop-install.1.gz",
         "/usr/share/man/man1/hop-install-apply.1.gz",
         "/usr/share/man/man1/hop-install-db-status.1.gz",
+        "/usr/share/man/man5/host.yaml.5.gz",
         "/usr/share/bash-completion/completions/hop-install",
         "/usr/share/zsh/site-functions/_hop-install",
         "/usr/share/fish/vendor_completions.d/hop-install.fish",
@@ -99,10 +100,32 @@ fn the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs() {
         .arg(root.join("usr/share/man/man1/hop-install-apply.1.gz"))
         .output()
         .unwrap();
-    assert!(
-        String::from_utf8_lossy(&page.stdout).contains("dry"),
-        "the apply man page lacks --dry-run"
-    );
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(page.contains("dry"), "the apply man page lacks --dry-run");
+    for section in [".SH FILES", ".SH ENVIRONMENT", ".SH \"EXIT STATUS\""] {
+        assert!(page.contains(section), "the apply man page lacks {section}");
+    }
+    // And man renders them: the exit codes as a reader sees them.
+    for page in [
+        "usr/share/man/man1/hop-install-apply.1.gz",
+        "usr/share/man/man5/host.yaml.5.gz",
+    ] {
+        let shown = run_ok(
+            Command::new("man")
+                .arg("-l")
+                .arg(root.join(page))
+                .env("MANWIDTH", "100")
+                .env("MANPAGER", "cat"),
+        );
+        let text = String::from_utf8_lossy(&shown.stdout);
+        assert!(text.contains("/etc/hop/host.yaml"), "{page}:\n{text}");
+        if page.contains("apply") {
+            assert!(
+                text.contains("EXIT STATUS") && text.contains("rolled back"),
+                "{text}"
+            );
+        }
+    }
 }
 
 /// The check refuses a binary built against this machine's newer glibc,
