@@ -1,13 +1,13 @@
 //! The bash completions complete what a user types after a verb: its
 //! options, for both tools and a nested verb.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hop_testdata::fixtures::run_ok;
 
 /// What bash offers after `words` (the last one being completed).
-fn offered(script: &PathBuf, tool: &str, words: &[&str]) -> Vec<String> {
+fn offered(script: &Path, tool: &str, words: &[&str]) -> Vec<String> {
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
     let cword = words.len() - 1;
     let prev = if cword > 0 { words[cword - 1] } else { "" };
