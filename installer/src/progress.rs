@@ -25,8 +25,9 @@ pub struct Meter {
     label: String,
     total: Option<u64>,
     done: u64,
-    started: Instant,
     last_line: Instant,
+    /// `done` when the last line was printed (the rate is over that time).
+    done_at_last_line: u64,
     every: Duration,
     bar: Option<ProgressBar>,
 }
@@ -54,29 +55,44 @@ impl Meter {
             label,
             total,
             done: 0,
-            started: now,
             last_line: now,
+            done_at_last_line: 0,
             every: line_interval(),
             bar,
         }
     }
 
-    /// Sets how many bytes are done.
+    /// Starts at `done` bytes already there (a resumed download): they
+    /// count in the amount, not in the rate.
+    pub fn resume_from(&mut self, done: u64) {
+        self.done = done;
+        self.done_at_last_line = done;
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+            bar.reset_eta();
+        }
+    }
+
+    /// Sets how many bytes are done; called with the same count while
+    /// nothing arrives, it still prints its line when due (0 B/s).
     pub fn set(&mut self, done: u64) {
         self.done = done;
         if let Some(bar) = &self.bar {
             bar.set_position(done);
         } else if self.last_line.elapsed() >= self.every {
-            self.last_line = Instant::now();
             eprintln!("progress: {}", self.describe());
+            self.last_line = Instant::now();
+            self.done_at_last_line = done;
         }
     }
 
     /// Where the work is, as one line: "restoring: 512.0 MiB of 1.0 GiB
     /// (50%), 98.1 MiB/s, about 5s left".
     pub fn describe(&self) -> String {
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        let rate = self.done as f64 / secs;
+        // The rate since the last line (since the start before the first):
+        // what the link does now, and 0 B/s while it stalls.
+        let secs = self.last_line.elapsed().as_secs_f64().max(0.001);
+        let rate = self.done.saturating_sub(self.done_at_last_line) as f64 / secs;
         let amount = bytes_text;
         let mut text = format!("{}: {}", self.label, amount(self.done));
         if let Some(total) = self.total.filter(|t| *t > 0) {

@@ -25,10 +25,21 @@ fn web_root(name: &str, packages: &[(&str, &str)]) -> PathBuf {
 }
 
 fn https_server(host: &Sandbox, dir: &Path, cut_once: Option<f64>) -> (FileServer, PathBuf) {
+    https_server_with(
+        host,
+        dir,
+        FileServerOptions {
+            cut_once,
+            ..Default::default()
+        },
+    )
+}
+
+fn https_server_with(host: &Sandbox, dir: &Path, opts: FileServerOptions) -> (FileServer, PathBuf) {
     let (ca, cert, key) = make_tls(&dir.with_extension("tls")).unwrap();
     let opts = FileServerOptions {
         tls: Some((cert, key)),
-        cut_once,
+        ..opts
     };
     (
         FileServer::start(host.command("python3"), dir, &opts).unwrap(),
@@ -88,6 +99,87 @@ fn apply_from_an_https_url_resumes_a_download_cut_halfway() {
         downloads(&host).len(),
         2,
         "the package and its note: {:?}",
+        downloads(&host)
+    );
+}
+
+#[test]
+fn a_server_that_goes_silent_midway_is_given_up_on_and_resumed() {
+    let host = sandbox("https-stall", Backend::Sqlite);
+    let dir = web_root("stall", &[("4.0.1", "4.1.1")]);
+    let (server, ca) = https_server_with(
+        &host,
+        &dir,
+        FileServerOptions {
+            stall_once: Some(0.5),
+            ..Default::default()
+        },
+    );
+    let url = format!(
+        "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
+        server.port
+    );
+    let ca = ca.display().to_string();
+    let run = hop_env(
+        &host,
+        &["apply", &url, "--ca-file", &ca, "--stall-timeout", "3s"],
+        &[("HOP_PROGRESS_SECONDS", "1")],
+    );
+    run.assert_code(0)
+        .assert_stderr("the server sent nothing for")
+        .assert_stderr("(--stall-timeout)")
+        .assert_stderr("resuming from byte");
+    // A sign of life while it waited: progress lines at 0 B/s.
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("progress: downloading") && l.ends_with(", 0 B/s")),
+        "{}",
+        run.stderr
+    );
+    assert_runs_release(&host, "4.1.1");
+}
+
+#[test]
+fn a_server_that_always_goes_silent_is_refused_and_the_part_kept() {
+    let host = sandbox("https-stall-always", Backend::Sqlite);
+    let dir = web_root("stall-always", &[("4.0.1", "4.1.1")]);
+    let (server, ca) = https_server_with(
+        &host,
+        &dir,
+        FileServerOptions {
+            stall_always: Some(0.3),
+            ..Default::default()
+        },
+    );
+    let url = format!(
+        "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
+        server.port
+    );
+    let ca = ca.display().to_string();
+    let before = host.snapshot();
+    let run = hop(
+        &host,
+        &["apply", &url, "--ca-file", &ca, "--stall-timeout", "1s"],
+    );
+    run.assert_code(2)
+        .assert_stderr("the server sent nothing for")
+        .assert_stderr("downloaded so far are kept")
+        .assert_stderr("run the command again");
+    assert_eq!(
+        run.stderr.matches("resuming from byte").count(),
+        5,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        host.snapshot(),
+        before,
+        "a refused download changed the host"
+    );
+    assert!(
+        downloads(&host).iter().any(|n| n.ends_with(".part")),
+        "{:?}",
         downloads(&host)
     );
 }

@@ -2,10 +2,13 @@
 """A small HTTP(S) file server for hop's delivery tests and benchmark:
 serves a directory with ETag, Range (bytes=N- / N-M) and If-Range, like a
 CDN in front of a bucket. It can cut the first full download of each file
-partway (a dropped connection), and logs each GET with its Range header.
+partway (a dropped connection), or stall it (the connection stays open and
+nothing more is sent) once or on every GET, and logs each GET with its
+Range header.
 Prints one JSON line ({"port": N}) once it listens.
 
-    python3 range_http.py --dir DIR [--tls CERT KEY] [--cut-once 0.5] [--log FILE]
+    python3 range_http.py --dir DIR [--tls CERT KEY] [--cut-once 0.5]
+        [--stall-once 0.5 | --stall-always 0.5] [--log FILE]
 """
 import argparse
 import json
@@ -13,6 +16,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CHUNK = 1 << 20
@@ -84,8 +88,16 @@ class Handler(BaseHTTPRequestHandler):
                    and path not in self.server.cut_done)
             if cut:
                 self.server.cut_done.add(path)
+            stall = self.server.stall_always is not None or (
+                not partial and self.server.stall_once is not None
+                and path not in self.server.stall_done)
+            if stall:
+                self.server.stall_done.add(path)
         if cut:
             stop = start + int((end - start + 1) * self.server.cut)
+        if stall:
+            fraction = self.server.stall_always or self.server.stall_once
+            stop = start + int((end - start + 1) * fraction)
         with open(path, "rb") as f:
             f.seek(start)
             left = stop - start
@@ -99,6 +111,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(2)
+        elif stall:
+            self.wfile.flush()
+            time.sleep(600)
+            self.close_connection = True
 
 
 def main():
@@ -107,6 +123,8 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--cut-once", type=float, help="cut each file's first full GET at this fraction")
+    parser.add_argument("--stall-once", type=float, help="stall each file's first full GET at this fraction")
+    parser.add_argument("--stall-always", type=float, help="stall every GET at this fraction of what it sends")
     parser.add_argument("--log")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
@@ -114,6 +132,9 @@ def main():
     server.dir = os.path.realpath(args.dir)
     server.cut = args.cut_once
     server.cut_done = set()
+    server.stall_once = args.stall_once
+    server.stall_always = args.stall_always
+    server.stall_done = set()
     server.log = args.log
     server.lock = threading.Lock()
     if args.tls:

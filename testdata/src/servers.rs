@@ -71,6 +71,11 @@ pub struct FileServerOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Cut each file's first full download after this fraction of it.
     pub cut_once: Option<f64>,
+    /// Stall (keep the connection, send nothing more) each file's first
+    /// full download after this fraction of it.
+    pub stall_once: Option<f64>,
+    /// Stall every download after this fraction of what it sends.
+    pub stall_always: Option<f64>,
 }
 
 /// An HTTP(S) server of a directory on 127.0.0.1.
@@ -107,6 +112,12 @@ impl FileServer {
         }
         if let Some(f) = opts.cut_once {
             args.extend(["--cut-once".into(), f.to_string()]);
+        }
+        if let Some(f) = opts.stall_once {
+            args.extend(["--stall-once".into(), f.to_string()]);
+        }
+        if let Some(f) = opts.stall_always {
+            args.extend(["--stall-always".into(), f.to_string()]);
         }
         let (process, ready): (_, Port) = start(python3, "range_http.py", &args)?;
         Ok(Self {

@@ -29,17 +29,30 @@ pub struct RootArg {
 }
 
 /// How remote packages (`https://…`, `s3://BUCKET/KEY`) are fetched.
-#[derive(clap::Args, Clone, Default)]
+#[derive(clap::Args, Clone)]
 pub struct SourceArgs {
     /// Also trust these CA certificates (PEM) for https:// sources
     #[arg(long, value_name = "PEM", env = "HOP_CA_FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Treat a download that receives nothing for this long as cut, and
+    /// resume it (at most six attempts; then the part is kept for a rerun)
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_stall)]
+    pub stall_timeout: std::time::Duration,
+}
+
+fn parse_stall(text: &str) -> Result<std::time::Duration, String> {
+    match hop_artifact::duration_text::parse(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("must be more than zero".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl SourceArgs {
     pub fn options(&self) -> crate::remote::FetchOptions {
         crate::remote::FetchOptions {
             ca_file: self.ca_file.clone(),
+            stall: self.stall_timeout,
         }
     }
 }

@@ -17,6 +17,7 @@ use hop_artifact::signature::TrustedKeys;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::stall::{Guarded, Poll};
 use super::{FetchError, Origin};
 use crate::error::Refusal;
 use crate::progress::Meter;
@@ -37,6 +38,7 @@ pub fn fetch(
     name: &str,
     dir: &Path,
     trusted: &TrustedKeys,
+    stall: Duration,
 ) -> Result<PathBuf, Refusal> {
     let what = origin.describe();
     crate::atomic::private_dir(dir)
@@ -64,7 +66,7 @@ pub fn fetch(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match attempt_once(origin, &part, &info_file, trusted) {
+        match attempt_once(origin, &part, &info_file, trusted, stall) {
             Ok(()) => {
                 std::fs::rename(&part, &done)
                     .map_err(|e| Refusal::new(format!("cannot keep {}: {e}", done.display())))?;
@@ -79,7 +81,20 @@ pub fn fetch(
                 );
                 std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
             }
-            Err(Outcome::Cut(e)) => return Err(e.refusal()),
+            Err(Outcome::Cut(e)) => {
+                let have = std::fs::metadata(&part).map_or(0, |m| m.len());
+                let refusal = e.refusal();
+                return Err(match have {
+                    0 => refusal,
+                    _ => Refusal::new(format!(
+                        "{}; the {} downloaded so far are kept in {}",
+                        refusal.message,
+                        crate::progress::bytes_text(have),
+                        part.display()
+                    ))
+                    .with_hint("run the command again: the download resumes from the kept part"),
+                });
+            }
             Err(Outcome::NoRoom(why)) => {
                 return Err(Refusal::new(format!("{what}: {why}")).with_hint(
                     "free space there and run the command again: the part downloaded so far is \
@@ -115,6 +130,7 @@ fn attempt_once(
     part: &Path,
     info_file: &Path,
     trusted: &TrustedKeys,
+    stall: Duration,
 ) -> Result<(), Outcome> {
     let io =
         |e: std::io::Error| Outcome::Cut(FetchError::Setup(format!("{}: {e}", part.display())));
@@ -162,9 +178,10 @@ fn attempt_once(
         .map_err(io)?;
     file.seek(SeekFrom::Start(have)).map_err(io)?;
     let mut meter = Meter::new(format!("downloading {}", origin.describe()), body.total);
-    meter.set(have);
+    meter.resume_from(have);
     let tee = Tee {
-        from: body.reader,
+        from: Guarded::new(body.reader),
+        stall,
         to: file,
         meter: &mut meter,
         expected: body.total,
@@ -217,7 +234,9 @@ fn verify(input: &mut dyn Read, trusted: &TrustedKeys) -> Result<(), String> {
 
 /// Network bytes written to the part file as they are handed on.
 struct Tee<'a> {
-    from: Box<dyn Read + Send>,
+    from: Guarded,
+    /// How long the network may send nothing before the attempt is cut.
+    stall: Duration,
     to: File,
     meter: &'a mut Meter,
     expected: Option<u64>,
@@ -232,19 +251,35 @@ struct Tee<'a> {
 
 impl Read for Tee<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = match self.from.read(buf) {
-            Ok(0) if self.expected.is_some_and(|t| self.seen < t) => {
-                self.cut = true;
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the connection closed early",
-                ));
-            }
-            Ok(n) => n,
-            Err(e) => {
-                self.cut = true;
-                self.error = Some(e.to_string());
-                return Err(e);
+        let n = loop {
+            match self.from.poll(buf, Duration::from_secs(1)) {
+                Poll::Data(0) if self.expected.is_some_and(|t| self.seen < t) => {
+                    self.cut = true;
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the connection closed early",
+                    ));
+                }
+                Poll::Data(n) => break n,
+                Poll::Failed(e) => {
+                    self.cut = true;
+                    self.error = Some(e.to_string());
+                    return Err(e);
+                }
+                Poll::Idle(idle) => {
+                    // Progress lines go on (at 0 B/s) while nothing comes.
+                    self.meter.set(self.seen);
+                    if idle >= self.stall {
+                        self.cut = true;
+                        let why = format!(
+                            "the server sent nothing for {} at byte {} (--stall-timeout)",
+                            hop_artifact::duration_text::format(&idle),
+                            self.seen
+                        );
+                        self.error = Some(why.clone());
+                        return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, why));
+                    }
+                }
             }
         };
         if let Err(e) = self.to.write_all(&buf[..n]) {

@@ -11,6 +11,7 @@ mod error;
 mod http;
 mod listing;
 mod s3;
+mod stall;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -128,10 +129,24 @@ pub fn shown(source: &Path) -> String {
 }
 
 /// How remote sources are reached.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct FetchOptions {
     /// CA certificates (PEM) trusted for https:// besides the system's.
     pub ca_file: Option<PathBuf>,
+    /// How long a transfer may send nothing before it counts as cut.
+    pub stall: std::time::Duration,
+}
+
+/// The default of `--stall-timeout`.
+pub const DEFAULT_STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        Self {
+            ca_file: None,
+            stall: DEFAULT_STALL,
+        }
+    }
 }
 
 /// A response body from some offset of a remote object.
@@ -186,5 +201,6 @@ pub fn localize(
         &source.file_name(),
         &state_dir.join("downloads"),
         trusted,
+        options.stall,
     )
 }

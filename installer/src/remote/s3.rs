@@ -99,7 +99,11 @@ impl Origin for S3Object {
             what: self.describe(),
             message: e.to_string(),
         })?;
-        let bucket = self.bucket.clone();
+        // The body is bounded by its silence (`--stall-timeout`, in the
+        // reader), not by a total time: a long transfer that flows is not
+        // cut (rust-s3's default request timeout, 60 s, is the whole GET).
+        let mut bucket = self.bucket.clone();
+        bucket.set_request_timeout(None);
         let key = self.key.clone();
         // rust-s3 writes the body into a writer: a thread feeds it into a
         // pipe that the verifying reader pulls from.
