@@ -79,6 +79,10 @@ pub struct RollbackRecord {
     pub plan: Vec<Undo>,
     /// How many undos of the plan are done.
     pub done: usize,
+    /// Why the database is not restored although migrations ran (the
+    /// offline phase rolled back in its own transaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_restore: Option<String>,
 }
 
 impl RollbackRecord {
@@ -283,14 +287,23 @@ impl Journal {
     }
 
     /// Starts a rollback with `plan`: phase, cause and plan in one write.
-    pub fn begin_rollback(&mut self, plan: Vec<Undo>, cause: String) -> Result<()> {
+    pub fn begin_rollback(
+        &mut self,
+        plan: Vec<Undo>,
+        cause: String,
+        no_restore: Option<String>,
+    ) -> Result<()> {
         // A failed write here must stop the rollback before its first undo
         // (the crash and failure suites inject one).
         crate::fault::hit("journal.rolling_back").map_err(anyhow::Error::msg)?;
         self.phase = OpPhase::RollingBack;
         self.cause = Some(cause);
         if self.rollback.is_none() {
-            self.rollback = Some(RollbackRecord { plan, done: 0 });
+            self.rollback = Some(RollbackRecord {
+                plan,
+                done: 0,
+                no_restore,
+            });
         }
         self.save()
     }

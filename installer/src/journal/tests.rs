@@ -41,6 +41,7 @@ fn refuses_a_journal_with_missing_or_reordered_steps() {
 fn refuses_rollback_progress_beyond_its_plan() {
     let mut j = journal();
     j.rollback = Some(RollbackRecord {
+        no_restore: None,
         plan: vec![Undo::RemoveStaging],
         done: 2,
     });

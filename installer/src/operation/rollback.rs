@@ -9,7 +9,7 @@ use hop_migrate::backup;
 
 use super::{Operation, journal_failure};
 use crate::error::Failure;
-use crate::journal::OpPhase;
+use crate::journal::{OpPhase, Step};
 use crate::recovery::{HostFacts, Undo, rollback_plan};
 use crate::steps::{self, backup::Facts};
 
@@ -45,7 +45,18 @@ impl Operation<'_> {
                     "rollback plan: {}",
                     plan.iter().map(|u| u.name()).collect::<Vec<_>>().join(", ")
                 ));
-                self.journal.begin_rollback(plan, cause.clone())
+                let no_restore = (!facts.database_touched
+                    && self.journal.touched(Step::OfflineMigrations))
+                .then(|| {
+                    "the offline migrations ran in one transaction, which was rolled back: \
+                     nothing of this hop reached the database, so it is not restored"
+                        .to_owned()
+                });
+                if let Some(why) = &no_restore {
+                    self.cx.out.step(&format!("    {why}"));
+                    self.log(why);
+                }
+                self.journal.begin_rollback(plan, cause.clone(), no_restore)
             }
         };
         begun.map_err(|e| journal_failure(e, self.root()))?;

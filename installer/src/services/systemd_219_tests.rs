@@ -17,8 +17,11 @@ fn fake_systemd(name: &str) -> (PathBuf, Systemd) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("units")).unwrap();
     std::fs::write(dir.join("units/rest-service"), "").unwrap();
+    // A link, not a copy: executing a file just written races with other
+    // test threads' forks holding it open for writing (ETXTBSY). The fake
+    // keeps its state beside the link (`dirname "$0"`).
     let program = dir.join("systemctl");
-    std::fs::copy(
+    std::os::unix::fs::symlink(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services/testdata/systemctl-219"),
         &program,
     )

@@ -41,7 +41,8 @@ pub fn fixtures() -> &'static Fixtures {
 pub fn sandbox(name: &str, backend: Backend) -> Sandbox {
     let opts = match backend {
         Backend::Postgresql => SandboxOptions::postgresql(),
-        _ => SandboxOptions::sqlite(),
+        Backend::Mariadb => SandboxOptions::mariadb(),
+        Backend::Sqlite => SandboxOptions::sqlite(),
     };
     sandbox_with(name, &opts)
 }

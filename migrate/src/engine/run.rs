@@ -1,6 +1,11 @@
 //! Applying one phase: each migration with its history row, in one
 //! transaction where the database allows, batched post migrations batch by
-//! batch with their progress.
+//! batch with their progress. The offline phase on PostgreSQL and SQLite
+//! runs whole in one transaction (as Flyway's `group` mode): its
+//! migrations and their history rows commit together or not at all, so a
+//! failure leaves nothing of the phase and needs no restore. MariaDB's DDL
+//! commits implicitly; a migration PostgreSQL cannot run in a transaction
+//! (`CONCURRENTLY`) puts the phase back to one transaction per migration.
 
 use std::time::{Duration, Instant};
 
@@ -56,6 +61,10 @@ impl Migrator {
             applied: Vec::new(),
             remaining: pending.len(),
         };
+        if phase == Phase::Offline && pending.len() > 1 && self.groupable(&pending)? {
+            self.apply_group(&pending, hop, observer, &mut report)?;
+            return Ok(report);
+        }
         for script in pending {
             observer
                 .starting(script)
@@ -230,6 +239,100 @@ impl Migrator {
     }
 
     /// Whether a migration can run in one transaction with its history row.
+    /// Whether `scripts` can run together in one transaction: none is
+    /// batched, and each can run in a transaction on this database.
+    fn groupable(&self, scripts: &[&Script]) -> Result<bool, MigrateError> {
+        for script in scripts {
+            let statements = self.statements_of(script)?;
+            if script.batch || !self.transactional(&statements) {
+                return Ok(false);
+            }
+        }
+        Ok(self.backend() != Backend::Mariadb)
+    }
+
+    fn statements_of(&self, script: &Script) -> Result<Vec<Statement>, MigrateError> {
+        script
+            .statements(self.backend())
+            .map_err(|reason| MigrateError::BadScript {
+                file: script.file_name(),
+                reason,
+            })
+    }
+
+    /// Applies `scripts` and their history rows in one transaction.
+    fn apply_group(
+        &mut self,
+        scripts: &[&Script],
+        hop: &str,
+        observer: &mut dyn Observer,
+        report: &mut PhaseReport,
+    ) -> Result<(), MigrateError> {
+        let statements: Vec<Vec<Statement>> = scripts
+            .iter()
+            .map(|s| self.statements_of(s))
+            .collect::<Result<_, _>>()?;
+        let count = scripts.len();
+        let fail = |script: &Script, line: usize, error: String| MigrateError::Failed {
+            file: script.file_name(),
+            line,
+            error: format!(
+                "{error} (the phase's {count} migrations ran in one transaction: none of them is applied)"
+            ),
+            dirty: false,
+        };
+        self.conn.begin().map_err(|e| fail(scripts[0], 1, e))?;
+        let mut applied = Vec::new();
+        for (script, statements) in scripts.iter().zip(&statements) {
+            if let Err(reason) = observer.starting(script) {
+                let _ = self.conn.rollback();
+                return Err(MigrateError::Stopped {
+                    file: script.file_name(),
+                    reason,
+                });
+            }
+            let start = Instant::now();
+            let mut rows = 0;
+            for st in statements {
+                if let Err(e) = self.conn.execute_changes(&st.sql).and_then(|n| {
+                    rows += n;
+                    observer.statement_done(script, st.line)
+                }) {
+                    let _ = self.conn.rollback();
+                    return Err(fail(script, st.line, e));
+                }
+            }
+            let mut row = started_row(script, hop);
+            row.success = true;
+            row.duration_ms = start.elapsed().as_millis() as u64;
+            if let Err(e) = self.conn.write_history(&row) {
+                let _ = self.conn.rollback();
+                return Err(MigrateError::db(
+                    format!("recording {}", script.file_name()),
+                    e,
+                ));
+            }
+            observer.finished(script, start.elapsed());
+            applied.push(Applied {
+                version: script.version,
+                file: script.file_name(),
+                duration_ms: row.duration_ms,
+                batches: 0,
+                rows,
+            });
+        }
+        if let Err(e) = self.conn.commit() {
+            let _ = self.conn.rollback();
+            return Err(MigrateError::db(
+                format!("committing the phase's {count} migrations"),
+                e,
+            ));
+        }
+        report.remaining -= applied.len();
+        report.applied = applied;
+        Ok(())
+    }
+
     fn transactional(&self, statements: &[Statement]) -> bool {
         match self.backend() {
             Backend::Mariadb => false,

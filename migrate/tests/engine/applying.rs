@@ -12,7 +12,39 @@ on_every_backend!(
     refuses_a_changed_a_missing_and_a_dirty_migration_naming_the_file,
     a_failing_migration_in_the_middle_leaves_the_database_as_before_it,
     phases_apply_separately_and_report_pending_applied_remaining,
+    the_offline_phase_commits_whole_or_not_at_all,
 );
+
+/// On PostgreSQL and SQLite the offline phase is one transaction: when its
+/// third migration fails, the first two are not applied either and the
+/// database is exactly as before the phase (no restore needed). MariaDB
+/// commits each migration's DDL: the first two stay, and the failure says
+/// to restore.
+fn the_offline_phase_commits_whole_or_not_at_all(backend: Backend) {
+    let db = database(backend);
+    apply_ok(&db, &[]); // hop's history table, empty
+    let before = db.snapshot().unwrap();
+    let err = apply_err(&db, &five(true));
+    let applied = db
+        .query_i64("SELECT COUNT(*) FROM hop_schema_history WHERE success")
+        .unwrap_or(0);
+    if backend == Backend::Mariadb {
+        assert_eq!(applied, 2, "{err}");
+        assert!(err.needs_restore(), "{err}");
+    } else {
+        assert_eq!(applied, 0, "{err}");
+        assert!(!err.needs_restore(), "{err}");
+        assert_says(&err, "none of them is applied");
+        assert_eq!(
+            db.snapshot().unwrap(),
+            before,
+            "the phase left something behind"
+        );
+        // And run again once fixed, all five apply.
+        let report = apply_ok(&db, &five(false));
+        assert_eq!(report.applied.len(), 5);
+    }
+}
 
 fn fresh_apply_then_reapply_is_a_no_op(backend: Backend) {
     let db = database(backend);
