@@ -87,6 +87,7 @@ test: deps lint systemd-rootfs el-binaries
 	@rm -rf target/tmp/matrices
 	$(CARGO) test --workspace --no-fail-fast
 	@./scripts/pg-matrix.sh
+	@./scripts/el-suite.sh
 	@./scripts/matrices.sh
 
 # Shell completions (bash, zsh, fish) and man pages, from the real CLIs.

@@ -162,3 +162,69 @@ impl Observer for StepObserver<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hop_migrate::status::{Entry, State, Status};
+
+    use super::*;
+
+    fn entry(version: u32, phase: Phase, state: State) -> Entry {
+        Entry {
+            version,
+            file: format!("{version:04}_m.sql"),
+            phase,
+            state,
+        }
+    }
+
+    fn files(actions: &[Action]) -> Vec<String> {
+        actions
+            .iter()
+            .map(|a| match a {
+                Action::Migrate { file } => file.clone(),
+                Action::Adopt { up_to, .. } => format!("adopt {up_to}"),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_phase_plans_its_pending_migrations_and_an_adoption_its_baseline_first() {
+        let applied = State::Applied {
+            hop: "x".into(),
+            applied_at: String::new(),
+            duration_ms: 0,
+        };
+        let status = Status {
+            entries: vec![
+                entry(1, Phase::Offline, State::Pending),
+                entry(5, Phase::Offline, State::Pending),
+                entry(10, Phase::Online, State::Pending),
+                entry(11, Phase::Online, applied),
+                entry(12, Phase::Offline, State::Pending),
+            ],
+        };
+        // No adoption: what is pending in the phase.
+        assert_eq!(
+            files(&actions(&status, Phase::Offline, None)),
+            ["0001_m.sql", "0005_m.sql", "0012_m.sql"]
+        );
+        assert_eq!(
+            files(&actions(&status, Phase::Online, None)),
+            ["0010_m.sql"]
+        );
+        // A database another tool made up to 5: the baseline covers 1 and 5,
+        // and only the online phase adopts.
+        let baseline = Some((5, "its schema matches"));
+        assert_eq!(
+            files(&actions(&status, Phase::Online, baseline)),
+            ["adopt 5", "0010_m.sql"]
+        );
+        assert_eq!(
+            files(&actions(&status, Phase::Offline, baseline)),
+            ["0012_m.sql"]
+        );
+        assert!(actions(&status, Phase::Post, baseline).is_empty());
+    }
+}

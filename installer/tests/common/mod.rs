@@ -63,14 +63,30 @@ pub fn sandbox_with(name: &str, opts: &SandboxOptions) -> Sandbox {
 
 pub use hop_testdata::output::Run;
 
+/// The `hop-install` the tests run: the one cargo built for them, or the
+/// one `HOP_TEST_INSTALL_BIN` names (`scripts/el-suite.sh` runs the main
+/// paths with the glibc 2.17 release binary).
+pub fn hop_install_binary() -> String {
+    match std::env::var("HOP_TEST_INSTALL_BIN") {
+        Ok(bin) if !bin.is_empty() => {
+            assert!(
+                std::path::Path::new(&bin).is_file(),
+                "HOP_TEST_INSTALL_BIN={bin} is not a file: run `make el-binaries`"
+            );
+            bin
+        }
+        _ => HOP_INSTALL.to_owned(),
+    }
+}
+
 /// `hop-install ARGS --root <sandbox>`, inside its namespace.
 pub fn hop(sandbox: &Sandbox, args: &[&str]) -> Run {
-    Run::from(sandbox.hop_install(HOP_INSTALL, args, &[]))
+    Run::from(sandbox.hop_install(&hop_install_binary(), args, &[]))
 }
 
 /// The same with extra environment (HOP_FAULT).
 pub fn hop_env(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Run {
-    Run::from(sandbox.hop_install(HOP_INSTALL, args, env))
+    Run::from(sandbox.hop_install(&hop_install_binary(), args, env))
 }
 
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgresql];
