@@ -19,7 +19,7 @@ run() { # major, label, cargo test arguments…
         result=FAILED
         failed="$failed $major"
     fi
-    table="$table$(printf '%-4s %-44s %s' "$major" "$label" "$result")
+    table="$table$(printf '%-4s %-50s %s' "$major" "$label" "$result")
 "
 }
 for major in 12 13 14; do
@@ -36,7 +36,7 @@ for major in 12 13 14; do
 done
 echo
 echo "== PostgreSQL matrix"
-printf '%-4s %-44s %s\n' "PG" "what" "result"
+printf '%-4s %-50s %s\n' "PG" "what" "result"
 printf '%s' "$table"
 if [ -n "$failed" ]; then
     echo "pg-matrix: failures on PostgreSQL$failed"
