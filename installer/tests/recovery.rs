@@ -11,20 +11,7 @@ use common::*;
 use hop_artifact::migration::Backend;
 use hop_testdata::sandbox::Sandbox;
 
-const STEPS: [&str; 12] = [
-    "stage",
-    "backup",
-    "online_migrations",
-    "stop_services",
-    "install_rpms",
-    "deploy_configs",
-    "offline_migrations",
-    "start_services",
-    "health_gate",
-    "commit",
-    "post_migrations",
-    "cleanup",
-];
+const STEPS: [&str; 12] = HOST_STEPS;
 
 fn fails_at(fault: &str, backend: Backend) {
     let host = sandbox(&format!("fail-{}", fault.replace(['@', '.'], "-")), backend);

@@ -103,11 +103,26 @@ fn apply_from_an_https_url_resumes_a_download_cut_halfway() {
     );
 }
 
+/// An HTTPS server of `dir` that stalls as `opts` says: it, the package's
+/// URL, and its CA file.
+fn stalling_server(
+    host: &Sandbox,
+    dir: &Path,
+    opts: FileServerOptions,
+) -> (FileServer, String, String) {
+    let (server, ca) = https_server_with(host, dir, opts);
+    let url = format!(
+        "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
+        server.port
+    );
+    (server, url, ca.display().to_string())
+}
+
 #[test]
 fn a_server_that_goes_silent_midway_is_given_up_on_and_resumed() {
     let host = sandbox("https-stall", Backend::Sqlite);
     let dir = web_root("stall", &[("4.0.1", "4.1.1")]);
-    let (server, ca) = https_server_with(
+    let (_server, url, ca) = stalling_server(
         &host,
         &dir,
         FileServerOptions {
@@ -115,11 +130,6 @@ fn a_server_that_goes_silent_midway_is_given_up_on_and_resumed() {
             ..Default::default()
         },
     );
-    let url = format!(
-        "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
-        server.port
-    );
-    let ca = ca.display().to_string();
     let run = hop_env(
         &host,
         &["apply", &url, "--ca-file", &ca, "--stall-timeout", "3s"],
@@ -144,7 +154,7 @@ fn a_server_that_goes_silent_midway_is_given_up_on_and_resumed() {
 fn a_server_that_always_goes_silent_is_refused_and_the_part_kept() {
     let host = sandbox("https-stall-always", Backend::Sqlite);
     let dir = web_root("stall-always", &[("4.0.1", "4.1.1")]);
-    let (server, ca) = https_server_with(
+    let (_server, url, ca) = stalling_server(
         &host,
         &dir,
         FileServerOptions {
@@ -152,11 +162,6 @@ fn a_server_that_always_goes_silent_is_refused_and_the_part_kept() {
             ..Default::default()
         },
     );
-    let url = format!(
-        "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
-        server.port
-    );
-    let ca = ca.display().to_string();
     let before = host.snapshot();
     let run = hop(
         &host,

@@ -26,21 +26,6 @@ fn golden_status(host: &Sandbox, name: &str) -> Run {
     run
 }
 
-const HOST_STEPS: [&str; 12] = [
-    "stage",
-    "backup",
-    "online_migrations",
-    "stop_services",
-    "install_rpms",
-    "deploy_configs",
-    "offline_migrations",
-    "start_services",
-    "health_gate",
-    "commit",
-    "post_migrations",
-    "cleanup",
-];
-
 #[test]
 fn status_after_a_kill_in_each_step_of_a_hop() {
     std::thread::scope(|s| {

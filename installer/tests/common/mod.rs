@@ -89,6 +89,23 @@ pub fn hop_env(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Run {
     Run::from(sandbox.hop_install(&hop_install_binary(), args, env))
 }
 
+/// The steps of a host's operation, in order, as the journal and fault
+/// points name them.
+pub const HOST_STEPS: [&str; 12] = [
+    "stage",
+    "backup",
+    "online_migrations",
+    "stop_services",
+    "install_rpms",
+    "deploy_configs",
+    "offline_migrations",
+    "start_services",
+    "health_gate",
+    "commit",
+    "post_migrations",
+    "cleanup",
+];
+
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgresql];
 
 /// Asserts the host runs `version`'s release: both services answer with
