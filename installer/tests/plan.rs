@@ -1,7 +1,7 @@
 //! The plan shown is the plan run: `apply --dry-run --json` lists, step by
 //! step, exactly the actions the apply then journals — on a hop that drops
 //! a component (erased) and a service (the old version's is stopped, not
-//! started again) and has a hook.
+//! started again) and has a hook, then on the hop that brings both back.
 
 mod common;
 
@@ -176,4 +176,49 @@ fn the_dry_run_lists_exactly_what_the_apply_then_does() {
         !host.rpms().iter().any(|n| n.starts_with("cli-")),
         "cli is still installed"
     );
+
+    // The next hop, 4.2.0 → 4.3.0, brings both back: a component the host
+    // does not have (installed from nothing) and a service that does not
+    // run (started and gated, not stopped first).
+    let next = package("4.2.0", "4.3.0");
+    let planned = self::planned(&host, &next);
+    let step = |name: &str| -> Vec<Value> {
+        planned
+            .iter()
+            .find(|(s, _)| s == name)
+            .map(|(_, a)| a.as_array().unwrap().clone())
+            .unwrap()
+    };
+    let services = |name: &str| -> Vec<String> {
+        step(name)
+            .iter()
+            .map(|a| a["service"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(services("stop_services"), ["rest-service"], "{planned:#?}");
+    assert_eq!(
+        services("start_services"),
+        ["rest-service", "mgmtworker"],
+        "{planned:#?}"
+    );
+    assert_eq!(
+        services("health_gate"),
+        ["rest-service", "mgmtworker"],
+        "{planned:#?}"
+    );
+    assert!(
+        step("install_rpms")
+            .iter()
+            .any(|a| a["action"] == "install_rpm"
+                && a["installed"].is_null()
+                && a["to"] == "cli-4.3.0-1.noarch"),
+        "{planned:#?}"
+    );
+    assert_plan_is_run(&host, &next, &planned);
+    assert!(host.rpms().iter().any(|n| n == "cli-4.3.0-1.noarch"));
+    // Both services answer as 4.3.0.
+    for (service, answer) in host.service_versions() {
+        let answer = answer.unwrap_or_default();
+        assert!(answer.contains("4.3.0"), "{service} answers {answer:?}");
+    }
 }

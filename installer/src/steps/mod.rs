@@ -17,6 +17,9 @@ pub mod rpms;
 pub mod services;
 pub mod stage;
 
+#[cfg(test)]
+mod actions_tests;
+
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
