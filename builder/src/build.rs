@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use hop_artifact::digest::{HashingReader, IO_BUFFER};
+use hop_artifact::migration::OfflineMode;
 use hop_artifact::package_manifest::Member;
 use hop_artifact::writer::PackageWriter;
 use hop_artifact::yaml;
@@ -19,7 +20,7 @@ use serde::Serialize;
 use crate::Refused;
 use crate::schemas::{self, SchemaOptions};
 use crate::sign::Signing;
-use crate::validate::{self, MemberSource};
+use crate::validate::{self, MemberSource, Plan};
 use hop_artifact::progress;
 
 /// The builder's name and version, recorded in every package.
@@ -105,6 +106,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         Err(e) => e,
     })?;
     notes.extend(made);
+    notes.extend(offline_notes(&plan)?);
     let out_dir = match options.output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -165,6 +167,28 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         signed_by: signer.describe(),
         notes,
     })
+}
+
+/// What the release engineer should know about the hop's offline phase:
+/// on which database it cannot run in one transaction, and so costs a
+/// restore when it fails (MariaDB always does; docs/migrations.md says so).
+fn offline_notes(plan: &Plan) -> Result<Vec<String>> {
+    let text = |member: &str| {
+        let source = plan.sources.iter().find(|s| s.path == member)?;
+        std::fs::read_to_string(&source.file).ok()
+    };
+    let modes = plan.manifest.offline_modes(text).map_err(Refused::new)?;
+    Ok(modes
+        .into_iter()
+        .filter_map(|(backend, mode)| match mode {
+            OfflineMode::PerMigration { because: Some(_) } => Some(format!(
+                "the offline phase on {backend} runs {}; with that statement in a post migration \
+                 a failed offline phase would roll back without a restore",
+                mode.describe()
+            )),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Hashes every source, several at a time, with one progress bar.

@@ -2,12 +2,14 @@
 //! members match what it says (the signature is not checked: that needs a
 //! key, see `verify`).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use hop_artifact::PackageManifest;
 use hop_artifact::duration_text;
+use hop_artifact::migration::Backend;
 use hop_artifact::package_manifest::Probe;
 use hop_artifact::reader::PackageReader;
 use hop_artifact::signature::claimed_issuer;
@@ -24,6 +26,9 @@ pub struct Inspection {
     /// What was wrong, when they did not.
     pub problem: Option<String>,
     pub bytes: u64,
+    /// How the hop's own offline migrations run on each database (what a
+    /// failure in the phase costs); empty when it has none.
+    pub offline_phase: BTreeMap<Backend, String>,
 }
 
 pub fn inspect(package: &Path) -> Result<Inspection> {
@@ -33,13 +38,35 @@ pub fn inspect(package: &Path) -> Result<Inspection> {
         .with_context(|| format!("cannot read {}", package.display()))?;
     let manifest = reader.manifest().clone();
     let signature_issuer = claimed_issuer(reader.signature_bytes());
-    let problem = reader.verify().err().map(|e| e.to_string());
+    // Migrations are small text: kept to tell how the offline phase runs.
+    let mut migrations: BTreeMap<String, String> = BTreeMap::new();
+    let problem = reader
+        .for_each_member(|member, data| {
+            if member.path.starts_with("migrations/") {
+                let mut text = String::new();
+                data.read_to_string(&mut text)?;
+                migrations.insert(member.path.clone(), text);
+            }
+            Ok(())
+        })
+        .err()
+        .map(|e| e.to_string());
+    let offline_phase = match &problem {
+        Some(_) => BTreeMap::new(),
+        None => manifest
+            .offline_modes(|member| migrations.get(member).cloned())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", package.display()))?
+            .into_iter()
+            .map(|(backend, mode)| (backend, mode.describe()))
+            .collect(),
+    };
     Ok(Inspection {
         manifest,
         signature_issuer,
         members_intact: problem.is_none(),
         problem,
         bytes,
+        offline_phase,
     })
 }
 
@@ -111,6 +138,9 @@ pub fn render(i: &Inspection) -> String {
         } else {
             "  rolling: no (offline migrations need every node stopped)\n"
         };
+        for (backend, mode) in &i.offline_phase {
+            out += &format!("  offline phase on {backend}: {mode}\n");
+        }
     }
     if !m.waivers.is_empty() {
         out += &format!("waived lint findings ({}):\n", m.waivers.len());

@@ -124,3 +124,90 @@ fn a_failed_offline_phase_on_postgresql_needs_no_restore() {
 fn a_failed_offline_phase_on_mariadb_is_restored() {
     a_failed_offline_phase(Backend::Mariadb);
 }
+
+/// How long each part of the last rollback took, from the operation log's
+/// timestamps: `(undo, seconds)`, the time before the first undo as
+/// `planning`.
+fn rollback_parts(host: &hop_testdata::sandbox::Sandbox) -> Vec<(String, f64)> {
+    let logs = host.root.join("var/lib/hop/logs");
+    let log = std::fs::read_dir(&logs)
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .find(|text| text.contains("== rollback done"))
+        .expect("no log of a rollback");
+    let mut marks: Vec<(String, std::time::SystemTime)> = Vec::new();
+    for line in log.lines() {
+        let Some((stamp, text)) = line.split_once(' ') else {
+            continue;
+        };
+        let name = if text.starts_with("== rollback:") {
+            "planning".to_owned()
+        } else if let Some(undo) = text.strip_prefix("== undo ") {
+            undo.to_owned()
+        } else if text == "== rollback done" {
+            "done".to_owned()
+        } else {
+            continue;
+        };
+        marks.push((name, humantime::parse_rfc3339(stamp).unwrap()));
+    }
+    marks
+        .windows(2)
+        .map(|w| {
+            let secs = w[1].1.duration_since(w[0].1).unwrap().as_secs_f64();
+            (w[0].0.clone(), secs)
+        })
+        .collect()
+}
+
+/// A million rows: a restore would take seconds; the rollback of the
+/// failed phase leaves them alone and costs what the services cost.
+#[test]
+fn a_million_rows_roll_back_without_a_restore_in_under_a_second() {
+    let host = sandbox("cheap-million", Backend::Postgresql);
+    host.sql(
+        "INSERT INTO events (id, deployment_id, message) \
+         SELECT g, 1, 'event ' || g FROM generate_series(1000001, 2000000) g",
+    )
+    .unwrap();
+    for id in [900_001, 900_002] {
+        host.sql(&format!(
+            "INSERT INTO events (id, deployment_id, message) VALUES ({id}, 1, 'twice')"
+        ))
+        .unwrap();
+    }
+    assert!(host.query_i64("SELECT count(*) FROM events").unwrap() >= 1_000_000);
+    let before = host.database_snapshot().unwrap();
+    let run = hop(&host, &["apply", &failing_offline_phase()]);
+    run.assert_code(1)
+        .assert_stderr("0013_copy_events.sql")
+        .assert_stderr("it is not restored");
+    let rollback = journal_rollback(&host);
+    assert!(
+        !rollback["plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == "restore_database"),
+        "{rollback:#}"
+    );
+    assert!(rollback["no_restore"].is_string(), "{rollback:#}");
+    assert!(
+        host.database_snapshot().unwrap() == before,
+        "the database dump differs from the one before the apply"
+    );
+    // Everything but stopping, starting and gating the services.
+    let parts = rollback_parts(&host);
+    eprintln!("the rollback's parts (seconds): {parts:?}");
+    let services = ["stop_services", "start_services", "check_health"];
+    let beyond: f64 = parts
+        .iter()
+        .filter(|(name, _)| !services.contains(&name.as_str()))
+        .map(|(_, secs)| secs)
+        .sum();
+    assert!(
+        beyond < 1.0,
+        "the rollback took {beyond:.2}s beyond the services: {parts:?}"
+    );
+}

@@ -14,6 +14,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod transaction;
+
+pub use transaction::{OfflineMode, major_of, outside_transaction};
+
 use serde::{Deserialize, Serialize};
 use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -89,7 +93,8 @@ impl Backend {
         }
     }
 
-    fn dialect(self) -> Box<dyn Dialect> {
+    /// The SQL dialect sqlparser reads this database's statements with.
+    pub fn dialect(self) -> Box<dyn Dialect> {
         match self {
             Backend::Postgresql => Box::new(PostgreSqlDialect {}),
             Backend::Mariadb => Box::new(MySqlDialect {}),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::migration::{Backend, Phase};
+use crate::migration::{Backend, OfflineMode, Phase};
 use crate::version::Version;
 
 mod checks;
@@ -157,6 +157,46 @@ impl PackageManifest {
     /// of its own (they need every node stopped).
     pub fn can_roll(&self) -> bool {
         !self.own_migrations().any(|m| m.phase == Phase::Offline)
+    }
+
+    /// How this hop's own offline migrations run on each database it
+    /// supports (on PostgreSQL as its oldest supported server would), given
+    /// `text`, the contents of a member; empty when the hop has none.
+    pub fn offline_modes(
+        &self,
+        text: impl Fn(&str) -> Option<String>,
+    ) -> Result<BTreeMap<Backend, OfflineMode>, String> {
+        let offline: Vec<&Migration> = self
+            .own_migrations()
+            .filter(|m| m.phase == Phase::Offline)
+            .collect();
+        let mut modes = BTreeMap::new();
+        let Some(database) = &self.database else {
+            return Ok(modes);
+        };
+        if offline.is_empty() {
+            return Ok(modes);
+        }
+        for (&backend, min) in &database.min_server_version {
+            let mut parsed = Vec::new();
+            for m in &offline {
+                let member = m.file_for(backend);
+                let sql = text(member).ok_or_else(|| format!("{member} is not in the package"))?;
+                let statements = crate::migration::split_statements(&sql, backend)
+                    .map_err(|e| format!("{member}: {e}"))?;
+                parsed.push((m.file_name(), statements));
+            }
+            let server = (backend == Backend::Postgresql)
+                .then(|| crate::migration::major_of(min))
+                .flatten();
+            let mode = OfflineMode::of(
+                parsed.iter().map(|(f, s)| (f.as_str(), s.as_slice())),
+                backend,
+                server,
+            );
+            modes.insert(backend, mode);
+        }
+        Ok(modes)
     }
 
     /// Checks the manifest's own consistency; each problem is one sentence.

@@ -59,6 +59,15 @@ impl Case {
         )
     }
 
+    /// Where [`Case::build`] writes the package.
+    pub fn output(&self) -> PathBuf {
+        fixtures()
+            .dir()
+            .join("scratch")
+            .join(format!("{}-out", self.name))
+            .join("out.hop")
+    }
+
     /// Runs the build; returns (exit code, stderr, whether the output exists).
     pub fn build(&self) -> (i32, String, bool) {
         self.build_with(&[], &fixtures().vendor_key().secret)
@@ -73,7 +82,7 @@ impl Case {
             .join(format!("case-{}.yaml", self.name));
         std::fs::write(&manifest, &self.yaml).unwrap();
         let out_dir = f.scratch(&format!("{}-out", self.name)).unwrap();
-        let out = out_dir.join("out.hop");
+        let out = self.output();
         let result = Command::new(env!("CARGO_BIN_EXE_hop-build"))
             .args(["build", manifest.to_str().unwrap(), "--key"])
             .arg(key)

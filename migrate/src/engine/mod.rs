@@ -110,6 +110,9 @@ pub struct Migrator {
     url: DatabaseUrl,
     options: Options,
     locked: bool,
+    /// PostgreSQL's major version, read once (what may run in a
+    /// transaction depends on it).
+    server_major: Option<Option<u32>>,
 }
 
 impl Migrator {
@@ -122,6 +125,7 @@ impl Migrator {
             url: url.clone(),
             options,
             locked: false,
+            server_major: None,
         })
     }
 

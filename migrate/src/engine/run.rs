@@ -4,12 +4,15 @@
 //! runs whole in one transaction (as Flyway's `group` mode): its
 //! migrations and their history rows commit together or not at all, so a
 //! failure leaves nothing of the phase and needs no restore. MariaDB's DDL
-//! commits implicitly; a migration PostgreSQL cannot run in a transaction
-//! (`CONCURRENTLY`) puts the phase back to one transaction per migration.
+//! commits implicitly; a migration that cannot run in a transaction
+//! (`CONCURRENTLY`, `VACUUM`: `hop_artifact::migration::outside_transaction`)
+//! puts the phase back to one transaction per migration.
 
 use std::time::{Duration, Instant};
 
-use hop_artifact::migration::{Backend, Phase, Statement};
+use hop_artifact::migration::{
+    Backend, OfflineMode, Phase, Statement, major_of, outside_transaction,
+};
 
 use super::{Applied, Migrator, Observer, PhaseReport};
 use crate::error::MigrateError;
@@ -49,6 +52,7 @@ impl Migrator {
             .map_err(|e| MigrateError::db("creating hop_schema_history", e))?;
         let history = self.conn.history()?;
         validate(&history, scripts, hop)?;
+        self.read_server_major();
         let status = status_of(&history, scripts);
         let pending: Vec<&Script> = scripts
             .iter()
@@ -238,17 +242,23 @@ impl Migrator {
         })
     }
 
-    /// Whether a migration can run in one transaction with its history row.
     /// Whether `scripts` can run together in one transaction: none is
-    /// batched, and each can run in a transaction on this database.
+    /// batched, and the phase's mode on this database is one transaction
+    /// ([`OfflineMode::of`], what the builder and `inspect` say too).
     fn groupable(&self, scripts: &[&Script]) -> Result<bool, MigrateError> {
-        for script in scripts {
-            let statements = self.statements_of(script)?;
-            if script.batch || !self.transactional(&statements) {
-                return Ok(false);
-            }
+        if scripts.iter().any(|s| s.batch) {
+            return Ok(false);
         }
-        Ok(self.backend() != Backend::Mariadb)
+        let statements: Vec<(String, Vec<Statement>)> = scripts
+            .iter()
+            .map(|s| Ok((s.file_name(), self.statements_of(s)?)))
+            .collect::<Result<_, MigrateError>>()?;
+        let mode = OfflineMode::of(
+            statements.iter().map(|(f, s)| (f.as_str(), s.as_slice())),
+            self.backend(),
+            self.server_major.flatten(),
+        );
+        Ok(mode == OfflineMode::OneTransaction)
     }
 
     fn statements_of(&self, script: &Script) -> Result<Vec<Statement>, MigrateError> {
@@ -333,15 +343,25 @@ impl Migrator {
         Ok(())
     }
 
-    fn transactional(&self, statements: &[Statement]) -> bool {
-        match self.backend() {
-            Backend::Mariadb => false,
-            // PostgreSQL refuses CREATE/DROP INDEX CONCURRENTLY in a transaction.
-            Backend::Postgresql => !statements
-                .iter()
-                .any(|s| s.has_sequence(&["CONCURRENTLY"]).is_some()),
-            Backend::Sqlite => true,
+    /// Reads the server's major version once (PostgreSQL; `None` where it
+    /// does not matter or cannot be read: then the oldest rules apply).
+    fn read_server_major(&mut self) {
+        if self.server_major.is_none() {
+            let major = match self.backend() {
+                Backend::Postgresql => self.conn.facts().ok().and_then(|f| major_of(&f.version)),
+                _ => None,
+            };
+            self.server_major = Some(major);
         }
+    }
+
+    /// Whether `statements` can run in one transaction on this database.
+    fn transactional(&self, statements: &[Statement]) -> bool {
+        let backend = self.backend();
+        backend != Backend::Mariadb
+            && statements
+                .iter()
+                .all(|s| outside_transaction(s, backend, self.server_major.flatten()).is_none())
     }
 }
 

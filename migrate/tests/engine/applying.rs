@@ -203,3 +203,34 @@ fn refuses_a_pending_migration_older_than_an_earlier_hops() {
     assert!(matches!(err, MigrateError::OutOfOrder { .. }), "{err}");
     assert_says(&err, "0002_fill_a.sql is older than 0003_create_c.sql");
 }
+
+/// A value `ALTER TYPE … ADD VALUE` adds cannot be used before it is
+/// committed: an offline phase that adds one and a later migration that
+/// uses it runs one migration per transaction (as the builder says), and
+/// applies.
+#[test]
+fn an_enum_value_added_offline_can_be_used_by_the_next_migration() {
+    let db = database(Backend::Postgresql);
+    let scripts = [
+        script(
+            1,
+            "mood",
+            "offline",
+            "CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood);",
+        ),
+        script(
+            2,
+            "add_happy",
+            "offline",
+            "ALTER TYPE mood ADD VALUE 'happy';",
+        ),
+        script(3, "use_happy", "offline", "INSERT INTO t VALUES ('happy');"),
+    ];
+    let report = apply_ok(&db, &scripts);
+    assert_eq!(report.applied.len(), 3);
+    assert_eq!(
+        db.query_i64("SELECT COUNT(*) FROM t WHERE m = 'happy'")
+            .unwrap(),
+        1
+    );
+}
