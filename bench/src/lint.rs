@@ -67,7 +67,8 @@ pub fn lint_only(dir: &Path, split_only: bool) -> Result<()> {
         let text = std::fs::read_to_string(entry.path())?;
         let statements = split_statements(&text, *backend).map_err(anyhow::Error::msg)?;
         if !split_only {
-            let linted = hop_builder::lint_online(&text, &statements, *backend);
+            let history = hop_builder::History::default();
+            let linted = hop_builder::lint_online(&text, &statements, *backend, &history);
             findings += linted.findings.len();
             anyhow::ensure!(linted.findings.is_empty(), "{name}: {:?}", linted.findings);
         }

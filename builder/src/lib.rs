@@ -38,7 +38,7 @@ mod verify;
 pub use build::{BuildOptions, BuildReport, build};
 pub use cli::{Cli, run};
 pub use keygen::{KeyFiles, keygen};
-pub use lint::{Finding, Linted, Waiver, lint_online};
+pub use lint::{Finding, History, Linted, Waiver, lint_online};
 pub use publish::{Index, IndexEntry, PACKAGES_DIR, Published, index, publish};
 pub use schemas::SchemaOptions;
 pub use sign::Signing;

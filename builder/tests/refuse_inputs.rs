@@ -158,7 +158,7 @@ fn refuses_non_additive_online_migrations_naming_file_line_and_rule() {
         ),
         (
             "lint-type",
-            "ALTER TABLE deployments ALTER COLUMN name TYPE TEXT;",
+            "ALTER TABLE deployments ALTER COLUMN name TYPE VARCHAR(20);",
             "[changing-column-type] on postgresql",
         ),
         (
@@ -211,6 +211,64 @@ fn accepts_the_same_statements_offline_and_concurrent_indexes_online() {
         .build();
     assert_eq!(code, 0, "{stderr}");
     assert!(written);
+}
+
+/// A widening of a varchar the history declared is no rewrite: the build
+/// takes it online (squawk would refuse it).
+#[test]
+fn accepts_widening_a_varchar_online() {
+    let (code, stderr, written) = Case::new("widen-ok")
+        .with_migrations(|d| {
+            write(d, "0016_widen.sql", "-- hop: phase=online\nSELECT 1;\n");
+            write(
+                &d.join("postgresql"),
+                "0016_widen.sql",
+                "-- hop: phase=online\nALTER TABLE deployments ALTER COLUMN name TYPE VARCHAR(500);\n",
+            );
+        })
+        .build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(written);
+}
+
+/// An offline phase that cannot run in one transaction on PostgreSQL (a
+/// CONCURRENTLY index) is said at build time and by inspect, with what a
+/// failure then costs; SQLite's still is one.
+#[test]
+fn says_when_the_offline_phase_cannot_be_one_transaction() {
+    let case = Case::new("offline-per-migration").with_migrations(|d| {
+        write(
+            d,
+            "0016_index.sql",
+            "-- hop: phase=offline\nCREATE INDEX e ON events (id);\n",
+        );
+        write(
+            &d.join("postgresql"),
+            "0016_index.sql",
+            "-- hop: phase=offline\nCREATE INDEX CONCURRENTLY e ON events (id);\n",
+        );
+    });
+    let (code, stderr, written) = case.build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(written);
+    assert!(
+        stderr.contains("note: the offline phase on postgresql runs one transaction per migration, because 0016_index.sql:2: … CONCURRENTLY cannot run in a transaction"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("offline phase on sqlite"), "{stderr}");
+    let inspect = common::hop_build(&["inspect", case.output().to_str().unwrap()]);
+    inspect
+        .assert_code(0)
+        .assert_stdout(
+            "offline phase on postgresql: one transaction per migration, because 0016_index.sql:2",
+        )
+        .assert_stdout(
+            "offline phase on sqlite: one transaction (a failure rolls back: no restore)",
+        );
+    // Without it, the phase is one transaction on PostgreSQL too.
+    let (code, stderr, _) = Case::new("offline-one").build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("offline phase"), "{stderr}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use hop_artifact::migration::{Backend, split_statements};
 
-use super::lint_online;
+use super::{Columns, History, lint_online};
 
 const PG: Backend = Backend::Postgresql;
 const MARIA: Backend = Backend::Mariadb;
@@ -71,6 +71,27 @@ const CORPUS: &[(Backend, &str, Option<&str>)] = &[
     (PG, "CLUSTER events USING events_pkey", Some("exclusive-lock")),
     (PG, "ALTER TABLE events DISABLE TRIGGER ALL", Some("ban-disable-trigger")),
     (PG, "REVOKE SELECT ON events FROM reader", Some("ban-revoke")),
+    // PostgreSQL, round two: data changes and scans under a lock.
+    (PG, "UPDATE events SET level = 'info'", Some("unbatched-update")),
+    (PG, "ALTER TABLE events ADD COLUMN level2 text; UPDATE events SET level2 = level", Some("unbatched-update")),
+    (PG, "UPDATE events SET level = 'info' WHERE level IS NULL", Some("unbatched-update")),
+    (PG, "UPDATE events SET level = 'info' WHERE level IS NULL OR (message IS NULL)", Some("unbatched-update")),
+    (PG, "ALTER TABLE events ADD COLUMN n int CHECK (n > 0)", Some("add-column-check")),
+    (PG, "ALTER TABLE events ADD COLUMN n int CONSTRAINT positive CHECK (n > 0)", Some("add-column-check")),
+    // … and what is safe: widening a varchar the history declared
+    // (binary-coercible), and anything on a table the migration creates.
+    (PG, "ALTER TABLE events ALTER COLUMN message TYPE varchar(2000)", None),
+    (PG, "ALTER TABLE events ALTER COLUMN message TYPE text", None),
+    (PG, "ALTER TABLE events ALTER COLUMN message SET DATA TYPE varchar", None),
+    (PG, "ALTER TABLE events ALTER COLUMN message TYPE varchar(100)", Some("changing-column-type")),
+    (PG, "ALTER TABLE events ALTER COLUMN message TYPE text USING lower(message)", Some("changing-column-type")),
+    (PG, "ALTER TABLE events ALTER COLUMN deployment_id TYPE text", Some("changing-column-type")),
+    (PG, "CREATE TABLE audit (id bigint, event_id bigint); CREATE INDEX audit_event ON audit (event_id)", None),
+    (PG, "CREATE TABLE audit (id bigint, event_id bigint); ALTER TABLE audit ADD CONSTRAINT audit_event FOREIGN KEY (event_id) REFERENCES events (id)", None),
+    (PG, "CREATE TABLE audit (id bigint, n int); ALTER TABLE audit ADD CONSTRAINT audit_id UNIQUE (id)", None),
+    (PG, "CREATE TABLE audit (id bigint, n int); ALTER TABLE audit ADD CONSTRAINT positive CHECK (n > 0)", None),
+    (PG, "CREATE TABLE audit (id bigint, n int); UPDATE audit SET n = 0", None),
+    (PG, "CREATE TABLE audit (id bigint); CREATE INDEX events_level ON events (level)", Some("require-concurrent-index-creation")),
     // MariaDB.
     (MARIA, "CREATE TABLE audit (id BIGINT PRIMARY KEY)", None),
     (MARIA, "ALTER TABLE events ADD COLUMN level VARCHAR(10)", None),
@@ -92,17 +113,45 @@ const CORPUS: &[(Backend, &str, Option<&str>)] = &[
     (MARIA, "ALTER TABLE events ADD CONSTRAINT u UNIQUE (id)", Some("add-constraint")),
     (MARIA, "DELETE FROM events", Some("delete")),
     (MARIA, "EXECUTE stmt", Some("opaque-statement")),
+    // MariaDB, round two.
+    (MARIA, "UPDATE events SET level = 'info'", Some("unbatched-update")),
+    (MARIA, "ALTER TABLE events ADD COLUMN level2 VARCHAR(10); UPDATE events SET level2 = level", Some("unbatched-update")),
+    (MARIA, "UPDATE events SET level = 'info' WHERE level IS NULL LIMIT 1000", None),
+    (MARIA, "UPDATE settings SET value = 'x' WHERE name = 'y'", None),
+    (MARIA, "OPTIMIZE TABLE events", Some("mariadb-not-online")),
+    (MARIA, "ALTER TABLE events ADD COLUMN seq INT AUTO_INCREMENT UNIQUE", Some("mariadb-not-online")),
+    (MARIA, "ALTER TABLE events AUTO_INCREMENT = 1000", None),
+    (MARIA, "CREATE TABLE audit (id BIGINT, n INT); ALTER TABLE audit ADD CONSTRAINT audit_id UNIQUE (id)", None),
+    (MARIA, "CREATE TABLE audit (id BIGINT, n INT); ALTER TABLE audit ADD COLUMN m INT NOT NULL", None),
     // SQLite.
     (LITE, "ALTER TABLE events ADD COLUMN level TEXT", None),
     (LITE, "CREATE INDEX events_level ON events (level)", None),
     (LITE, "DROP TABLE events", Some("drop")),
     (LITE, "ALTER TABLE events RENAME COLUMN message TO text", Some("rename")),
+    (LITE, "UPDATE events SET level = 'info'", Some("unbatched-update")),
+    (LITE, "CREATE TABLE audit (id INTEGER); UPDATE audit SET id = 1", None),
 ];
+
+/// What the corpus's earlier migrations declared (the demo product's
+/// `events` as 4.0.1 made it).
+const HISTORY: &str = "CREATE TABLE events (id bigint PRIMARY KEY, deployment_id bigint, \
+                       message varchar(500), level varchar(10));";
+
+fn history(backend: Backend) -> History {
+    let mut columns = Columns::default();
+    if backend == PG {
+        columns.learn(HISTORY);
+    }
+    History {
+        columns,
+        oldest_server: (backend == PG).then(|| "12".to_owned()),
+    }
+}
 
 fn rules(backend: Backend, sql: &str) -> Vec<String> {
     let text = format!("-- hop: phase=online\n{sql};\n");
     let statements = split_statements(&text, backend).unwrap();
-    lint_online(&text, &statements, backend)
+    lint_online(&text, &statements, backend, &history(backend))
         .findings
         .into_iter()
         .map(|f| f.rule)
@@ -141,7 +190,7 @@ fn every_finding_says_why_and_what_to_do_instead() {
         }
         let text = format!("-- hop: phase=online\n{sql};\n");
         let statements = split_statements(&text, *backend).unwrap();
-        for f in lint_online(&text, &statements, *backend).findings {
+        for f in lint_online(&text, &statements, *backend, &history(*backend)).findings {
             assert_eq!(f.line, 2, "{sql}");
             assert!(!f.why.is_empty() && !f.instead.is_empty(), "{sql}: {f:?}");
         }
@@ -155,7 +204,7 @@ fn a_waiver_with_a_reason_lets_one_statement_through_and_is_reported() {
                 DO $$ BEGIN EXECUTE 'GRANT SELECT ON events TO reporting'; END $$;\n\
                 DO $$ BEGIN PERFORM 1; END $$;\n";
     let statements = split_statements(text, PG).unwrap();
-    let linted = lint_online(text, &statements, PG);
+    let linted = lint_online(text, &statements, PG, &history(PG));
     assert_eq!(linted.waived.len(), 1);
     assert_eq!(linted.waived[0].line, 2);
     assert_eq!(
@@ -171,7 +220,7 @@ fn a_waiver_with_a_reason_lets_one_statement_through_and_is_reported() {
     let text = "-- hop: phase=online\n-- hop: allow delete\nDELETE FROM t;\n\
                 -- hop: allow drop because old\nALTER TABLE t ADD COLUMN c text;\n";
     let statements = split_statements(text, LITE).unwrap();
-    let linted = lint_online(text, &statements, LITE);
+    let linted = lint_online(text, &statements, LITE, &history(LITE));
     assert_eq!(linted.problems.len(), 2, "{:?}", linted.problems);
     assert_eq!(linted.findings.len(), 1);
 }

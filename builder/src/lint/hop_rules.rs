@@ -47,6 +47,14 @@ pub fn lint(statements: &[Statement], backend: Backend) -> Vec<Finding> {
                 MOVE,
             );
         }
+        if super::shape::updates_whole_table(s, backend) {
+            hit(
+                s.line,
+                "unbatched-update",
+                "an UPDATE of every row (or of every row a backfill finds) locks each row it changes until it commits, while the running version writes them",
+                "backfill in a `-- hop: phase=post batch` migration that changes a bounded number of rows per run",
+            );
+        }
         if s.starts_with(&["LOCK"])
             || s.starts_with(&["VACUUM", "FULL"])
             || s.starts_with(&["CLUSTER"])
@@ -60,6 +68,14 @@ pub fn lint(statements: &[Statement], backend: Backend) -> Vec<Finding> {
         }
         if postgres {
             postgres_extras(s, &mut hit);
+            if let Some(line) = super::shape::adds_column_with_check(s, backend) {
+                hit(
+                    line,
+                    "add-column-check",
+                    "a CHECK on an added column is checked on every row under an ACCESS EXCLUSIVE lock",
+                    "add the column without it, then ADD CONSTRAINT … CHECK (…) NOT VALID here and VALIDATE CONSTRAINT it in a post migration",
+                );
+            }
             continue;
         }
         // Where squawk does not judge the DDL (MariaDB, SQLite).

@@ -23,6 +23,14 @@ pub fn states_online(s: &Statement) -> bool {
 /// The MariaDB rules over an online migration's statements.
 pub fn lint(statements: &[Statement]) -> Vec<Finding> {
     let mut found = Vec::new();
+    for s in statements.iter().filter(|s| s.starts_with(&["OPTIMIZE"])) {
+        found.push(Finding::new(
+            s.line,
+            "mariadb-not-online",
+            "OPTIMIZE TABLE rebuilds the table (a copy for InnoDB) and holds a lock while it swaps it in",
+            "leave table maintenance to a maintenance window, outside the upgrade",
+        ));
+    }
     for s in statements
         .iter()
         .filter(|s| s.starts_with(&["ALTER", "TABLE"]))
@@ -54,6 +62,18 @@ pub fn lint(statements: &[Statement]) -> Vec<Finding> {
             ),
             (&["ORDER", "BY"][..], "ORDER BY copies the table"),
         ];
+        // `ADD … AUTO_INCREMENT`, not `AUTO_INCREMENT = n` (the counter).
+        if let (Some(_), Some(line)) = (
+            s.has_sequence(&["ADD"]),
+            s.has_sequence(&["AUTO_INCREMENT"]),
+        ) {
+            found.push(Finding::new(
+                line,
+                "mariadb-not-online",
+                "adding an AUTO_INCREMENT column copies the table under a lock (MariaDB cannot do it in place)",
+                "do it in an offline migration",
+            ));
+        }
         for (words, why) in rebuilds {
             if let Some(line) = s.has_sequence(words) {
                 found.push(Finding::new(

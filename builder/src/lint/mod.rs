@@ -6,21 +6,38 @@
 //! On PostgreSQL the DDL is judged by squawk's parser and lock-safety
 //! rules ([`postgres`]); on MariaDB by its online DDL rules ([`mariadb`]);
 //! everywhere by hop's own rules ([`hop_rules`]): DELETE, TRUNCATE,
-//! exclusive locks, and what the linter cannot see into. A migration may
+//! exclusive locks, unbatched backfills, and what the linter cannot see
+//! into. What a migration does to a table it creates itself is never a
+//! finding (the running version cannot see that table); a type change
+//! that only widens a varchar the history declared ([`columns`]) is not
+//! either. A migration may
 //! waive a finding with a reason ([`waivers`]); the package lists every
 //! waiver.
 
+mod columns;
 mod hop_rules;
 mod mariadb;
 mod postgres;
+mod shape;
 mod waivers;
 
 #[cfg(test)]
 mod corpus;
 
-use hop_artifact::migration::{Backend, Statement};
+use hop_artifact::migration::{Backend, Statement, major_of, outside_transaction};
 
+pub use columns::Columns;
 pub use waivers::Waiver;
+
+/// What the linter knows beyond the migration itself: the columns the
+/// earlier migrations declare, and the oldest server the hop supports.
+#[derive(Debug, Default)]
+pub struct History {
+    /// The columns the earlier migrations declared (PostgreSQL).
+    pub columns: Columns,
+    /// `database.min_server_version` of this database (`"12"`).
+    pub oldest_server: Option<String>,
+}
 
 /// One broken rule: where, which, why it is dangerous, and the safe
 /// pattern to use instead.
@@ -59,14 +76,39 @@ pub struct Linted {
 }
 
 /// Lints an online migration (its text and its statements as split for
-/// `backend`).
-pub fn lint_online(text: &str, statements: &[Statement], backend: Backend) -> Linted {
+/// `backend`), knowing what `history` knows.
+pub fn lint_online(
+    text: &str,
+    statements: &[Statement],
+    backend: Backend,
+    history: &History,
+) -> Linted {
     let mut findings = hop_rules::lint(statements, backend);
     match backend {
-        Backend::Postgresql => findings.extend(postgres::lint(text)),
+        Backend::Postgresql => {
+            let major = history.oldest_server.as_deref().and_then(major_of);
+            // hop runs the migration in a transaction unless a statement
+            // cannot be in one: then squawk must not assume one either.
+            let in_transaction = statements
+                .iter()
+                .all(|s| outside_transaction(s, backend, major).is_none());
+            let squawk = postgres::lint(text, in_transaction, history.oldest_server.as_deref());
+            findings.extend(squawk.into_iter().filter(|f| {
+                !(f.rule == "changing-column-type"
+                    && statement_at(statements, f.line)
+                        .is_some_and(|s| history.columns.only_widens(&s.sql)))
+            }));
+        }
         Backend::Mariadb => findings.extend(mariadb::lint(statements)),
         Backend::Sqlite => {}
     }
+    let created = shape::created_tables(statements, backend);
+    findings.retain(|f| {
+        f.rule == "opaque-statement"
+            || !statement_at(statements, f.line)
+                .and_then(|s| shape::changed_table(s, backend))
+                .is_some_and(|table| created.contains(&table))
+    });
     findings.sort_by(|a, b| (a.line, &a.rule).cmp(&(b.line, &b.rule)));
     findings.dedup_by(|a, b| a.line == b.line && a.rule == b.rule);
     let (waivers, mut problems) = waivers::parse(text);
@@ -76,4 +118,10 @@ pub fn lint_online(text: &str, statements: &[Statement], backend: Backend) -> Li
         waived,
         problems,
     }
+}
+
+/// The statement a finding's `line` falls in: the last one starting at or
+/// before it.
+fn statement_at(statements: &[Statement], line: usize) -> Option<&Statement> {
+    statements.iter().rev().find(|s| s.line <= line)
 }

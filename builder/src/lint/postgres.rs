@@ -2,7 +2,8 @@
 //! those that matter to an online migration that runs while the old
 //! version serves. Left out: style rules (types, naming), and the rules
 //! about timeouts and transactions, which hop itself takes care of (it
-//! sets a lock timeout and runs each migration in its own transaction).
+//! sets a lock timeout and runs each migration in its own transaction —
+//! which squawk is told, so it knows a table the migration creates is new).
 
 use squawk_linter::{Linter, Rule};
 use squawk_syntax::SourceFile;
@@ -77,10 +78,16 @@ fn instead(rule: Rule) -> Option<&'static str> {
     })
 }
 
-/// squawk's findings on one PostgreSQL migration file.
-pub fn lint(text: &str) -> Vec<Finding> {
+/// squawk's findings on one PostgreSQL migration file, which hop runs in
+/// one transaction when `in_transaction` (so a table it creates is new to
+/// every later statement), on servers from `oldest_server` on.
+pub fn lint(text: &str, in_transaction: bool, oldest_server: Option<&str>) -> Vec<Finding> {
     let parse = SourceFile::parse(text);
     let mut linter = Linter::from(RULES);
+    linter.settings.assume_in_transaction = in_transaction;
+    if let Some(version) = oldest_server.and_then(|v| v.parse().ok()) {
+        linter.settings.pg_version = version;
+    }
     linter
         .lint(&parse, text)
         .into_iter()

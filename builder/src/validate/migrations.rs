@@ -16,7 +16,7 @@ use hop_artifact::package_manifest::Migration;
 use super::Context;
 use hop_artifact::package_manifest::LintWaiver;
 
-use crate::lint::lint_online;
+use crate::lint::{History, lint_online};
 
 const FIELD: &str = "migrations";
 
@@ -35,7 +35,7 @@ struct Found {
 pub(super) fn check(
     cx: &mut Context<'_>,
     dir: Option<&str>,
-    backends: &[Backend],
+    oldest: &BTreeMap<Backend, String>,
 ) -> Vec<Migration> {
     let Some(dir) = dir else {
         return Vec::new();
@@ -117,7 +117,7 @@ pub(super) fn check(
         );
     }
     for (backend, found_list) in &variants {
-        if !backends.contains(backend) {
+        if !oldest.contains_key(backend) {
             cx.problems.add(
                 FIELD,
                 format!("{dir_rel}/{backend}/ holds variants, but database.min_server_version does not list {backend}"),
@@ -154,7 +154,12 @@ pub(super) fn check(
         }
     }
 
-    for backend in backends {
+    for (backend, server) in oldest {
+        // What the earlier migrations declared, for the linter.
+        let mut history = History {
+            oldest_server: Some(server.clone()),
+            ..History::default()
+        };
         for found in portable.values() {
             let variant = variants
                 .get(backend)
@@ -163,7 +168,11 @@ pub(super) fn check(
                 Some(_) => format!("migrations/{backend}/{}", found.name.file_name()),
                 None => format!("migrations/{}", found.name.file_name()),
             };
-            check_sql(cx, variant.unwrap_or(found), *backend, &member);
+            let found = variant.unwrap_or(found);
+            check_sql(cx, found, *backend, &member, &history);
+            if *backend == Backend::Postgresql {
+                history.columns.learn(&found.text);
+            }
         }
     }
     out.into_values().collect()
@@ -266,7 +275,13 @@ pub(super) fn check_from_last(
     }
 }
 
-fn check_sql(cx: &mut Context<'_>, found: &Found, backend: Backend, member: &str) {
+fn check_sql(
+    cx: &mut Context<'_>,
+    found: &Found,
+    backend: Backend,
+    member: &str,
+    history: &History,
+) {
     let Some(header) = found.header else { return };
     let statements = match split_statements(&found.text, backend) {
         Ok(s) => s,
@@ -301,7 +316,7 @@ fn check_sql(cx: &mut Context<'_>, found: &Found, backend: Backend, member: &str
         }
     }
     if header.phase == Phase::Online {
-        lint(cx, found, &statements, backend, member);
+        lint(cx, found, &statements, backend, member, history);
     }
 }
 
@@ -314,8 +329,9 @@ fn lint(
     statements: &[Statement],
     backend: Backend,
     member: &str,
+    history: &History,
 ) {
-    let linted = lint_online(&found.text, statements, backend);
+    let linted = lint_online(&found.text, statements, backend, history);
     for p in linted.problems {
         cx.problems.add(FIELD, format!("{}:{p}", found.relative));
     }

@@ -168,7 +168,11 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
     };
     let components = components::check(&mut cx, &source.components);
     let configs = configs::check(&mut cx, &source.configs);
-    let migrations = migrations::check(&mut cx, source.migrations.as_deref(), &backends);
+    let oldest = database
+        .as_ref()
+        .map(|d| d.min_server_version.clone())
+        .unwrap_or_default();
+    let migrations = migrations::check(&mut cx, source.migrations.as_deref(), &oldest);
     let services = services::check(&mut cx, &source.services);
     let (scripts, script_timeouts) = scripts::check(&mut cx, &source.scripts);
     let checks = checks::check(&mut cx, &source.checks, &backends);
