@@ -111,6 +111,31 @@ pub struct SourceAdoption {
     /// Alembic revision → the number of the migration it corresponds to.
     #[serde(default)]
     pub alembic: BTreeMap<String, u32>,
+    /// The migrations use golang-migrate's `schema_migrations` table: made
+    /// on the scratch databases and where missing, kept where it is.
+    #[serde(default)]
+    pub golang_migrate: bool,
+    /// The same for Flyway's `flyway_schema_history`.
+    #[serde(default)]
+    pub flyway: bool,
+    /// The same for Alembic's `alembic_version`.
+    #[serde(default)]
+    pub alembic_table: bool,
+}
+
+impl SourceAdoption {
+    /// The tool tables the migrations use, as the package lists them.
+    pub fn tool_tables(&self) -> Vec<crate::package_manifest::ToolTable> {
+        use crate::package_manifest::ToolTable;
+        [
+            (self.golang_migrate, ToolTable::GolangMigrate),
+            (self.flyway, ToolTable::Flyway),
+            (self.alembic_table, ToolTable::Alembic),
+        ]
+        .into_iter()
+        .filter_map(|(wanted, t)| wanted.then_some(t))
+        .collect()
+    }
 }
 
 /// A hook script: its path, or its path and how long it may run.

@@ -138,6 +138,13 @@ pub fn render(i: &Inspection) -> String {
         } else {
             "  rolling: no (offline migrations need every node stopped)\n"
         };
+        if !m.tool_tables.is_empty() {
+            let tables: Vec<&str> = m.tool_tables.iter().map(|t| t.table()).collect();
+            out += &format!(
+                "  tool tables: {} (made where missing, kept where it is)\n",
+                tables.join(", ")
+            );
+        }
         for (backend, mode) in &i.offline_phase {
             out += &format!("  offline phase on {backend}: {mode}\n");
         }

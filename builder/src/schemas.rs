@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use hop_artifact::digest::Sha256Digest;
 use hop_artifact::migration::{Backend, Phase};
-use hop_artifact::package_manifest::ExpectedSchemas;
+use hop_artifact::package_manifest::{ExpectedSchemas, ToolTable};
 use hop_migrate::schema::Schema;
 use hop_migrate::scratch::ScratchDatabase;
 use hop_migrate::{DatabaseUrl, Migrator, Options, Quiet, Script};
@@ -73,7 +73,8 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
     let mut check_errors = Vec::new();
     for backend in database.min_server_version.keys().copied() {
         let scripts = scripts_for(plan, backend)?;
-        let key = cache_key(backend, from_last, &scripts, &checks);
+        let tools = &plan.manifest.tool_tables;
+        let key = cache_key(backend, from_last, &scripts, &checks, tools);
         let cached = options
             .cache
             .as_ref()
@@ -96,8 +97,15 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
                         }
                     },
                 };
-                let pair =
-                    apply_and_read(backend, server.as_ref(), &scripts, from_last, &checks, work)?;
+                let pair = apply_and_read(
+                    backend,
+                    server.as_ref(),
+                    &scripts,
+                    from_last,
+                    &checks,
+                    tools,
+                    work,
+                )?;
                 if let Some(dir) = &options.cache {
                     // Whole or not at all: other builds may read it now.
                     std::fs::create_dir_all(dir)?;
@@ -165,8 +173,12 @@ fn cache_key(
     from_last: u32,
     scripts: &[Script],
     checks: &[CheckQuery],
+    tools: &[ToolTable],
 ) -> String {
     let mut text = format!("{backend} {from_last} schema-v2\n");
+    for t in tools {
+        text += &format!("tool table {}\n", t.table());
+    }
     for s in scripts {
         text += &format!("{} {}\n", s.file, s.checksum.to_hex());
     }
@@ -186,6 +198,7 @@ fn apply_and_read(
     scripts: &[Script],
     from_last: u32,
     checks: &[CheckQuery],
+    tools: &[ToolTable],
     work: &Path,
 ) -> Result<Pair> {
     let scratch;
@@ -207,7 +220,8 @@ fn apply_and_read(
             create_sqlite: true,
             ..Options::default()
         },
-    )?;
+    )?
+    .with_tool_tables(tools);
     let early: Vec<Script> = scripts
         .iter()
         .filter(|s| s.version <= from_last)

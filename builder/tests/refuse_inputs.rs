@@ -271,6 +271,31 @@ fn says_when_the_offline_phase_cannot_be_one_transaction() {
     assert!(!stderr.contains("offline phase"), "{stderr}");
 }
 
+/// Migrations that alter golang-migrate's `schema_migrations` (made by
+/// that tool before 0001) build once the manifest says they use it.
+#[test]
+fn migrations_that_alter_a_tools_table_build_when_the_manifest_says_so() {
+    let migrations = |d: &Path| {
+        write(
+            d,
+            "0016_tool.sql",
+            "-- hop: phase=offline\nALTER TABLE schema_migrations ADD COLUMN applied_by VARCHAR(100);\n",
+        )
+    };
+    Case::new("tool-table-unsaid")
+        .with_migrations(migrations)
+        .refused_with(&["0016_tool.sql", "schema_migrations"]);
+    let case = Case::new("tool-table-said").with_migrations(migrations);
+    let yaml = format!("{}adoption: {{golang_migrate: true}}\n", case.yaml);
+    let case = Case { yaml, ..case };
+    let (code, stderr, written) = case.build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(written);
+    common::hop_build(&["inspect", case.output().to_str().unwrap()])
+        .assert_code(0)
+        .assert_stdout("tool tables: schema_migrations (made where missing, kept where it is)");
+}
+
 #[test]
 fn refuses_mismatched_variants_and_bad_batches() {
     Case::new("variant-orphan")

@@ -202,3 +202,63 @@ fn a_database_hop_cannot_place_is_refused_before_any_service_stops() {
         "an operation began"
     );
 }
+
+/// The 4.0.1 → 4.1.1 hop with one more offline migration that alters
+/// golang-migrate's own table, as a product moved from that tool does;
+/// the manifest says the migrations use it.
+fn altering_golang_migrates_table() -> String {
+    let migrations = fixtures()
+        .dir()
+        .join("scratch/variant-alters-schema-migrations/migrations");
+    variant(
+        "alters-schema-migrations",
+        |dir| {
+            let m = dir.join("migrations");
+            hop_testdata::product::write_migrations("4.1.1", &m).unwrap();
+            std::fs::write(
+                m.join("0016_schema_migrations_applied_by.sql"),
+                "-- hop: phase=offline\nALTER TABLE schema_migrations ADD COLUMN applied_by VARCHAR(100);\n",
+            )
+            .unwrap();
+        },
+        |m| {
+            let m = replace(
+                m,
+                "migrations: release/4.1.1/migrations/",
+                &format!("migrations: {}", migrations.display()),
+            );
+            format!("{m}adoption: {{golang_migrate: true}}\n")
+        },
+    )
+}
+
+/// A database golang-migrate made is adopted and its tool table kept,
+/// rows and all, and altered; on a host hop made itself, the table is
+/// made before the migrations.
+#[test]
+fn a_migration_altering_golang_migrates_table_builds_installs_and_adopts() {
+    let pkg = altering_golang_migrates_table();
+    let host = made_by_tool("adopt-golang-alter", Backend::Postgresql, ToolHistory::GolangMigrate);
+    hop(&host, &["apply", &pkg])
+        .assert_code(0)
+        .assert_stderr("adopted the database")
+        .assert_stdout("schema: matches 4.1.1's expected schema");
+    assert_eq!(
+        host.query_i64(
+            "SELECT COUNT(*) FROM schema_migrations WHERE version = 5 AND NOT dirty AND applied_by IS NULL"
+        )
+        .unwrap(),
+        1,
+        "golang-migrate's row is not kept as it was"
+    );
+    assert_runs_release(&host, "4.1.1");
+
+    let fresh = sandbox("golang-alter-fresh", Backend::Sqlite);
+    hop(&fresh, &["apply", &pkg]).assert_code(0);
+    assert_eq!(
+        fresh
+            .query_i64("SELECT COUNT(*) FROM schema_migrations WHERE applied_by IS NULL")
+            .unwrap(),
+        0
+    );
+}

@@ -15,6 +15,7 @@ use crate::version::Version;
 
 mod checks;
 mod parts;
+mod tool_tables;
 
 pub use checks::{
     MAX_MEMBER_PATH, check_host_path, check_member_path, check_product_name, parse_mode,
@@ -23,6 +24,7 @@ pub use parts::{
     Component, ConfigFile, DEFAULT_HOOK_TIMEOUT, DEFAULT_SETTLE, DatabaseRequirements, Drain,
     ExpectedSchemas, HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service, VendorCheck,
 };
+pub use tool_tables::ToolTable;
 
 fn first_release() -> u32 {
     1
@@ -95,6 +97,10 @@ pub struct PackageManifest {
     /// made.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub alembic_revisions: BTreeMap<String, u32>,
+    /// Migration tools' history tables the migrations use: made before
+    /// the first migration where missing, kept where they exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_tables: Vec<ToolTable>,
     /// The product's services, started in this order and stopped in reverse.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,

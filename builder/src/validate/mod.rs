@@ -229,6 +229,11 @@ pub fn validate(path: &Path, builder: &str, source_date_epoch: u64) -> Result<Pl
         migrations,
         from_last_migration: source.from_last_migration,
         expected_schemas: BTreeMap::new(),
+        tool_tables: source
+            .adoption
+            .as_ref()
+            .map(|a| a.tool_tables())
+            .unwrap_or_default(),
         alembic_revisions: source.adoption.map(|a| a.alembic).unwrap_or_default(),
         services,
         scripts,

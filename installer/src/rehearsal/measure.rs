@@ -201,7 +201,8 @@ fn run_migrations(
 ) -> Result<Vec<Measured>> {
     let m = &verified.manifest;
     let scripts: Vec<Script> = crate::package::scripts(m, payload, scratch.backend())?;
-    let mut migrator = Migrator::connect(scratch, Options::default())?;
+    let mut migrator =
+        Migrator::connect(scratch, Options::default())?.with_tool_tables(&m.tool_tables);
     // The same decision as apply's: adopt by a baseline, or refuse.
     match crate::adoption::assess(&mut migrator, m, payload)?.adoption {
         Adoption::Baseline { up_to, because } => {

@@ -41,7 +41,8 @@ pub fn actions(status: &Status, phase: Phase, baseline: Option<(u32, &str)>) -> 
 pub fn apply(cx: &mut Context<'_>, phase: Phase, step: Step) -> Result<()> {
     let url = cx.database_url()?;
     let scripts = cx.scripts()?;
-    let mut migrator = Migrator::connect(&url, Options::default())?;
+    let mut migrator =
+        Migrator::connect(&url, Options::default())?.with_tool_tables(&cx.manifest.tool_tables);
     if phase == Phase::Online {
         adopt(cx, &mut migrator, &scripts)?;
     }

@@ -14,6 +14,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use hop_artifact::migration::{Backend, Phase};
+use hop_artifact::package_manifest::ToolTable;
 
 use crate::compat::{self, ServerFacts};
 use crate::connection::{self, Connection};
@@ -113,6 +114,8 @@ pub struct Migrator {
     /// PostgreSQL's major version, read once (what may run in a
     /// transaction depends on it).
     server_major: Option<Option<u32>>,
+    /// Tools' history tables the migrations use, made before them.
+    tool_tables: Vec<ToolTable>,
 }
 
 impl Migrator {
@@ -126,7 +129,16 @@ impl Migrator {
             options,
             locked: false,
             server_major: None,
+            tool_tables: Vec::new(),
         })
+    }
+
+    /// Makes the migrations find these tools' history tables: each is
+    /// created before a run where it does not exist (and kept where it
+    /// does).
+    pub fn with_tool_tables(mut self, tables: &[ToolTable]) -> Self {
+        self.tool_tables = tables.to_vec();
+        self
     }
 
     /// The connection, for the engine's other parts (the cluster record).

@@ -50,6 +50,11 @@ impl Migrator {
         self.conn
             .execute(create_table_sql(self.backend()))
             .map_err(|e| MigrateError::db("creating hop_schema_history", e))?;
+        for t in &self.tool_tables {
+            self.conn
+                .execute(t.create_sql())
+                .map_err(|e| MigrateError::db(format!("creating {}", t.table()), e))?;
+        }
         let history = self.conn.history()?;
         validate(&history, scripts, hop)?;
         self.read_server_major();
