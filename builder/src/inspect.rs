@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use hop_artifact::PackageManifest;
 use hop_artifact::duration_text;
-use hop_artifact::migration::Backend;
+use hop_artifact::migration::{Backend, Phase};
 use hop_artifact::package_manifest::Probe;
 use hop_artifact::reader::PackageReader;
 use hop_artifact::signature::claimed_issuer;
@@ -70,6 +70,36 @@ pub fn inspect(package: &Path) -> Result<Inspection> {
     })
 }
 
+/// Whether a cluster can take the hop node by node, per database when
+/// the databases differ.
+fn rolling_line(m: &PackageManifest) -> String {
+    let on = m.rolling_databases();
+    let supported = m.supported_databases();
+    if !m.rolling || on.is_empty() {
+        return "  rolling: no (offline migrations need every node stopped)\n".into();
+    }
+    let not: Vec<String> = supported
+        .iter()
+        .filter(|b| !on.contains(b))
+        .map(|b| {
+            let offline: Vec<String> = m
+                .own_in_phase(Phase::Offline, Some(*b))
+                .map(|x| x.file_name())
+                .collect();
+            format!("{b}, where {} is offline", offline.join(", "))
+        })
+        .collect();
+    if !not.is_empty() {
+        let on: Vec<&str> = on.iter().map(|b| b.as_str()).collect();
+        return format!(
+            "  rolling: on {} only (not on {}: those need every node stopped)\n",
+            on.join(", "),
+            not.join("; ")
+        );
+    }
+    "  rolling: yes (no offline migration of its own: a cluster can take it node by node)\n".into()
+}
+
 /// The human-readable report.
 pub fn render(i: &Inspection) -> String {
     let m = &i.manifest;
@@ -116,7 +146,10 @@ pub fn render(i: &Inspection) -> String {
                 notes.push("batch".to_owned());
             }
             for b in mig.variants.keys() {
-                notes.push(format!("{b} variant"));
+                match mig.phases.get(b) {
+                    Some(phase) => notes.push(format!("{b} variant ({phase})")),
+                    None => notes.push(format!("{b} variant")),
+                }
             }
             let line = format!(
                 "  {:<44} {:<8} {}",
@@ -133,11 +166,7 @@ pub fn render(i: &Inspection) -> String {
                 m.from
             );
         }
-        out += if m.rolling {
-            "  rolling: yes (no offline migration of its own: a cluster can take it node by node)\n"
-        } else {
-            "  rolling: no (offline migrations need every node stopped)\n"
-        };
+        out += &rolling_line(m);
         if !m.tool_tables.is_empty() {
             let tables: Vec<&str> = m.tool_tables.iter().map(|t| t.table()).collect();
             out += &format!(

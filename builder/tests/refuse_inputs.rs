@@ -296,6 +296,42 @@ fn migrations_that_alter_a_tools_table_build_when_the_manifest_says_so() {
         .assert_stdout("tool tables: schema_migrations (made where missing, kept where it is)");
 }
 
+/// A variant may run in another phase: the hop then rolls on the
+/// databases where it is online, and inspect says which.
+#[test]
+fn a_variant_with_its_own_phase_makes_the_hop_rolling_where_it_is_online() {
+    let case = Case::new("per-database-phase").with_migrations(|d| {
+        hop_testdata::product::write_rolling_migrations("4.1.1", d).unwrap();
+        write(
+            d,
+            "0016_severity.sql",
+            "-- hop: phase=online\nALTER TABLE events ADD COLUMN severity VARCHAR(10);\n",
+        );
+        write(
+            &d.join("mariadb"),
+            "0016_severity.sql",
+            "-- hop: phase=offline\nALTER TABLE events ADD COLUMN severity VARCHAR(10) FIRST;\n",
+        );
+    });
+    let (code, stderr, written) = case.build();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(written);
+    common::hop_build(&["inspect", case.output().to_str().unwrap()])
+        .assert_code(0)
+        .assert_stdout("0016_severity.sql")
+        .assert_stdout("mariadb variant (offline)")
+        .assert_stdout("rolling: on postgresql, sqlite only (not on mariadb, where 0016_severity.sql is offline");
+    // Online everywhere: it rolls everywhere.
+    let everywhere = Case::new("one-phase-everywhere").with_migrations(|d| {
+        hop_testdata::product::write_rolling_migrations("4.1.1", d).unwrap();
+    });
+    let (code, stderr, _) = everywhere.build();
+    assert_eq!(code, 0, "{stderr}");
+    common::hop_build(&["inspect", everywhere.output().to_str().unwrap()])
+        .assert_code(0)
+        .assert_stdout("rolling: yes");
+}
+
 #[test]
 fn refuses_mismatched_variants_and_bad_batches() {
     Case::new("variant-orphan")
@@ -307,17 +343,17 @@ fn refuses_mismatched_variants_and_bad_batches() {
             )
         })
         .refused_with(&["0012_orphan.sql", "needs a portable file of the same name"]);
-    Case::new("variant-phase")
+    Case::new("variant-batch")
         .with_migrations(|d| {
             write(
-                &d.join("postgresql"),
-                "0012_rename_events_message.sql",
-                "-- hop: phase=online\nSELECT 1;\n",
+                &d.join("mariadb"),
+                "0015_backfill_deployments_status.sql",
+                "-- hop: phase=post\nUPDATE deployments SET status = 'done' WHERE status IS NULL;\n",
             )
         })
         .refused_with(&[
-            "postgresql/0012_rename_events_message.sql:1",
-            "phase line differs",
+            "mariadb/0015_backfill_deployments_status.sql:1",
+            "says `batch`",
         ]);
     Case::new("batch-two")
         .with_migrations(|d| write(d, "0008_b.sql", "-- hop: phase=post batch\nUPDATE events SET id = id;\nUPDATE events SET id = id;\n"))

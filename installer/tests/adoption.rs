@@ -238,7 +238,11 @@ fn altering_golang_migrates_table() -> String {
 #[test]
 fn a_migration_altering_golang_migrates_table_builds_installs_and_adopts() {
     let pkg = altering_golang_migrates_table();
-    let host = made_by_tool("adopt-golang-alter", Backend::Postgresql, ToolHistory::GolangMigrate);
+    let host = made_by_tool(
+        "adopt-golang-alter",
+        Backend::Postgresql,
+        ToolHistory::GolangMigrate,
+    );
     hop(&host, &["apply", &pkg])
         .assert_code(0)
         .assert_stderr("adopted the database")

@@ -159,10 +159,43 @@ impl PackageManifest {
             .filter(move |m| m.version > from_last)
     }
 
-    /// Whether the hop can be applied node by node: no offline migration
-    /// of its own (they need every node stopped).
+    /// This hop's own migrations that run in `phase` on `backend` (`None`:
+    /// by their portable files' phases).
+    pub fn own_in_phase(
+        &self,
+        phase: Phase,
+        backend: Option<Backend>,
+    ) -> impl Iterator<Item = &Migration> {
+        self.own_migrations()
+            .filter(move |m| m.phase_on(backend) == phase)
+    }
+
+    /// Whether the hop can be applied node by node on `backend`: no
+    /// offline migration of its own there (they need every node stopped).
+    pub fn can_roll_on(&self, backend: Option<Backend>) -> bool {
+        self.own_in_phase(Phase::Offline, backend).next().is_none()
+    }
+
+    /// The databases the hop supports on which it can roll (every
+    /// database when it names none and has no offline migration).
+    pub fn rolling_databases(&self) -> Vec<Backend> {
+        self.supported_databases()
+            .into_iter()
+            .filter(|&b| self.can_roll_on(Some(b)))
+            .collect()
+    }
+
+    /// The databases the hop supports (every one when it names none).
+    pub fn supported_databases(&self) -> Vec<Backend> {
+        match &self.database {
+            Some(d) => d.min_server_version.keys().copied().collect(),
+            None => Backend::ALL.to_vec(),
+        }
+    }
+
+    /// Whether the hop can be applied node by node on some database.
     pub fn can_roll(&self) -> bool {
-        !self.own_migrations().any(|m| m.phase == Phase::Offline)
+        !self.rolling_databases().is_empty()
     }
 
     /// How this hop's own offline migrations run on each database it
@@ -172,18 +205,16 @@ impl PackageManifest {
         &self,
         text: impl Fn(&str) -> Option<String>,
     ) -> Result<BTreeMap<Backend, OfflineMode>, String> {
-        let offline: Vec<&Migration> = self
-            .own_migrations()
-            .filter(|m| m.phase == Phase::Offline)
-            .collect();
         let mut modes = BTreeMap::new();
         let Some(database) = &self.database else {
             return Ok(modes);
         };
-        if offline.is_empty() {
-            return Ok(modes);
-        }
         for (&backend, min) in &database.min_server_version {
+            let offline: Vec<&Migration> =
+                self.own_in_phase(Phase::Offline, Some(backend)).collect();
+            if offline.is_empty() {
+                continue;
+            }
             let mut parsed = Vec::new();
             for m in &offline {
                 let member = m.file_for(backend);

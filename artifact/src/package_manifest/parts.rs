@@ -110,12 +110,24 @@ pub struct Migration {
     /// Per backend, a member that replaces `file` there.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<Backend, String>,
+    /// Per backend, the phase of a variant that declares another one (an
+    /// `ALTER TYPE … ADD VALUE` online on PostgreSQL whose MariaDB variant
+    /// copies the table, offline).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub phases: BTreeMap<Backend, Phase>,
 }
 
 impl Migration {
     /// The member that applies on `backend`.
     pub fn file_for(&self, backend: Backend) -> &str {
         self.variants.get(&backend).unwrap_or(&self.file)
+    }
+
+    /// The phase it runs in on `backend` (`None`: the portable file's).
+    pub fn phase_on(&self, backend: Option<Backend>) -> Phase {
+        backend
+            .and_then(|b| self.phases.get(&b).copied())
+            .unwrap_or(self.phase)
     }
 
     /// The file name as the release engineer wrote it

@@ -109,6 +109,7 @@ pub(super) fn check(
                 batch: header.batch,
                 file: format!("migrations/{}", found.name.file_name()),
                 variants: BTreeMap::new(),
+                phases: BTreeMap::new(),
             },
         );
         cx.add_member(
@@ -137,18 +138,28 @@ pub(super) fn check(
                 );
                 continue;
             };
-            if found.header.is_some() && base.header.is_some() && found.header != base.header {
-                cx.problems.add(
-                    FIELD,
-                    format!(
-                        "{}:1: its phase line differs from {}",
-                        found.relative, base.relative
-                    ),
-                );
-            }
+            // A variant may run in another phase (what is online on one
+            // database may copy the table on another); `batch` must agree.
+            let phase = match (found.header, base.header) {
+                (Some(v), Some(b)) if v.batch != b.batch => {
+                    cx.problems.add(
+                        FIELD,
+                        format!(
+                            "{}:1: its phase line says `batch` where {} does not, or the other way round",
+                            found.relative, base.relative
+                        ),
+                    );
+                    None
+                }
+                (Some(v), Some(b)) => (v.phase != b.phase).then_some(v.phase),
+                _ => None,
+            };
             let member = format!("migrations/{backend}/{}", found.name.file_name());
             if let Some(m) = out.get_mut(&found.name.version) {
                 m.variants.insert(*backend, member.clone());
+                if let Some(phase) = phase {
+                    m.phases.insert(*backend, phase);
+                }
             }
             cx.add_member(member, found.path.clone());
         }

@@ -73,8 +73,7 @@ fn contract_pending(host: &Host, migrator: &mut Migrator) -> Option<String> {
     let scripts = crate::package::scripts(&m, &installed, migrator.backend()).ok()?;
     let status = migrator.status(&scripts).ok()?;
     let own: BTreeSet<u32> = m
-        .own_migrations()
-        .filter(|x| x.phase == Phase::Post)
+        .own_in_phase(Phase::Post, Some(migrator.backend()))
         .map(|x| x.version)
         .collect();
     let pending = status

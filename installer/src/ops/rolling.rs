@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use hop_artifact::PackageManifest;
-use hop_artifact::migration::Phase;
+use hop_artifact::migration::{Backend, Phase};
 use hop_artifact::version::Version;
 use hop_migrate::status::State;
 use hop_migrate::{Migrator, Options};
@@ -39,7 +39,7 @@ pub fn already_done(
             let installed = crate::preflight::installed(host, runner)
                 .ok()
                 .and_then(|i| i.version);
-            part_done(scope, m, installed.as_ref(), &BTreeSet::new())
+            part_done(scope, m, installed.as_ref(), &Applied::default())
         }
         Scope::Unpin => {
             let state = crate::state::HostState::load(&crate::state::StateDir::of(host))
@@ -162,21 +162,32 @@ fn node_unhealthy(runner: &Runner, m: &PackageManifest, address: &str) -> Option
     }
 }
 
+/// The migrations a database has applied, and which database it is (a
+/// migration's phase may differ between databases).
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub backend: Option<Backend>,
+    pub versions: BTreeSet<u32>,
+}
+
 /// The versions of the package's migrations the database has applied.
 fn applied_migrations(
     host: &Host,
     m: &PackageManifest,
     payload: &std::path::Path,
-) -> anyhow::Result<BTreeSet<u32>> {
+) -> anyhow::Result<Applied> {
     let url = host.database_url()?;
     let scripts = crate::package::scripts(m, payload, url.backend())?;
     let status = Migrator::connect(&url, Options::default())?.status(&scripts)?;
-    Ok(status
-        .entries
-        .iter()
-        .filter(|e| matches!(e.state, State::Applied { .. }))
-        .map(|e| e.version)
-        .collect())
+    Ok(Applied {
+        backend: Some(url.backend()),
+        versions: status
+            .entries
+            .iter()
+            .filter(|e| matches!(e.state, State::Applied { .. }))
+            .map(|e| e.version)
+            .collect(),
+    })
 }
 
 /// Whether `unpin` has nothing to do on a node at `version` whose configs
@@ -198,13 +209,12 @@ pub fn part_done(
     scope: Scope,
     m: &PackageManifest,
     installed: Option<&Version>,
-    applied: &BTreeSet<u32>,
+    applied: &Applied,
 ) -> Option<String> {
     let hop = format!("{} → {}", m.from, m.to);
     let all_applied = |phase: Phase| {
-        m.own_migrations()
-            .filter(|x| x.phase == phase)
-            .all(|x| applied.contains(&x.version))
+        m.own_in_phase(phase, applied.backend)
+            .all(|x| applied.versions.contains(&x.version))
     };
     match scope {
         Scope::Unpin => None,
@@ -248,7 +258,10 @@ members: []
     fn each_part_knows_when_it_is_done() {
         let m = manifest();
         let v = |s: &str| Version::parse(s).unwrap();
-        let set = |v: &[u32]| v.iter().copied().collect::<BTreeSet<u32>>();
+        let set = |v: &[u32]| Applied {
+            backend: None,
+            versions: v.iter().copied().collect(),
+        };
         let none = set(&[]);
         assert!(part_done(Scope::Host, &m, Some(&v("4.0.1")), &set(&[5])).is_none());
         assert!(part_done(Scope::Host, &m, Some(&v("4.1.1")), &set(&[5, 10, 15])).is_some());

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use hop_artifact::PackageManifest;
-use hop_artifact::migration::Phase;
+use hop_artifact::migration::{Backend, Phase};
 use hop_migrate::status::State;
 use hop_migrate::{DatabaseUrl, Migrator, Options};
 
@@ -13,10 +13,15 @@ use super::{Installed, Level, Preflight};
 use crate::journal::Scope;
 use crate::package;
 
-/// Whether the hop may be applied node by node; a FAILURE naming its
-/// offline migrations when not.
-pub(super) fn rolling(p: &mut Preflight, m: &PackageManifest) -> bool {
-    if m.rolling && m.can_roll() {
+/// Whether the hop may be applied node by node on this host's database
+/// (`backend`; `None` when it cannot be read: then on every database); a
+/// FAILURE naming the offline migrations when not.
+pub(super) fn rolling(p: &mut Preflight, m: &PackageManifest, backend: Option<Backend>) -> bool {
+    let can = match backend {
+        Some(b) => m.can_roll_on(Some(b)),
+        None => m.rolling_databases() == m.supported_databases(),
+    };
+    if m.rolling && can {
         p.add(
             "rolling",
             Level::Ok,
@@ -25,15 +30,15 @@ pub(super) fn rolling(p: &mut Preflight, m: &PackageManifest) -> bool {
         return true;
     }
     let offline: Vec<String> = m
-        .own_migrations()
-        .filter(|x| x.phase == Phase::Offline)
+        .own_in_phase(Phase::Offline, backend)
         .map(|x| x.file_name())
         .collect();
+    let on = backend.map(|b| format!(" on {b}")).unwrap_or_default();
     let why = if offline.is_empty() {
         "its builder did not mark it rolling (build it with a hop-build that does)".to_owned()
     } else {
         format!(
-            "its offline migrations ({}) need every node stopped",
+            "its offline migrations{on} ({}) need every node stopped",
             offline.join(", ")
         )
     };

@@ -302,7 +302,8 @@ pub fn run(
         );
         return p;
     }
-    if scope != Scope::Host && !cluster::rolling(&mut p, m) {
+    let backend = host.database_url().ok().map(|u| u.backend());
+    if scope != Scope::Host && !cluster::rolling(&mut p, m, backend) {
         return p;
     }
     let installed = match installed(host, runner) {
