@@ -268,6 +268,10 @@ impl<'de> Deserialize<'de> for ModeValue {
 pub struct SourceService {
     /// Its name for the service manager.
     pub name: String,
+    /// Services listed before it that must start first (it stops before
+    /// them); services that name none start together.
+    #[serde(default)]
+    pub after: Vec<String>,
     /// How long a graceful stop may take (`30s`).
     #[serde(default)]
     pub stop_timeout: Option<String>,

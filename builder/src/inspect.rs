@@ -211,7 +211,7 @@ pub fn render(i: &Inspection) -> String {
         out += &format!("adopts Alembic revision {revision} as migration {version:04}\n");
     }
     if !m.services.is_empty() {
-        out += "services (start order; stopped in reverse):\n";
+        out += "services (started together unless after: orders them; stopped in reverse):\n";
         for s in &m.services {
             let probe = match &s.health.probe {
                 Probe::Http(u) => format!("http {u}"),
@@ -219,8 +219,12 @@ pub fn render(i: &Inspection) -> String {
                 Probe::Command(c) => format!("command {c:?}"),
                 Probe::Notify(_) => "systemd notify".to_owned(),
             };
+            let after = match s.after.as_slice() {
+                [] => String::new(),
+                names => format!(", after {}", names.join(", ")),
+            };
             out += &format!(
-                "  {:<20} stop within {}, healthy within {} ({probe})\n",
+                "  {:<20} stop within {}, healthy within {} ({probe}){after}\n",
                 s.name,
                 duration_text::format(&s.stop_timeout),
                 duration_text::format(&s.health.timeout)

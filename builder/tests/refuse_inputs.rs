@@ -392,6 +392,17 @@ fn refuses_bad_services() {
     Case::new("svc-drain")
         .replace("signal: SIGUSR2", "signal: SIGKILL")
         .refused_with(&["services[1].drain.signal", "SIGKILL"]);
+    // `after` names services listed before: a later one (or a cycle)
+    // could never start.
+    Case::new("svc-after-later")
+        .replace(
+            "- name: rest-service\n",
+            "- name: rest-service\n    after: [mgmtworker]\n",
+        )
+        .refused_with(&[
+            "services[0].after[0]",
+            "mgmtworker is not a service listed before rest-service",
+        ]);
 }
 
 #[test]

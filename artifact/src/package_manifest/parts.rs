@@ -141,13 +141,18 @@ impl Migration {
     }
 }
 
-/// A service of the product, started in manifest order and stopped in
-/// reverse.
+/// A service of the product. Services start together unless one names
+/// others it must start `after` (and stop before); the health gate probes
+/// them all at once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// The service's name for the service manager (`rest-service`).
     pub name: String,
+    /// Services listed before this one that must be started first (and
+    /// stopped after it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
     /// How long a graceful stop may take before the service is killed.
     #[serde(with = "crate::duration_text")]
     pub stop_timeout: Duration,

@@ -1,4 +1,6 @@
-//! `services`: unique names, a valid health check, durations that parse.
+//! `services`: unique names, a valid health check, durations that parse,
+//! `after` naming only services listed earlier (so the list is an order
+//! that respects it, and it has no cycle).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -35,6 +37,18 @@ pub(super) fn check(cx: &mut Context<'_>, services: &[SourceService]) -> Vec<Ser
                     s.name
                 ),
             );
+        }
+        for (j, first) in s.after.iter().enumerate() {
+            if !names.contains(first.as_str()) {
+                cx.problems.add(
+                    format!("{field}.after[{j}]"),
+                    format!(
+                        "{first} is not a service listed before {}: `after` names services \
+                         earlier in the list, which start first",
+                        s.name
+                    ),
+                );
+            }
         }
         if !names.insert(s.name.as_str()) {
             cx.problems.add(
@@ -79,6 +93,7 @@ pub(super) fn check(cx: &mut Context<'_>, services: &[SourceService]) -> Vec<Ser
         if let (Some(stop_timeout), Some(health)) = (stop_timeout, health) {
             out.push(Service {
                 name: s.name.clone(),
+                after: s.after.clone(),
                 stop_timeout,
                 health,
                 drain,

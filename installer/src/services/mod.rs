@@ -56,7 +56,7 @@ impl ServiceState {
 }
 
 /// The operations hop needs from a service manager.
-pub trait ServiceManager {
+pub trait ServiceManager: Send + Sync {
     /// Whether the service runs, and since when.
     fn status(&self, name: &str) -> Result<ServiceState>;
     /// Starts the service (a running one is left alone).

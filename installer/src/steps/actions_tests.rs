@@ -218,3 +218,48 @@ fn staging_extracts_every_member_and_the_commit_records_the_new_version() {
         }]
     );
 }
+
+#[test]
+fn services_start_in_waves_of_what_they_wait_for_and_stop_in_reverse() {
+    let m = manifest();
+    let service = |name: &str, after: &[&str]| {
+        let mut s = m.services[0].clone();
+        s.name = name.into();
+        s.after = after.iter().map(|a| a.to_string()).collect();
+        s
+    };
+    let services = [
+        service("db-proxy", &[]),
+        service("cache", &[]),
+        service("api", &["db-proxy"]),
+        service("worker", &["api", "cache"]),
+        service("metrics", &[]),
+        // A name not listed before it is ignored (the builder refuses it).
+        service("ui", &["nowhere"]),
+    ];
+    let names = |waves: Vec<Vec<&hop_artifact::package_manifest::Service>>| -> Vec<Vec<String>> {
+        waves
+            .into_iter()
+            .map(|w| w.into_iter().map(|s| s.name.clone()).collect())
+            .collect()
+    };
+    assert_eq!(
+        names(super::services::waves(&services)),
+        [
+            vec!["db-proxy", "cache", "metrics", "ui"],
+            vec!["api"],
+            vec!["worker"]
+        ]
+    );
+    let order = |pairs: Vec<(&hop_artifact::package_manifest::Service, Action)>| -> Vec<String> {
+        pairs.into_iter().map(|(s, _)| s.name.clone()).collect()
+    };
+    assert_eq!(
+        order(super::services::starts(&services)),
+        ["db-proxy", "cache", "metrics", "ui", "api", "worker"]
+    );
+    assert_eq!(
+        order(super::services::stops(&services)),
+        ["worker", "api", "ui", "metrics", "cache", "db-proxy"]
+    );
+}

@@ -1,5 +1,12 @@
-//! Stop services (reverse order, drain, graceful stop, then kill) and start
-//! them (manifest order). Each undoes the other.
+//! Stop services (drain, graceful stop, then kill) and start them. Services
+//! start in waves: those that name no others (`after:`) together, then
+//! those that wait for them, and so on; they stop in the reverse waves.
+//! Within a wave each service is stopped or started on a thread of its
+//! own, so the window approaches the slowest single restart. The journal
+//! records each wave's actions in manifest order, as the plan lists them.
+//! Each undoes the other.
+
+use std::collections::HashMap;
 
 use anyhow::Result;
 use hop_artifact::package_manifest::Service;
@@ -7,32 +14,67 @@ use hop_artifact::package_manifest::Service;
 use super::{Context, shown};
 use crate::action::Action;
 use crate::journal::Step;
-use crate::services::stop_gracefully;
+use crate::services::{ServiceManager, stop_gracefully};
 
-/// The stops of the running version's services (`before`), last first,
-/// each with its drain.
+/// `services` in start waves: a service starts in the wave after the
+/// last of those it names in `after` (names not listed before it are
+/// ignored: the builder refuses them).
+pub fn waves(services: &[Service]) -> Vec<Vec<&Service>> {
+    let mut level: HashMap<&str, usize> = HashMap::new();
+    let mut waves: Vec<Vec<&Service>> = Vec::new();
+    for s in services {
+        let l = s
+            .after
+            .iter()
+            .filter_map(|a| level.get(a.as_str()))
+            .map(|l| l + 1)
+            .max()
+            .unwrap_or(0);
+        level.insert(&s.name, l);
+        if waves.len() <= l {
+            waves.resize_with(l + 1, Vec::new);
+        }
+        waves[l].push(s);
+    }
+    waves
+}
+
+/// The stop waves: the start waves last first, each last first.
+fn stop_waves(services: &[Service]) -> Vec<Vec<&Service>> {
+    let mut waves = waves(services);
+    waves.reverse();
+    for w in &mut waves {
+        w.reverse();
+    }
+    waves
+}
+
+fn stop_action(s: &Service) -> Action {
+    Action::Stop {
+        service: s.name.clone(),
+        drain: s
+            .drain
+            .as_ref()
+            .map(|d| format!("{} ≤{}", d.signal, shown(&d.timeout))),
+        within: shown(&s.stop_timeout),
+    }
+}
+
+/// The stops of the running version's services (`before`), in the order
+/// the journal records them (wave by wave, last first).
 pub fn stops(before: &[Service]) -> Vec<(&Service, Action)> {
-    before
-        .iter()
-        .rev()
-        .map(|s| {
-            let stop = Action::Stop {
-                service: s.name.clone(),
-                drain: s
-                    .drain
-                    .as_ref()
-                    .map(|d| format!("{} ≤{}", d.signal, shown(&d.timeout))),
-                within: shown(&s.stop_timeout),
-            };
-            (s, stop)
-        })
+    stop_waves(before)
+        .into_iter()
+        .flatten()
+        .map(|s| (s, stop_action(s)))
         .collect()
 }
 
-/// The starts of the new version's services, in order.
+/// The starts of the new version's services, wave by wave.
 pub fn starts(services: &[Service]) -> Vec<(&Service, Action)> {
-    services
-        .iter()
+    waves(services)
+        .into_iter()
+        .flatten()
         .map(|s| {
             let start = Action::Start {
                 service: s.name.clone(),
@@ -42,12 +84,52 @@ pub fn starts(services: &[Service]) -> Vec<(&Service, Action)> {
         .collect()
 }
 
-/// Stops the running version's services, last first.
+/// Runs `each` on every service of `wave` at once (one thread each); the
+/// results in the wave's order.
+fn together<'s, T: Send>(
+    wave: &[&'s Service],
+    each: &(dyn Fn(&Service) -> Result<T> + Sync),
+) -> Vec<(&'s Service, Result<T>)> {
+    if let [one] = wave {
+        return vec![(*one, each(one))];
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = wave.iter().map(|s| scope.spawn(move || each(s))).collect();
+        wave.iter()
+            .copied()
+            .zip(handles.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("its thread panicked")))
+            }))
+            .collect()
+    })
+}
+
+/// The results of one wave: each success reported by `done`, then the
+/// first failure, if any.
+fn settle<T>(results: Vec<(&Service, Result<T>)>, mut done: impl FnMut(&Service, T)) -> Result<()> {
+    let mut failed = None;
+    for (s, r) in results {
+        match r {
+            Ok(t) => done(s, t),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// Stops the running version's services, wave by wave.
 pub fn stop(cx: &mut Context<'_>) -> Result<()> {
     let before = cx.services_before();
-    for (i, (s, action)) in stops(&before).into_iter().enumerate() {
-        stop_one(cx, s)?;
-        cx.did(action);
+    let manager = cx.services.as_ref();
+    for (i, wave) in stop_waves(&before).into_iter().enumerate() {
+        let results = together(&wave, &|s| stop_service(manager, s));
+        settle(results, |s, how| {
+            cx.out.step(&format!("    {}: {how}", s.name));
+            cx.did(stop_action(s));
+        })?;
         if i == 0 {
             cx.fault(Step::StopServices, "mid")?;
         }
@@ -55,13 +137,18 @@ pub fn stop(cx: &mut Context<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Starts the new version's services in order.
+/// Starts the new version's services, wave by wave.
 pub fn start(cx: &mut Context<'_>) -> Result<()> {
     let services = cx.manifest.services.clone();
-    for (i, (s, action)) in starts(&services).into_iter().enumerate() {
-        start_fresh(cx, s)?;
-        cx.out.step(&format!("    started {}", s.name));
-        cx.did(action);
+    let manager = cx.services.as_ref();
+    for (i, wave) in waves(&services).into_iter().enumerate() {
+        let results = together(&wave, &|s| start_fresh(manager, s));
+        settle(results, |s, ()| {
+            cx.out.step(&format!("    started {}", s.name));
+            cx.did(Action::Start {
+                service: s.name.clone(),
+            });
+        })?;
         if i == 0 {
             cx.fault(Step::StartServices, "mid")?;
         }
@@ -71,16 +158,21 @@ pub fn start(cx: &mut Context<'_>) -> Result<()> {
 
 /// Stops every one of `services` that runs (rollback: whatever version).
 pub fn stop_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
-    for s in services.iter().rev() {
-        stop_one(cx, s)?;
+    let manager = cx.services.as_ref();
+    for wave in stop_waves(services) {
+        let results = together(&wave, &|s| stop_service(manager, s));
+        settle(results, |s, how| {
+            cx.out.step(&format!("    {}: {how}", s.name))
+        })?;
     }
     Ok(())
 }
 
 /// Starts every one of `services` (rollback: the old version).
 pub fn start_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
-    for s in services {
-        start_fresh(cx, s)?;
+    let manager = cx.services.as_ref();
+    for wave in waves(services) {
+        settle(together(&wave, &|s| start_fresh(manager, s)), |_, ()| {})?;
     }
     Ok(())
 }
@@ -89,16 +181,15 @@ pub fn start_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
 /// manager brought back on its own meanwhile (supervisord restarts a
 /// process that died unexpectedly, say from a drain signal that came before
 /// its handler was installed) is stopped first.
-fn start_fresh(cx: &Context<'_>, s: &Service) -> Result<()> {
-    if cx.services.status(&s.name)?.is_running() {
-        cx.services.stop(&s.name, s.stop_timeout)?;
+fn start_fresh(manager: &dyn ServiceManager, s: &Service) -> Result<()> {
+    if manager.status(&s.name)?.is_running() {
+        manager.stop(&s.name, s.stop_timeout)?;
     }
-    cx.services.start(&s.name)
+    manager.start(&s.name)
 }
 
-fn stop_one(cx: &Context<'_>, s: &Service) -> Result<()> {
+/// Drains and stops one service; how it went.
+fn stop_service(manager: &dyn ServiceManager, s: &Service) -> Result<&'static str> {
     let drain = s.drain.as_ref().map(|d| (d.signal.as_str(), d.timeout));
-    let how = stop_gracefully(cx.services.as_ref(), &s.name, drain, s.stop_timeout)?;
-    cx.out.step(&format!("    {}: {how}", s.name));
-    Ok(())
+    stop_gracefully(manager, &s.name, drain, s.stop_timeout)
 }
