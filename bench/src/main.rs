@@ -60,8 +60,17 @@ fn main() -> Result<()> {
                     Some("lint") => lint::run(&work)?,
                     Some("download") => download::run(&work)?,
                     Some("dump") => dump::run(&work)?,
+                    Some("downtime") => {
+                        let d = restart::run(&work)?;
+                        format!(
+                            "downtime: {:.3}s, as clients saw it {:.3}s, sequential floor {:.3}s",
+                            d.apply_seconds, d.served_seconds, d.floor_seconds
+                        )
+                    }
                     other => {
-                        anyhow::bail!("--only capture|schema|lint|download|dump (not {other:?})")
+                        anyhow::bail!(
+                            "--only capture|schema|lint|download|dump|downtime (not {other:?})"
+                        )
                     }
                 };
                 println!("\n{section}");

@@ -49,13 +49,13 @@ pub fn make_hop(dir: &Path, gib: u64) -> Result<(PathBuf, Vec<String>)> {
     Ok((path, names))
 }
 
-pub fn run(work: &Path, sizes: &[u64]) -> Result<Vec<PackageRow>> {
-    let bin = PathBuf::from("target/release");
+/// The bench's signing key pair in `work/keys` (made once).
+pub fn keys(work: &Path) -> Result<PathBuf> {
     let keys = work.join("keys");
     if !keys.join("bench.sec.asc").exists() {
         std::fs::create_dir_all(&keys)?;
         timed(
-            &bin.join("hop-build"),
+            &PathBuf::from("target/release/hop-build"),
             &[
                 "keygen",
                 "--out-dir",
@@ -65,6 +65,12 @@ pub fn run(work: &Path, sizes: &[u64]) -> Result<Vec<PackageRow>> {
             ],
         )?;
     }
+    Ok(keys)
+}
+
+pub fn run(work: &Path, sizes: &[u64]) -> Result<Vec<PackageRow>> {
+    let bin = PathBuf::from("target/release");
+    let keys = keys(work)?;
     let secret = keys.join("bench.sec.asc").display().to_string();
     let public = keys.join("bench.pub.asc").display().to_string();
     let mut rows = Vec::new();

@@ -154,6 +154,9 @@ fn rehearsal_predicts_the_window(backend: Backend) {
     text.assert_stderr(leftover.split('.').next().unwrap_or(&leftover));
     text.assert_stderr("progress: migration 0012_rename_events_message.sql: running for");
     text.assert_stdout("predicted rollback:");
+    // The hop's online migrations commit before the stop: a failed offline
+    // phase restores as well.
+    text.assert_stdout("after a failure in the offline phase too");
     text.assert_stdout("0012_rename_events_message.sql");
 
     // The rehearsal the apply below is held to.

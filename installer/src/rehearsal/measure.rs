@@ -86,7 +86,7 @@ pub fn measure(
     let restore_ms = ms(started);
     settle(scratch.url(), &dir, log);
 
-    let migrations = run_migrations(verified, payload, scratch.url(), log, out)?;
+    let (migrations, offline_whole) = run_migrations(verified, payload, scratch.url(), log, out)?;
     drop(scratch);
 
     let journals = crate::journal::all(&sd).unwrap_or_default();
@@ -117,7 +117,7 @@ pub fn measure(
         &journals,
         super::estimate(&start_waits, settle_ms, rpm_bytes),
     );
-    let prediction = predict(&migrations, dump_ms, restore_ms, &steps);
+    let prediction = predict(&migrations, dump_ms, restore_ms, &steps, offline_whole);
     Ok(Rehearsal {
         schema: SCHEMA.into(),
         package: m.title(),
@@ -191,14 +191,15 @@ fn settle(scratch: &DatabaseUrl, dir: &Path, log: &Log) {
     log.line("rehearsal: the scratch copy is loaded and settled");
 }
 
-/// Runs the hop's migrations, phase by phase, on the scratch copy.
+/// Runs the hop's migrations, phase by phase, on the scratch copy; whether
+/// its offline phase ran in one transaction (as apply's then does).
 fn run_migrations(
     verified: &Verified,
     payload: &Path,
     scratch: &DatabaseUrl,
     log: &Log,
     out: &Terminal,
-) -> Result<Vec<Measured>> {
+) -> Result<(Vec<Measured>, bool)> {
     let m = &verified.manifest;
     let scripts: Vec<Script> = crate::package::scripts(m, payload, scratch.backend())?;
     let mut migrator =
@@ -228,9 +229,13 @@ fn run_migrations(
     };
     let hop = format!("{}→{} (rehearsal)", m.from, m.to);
     let mut measured = Vec::new();
+    let mut offline_whole = true;
     for phase in [Phase::Online, Phase::Offline, Phase::Post] {
         let report = migrator.apply(&scripts, phase, &hop, &mut recorder)?;
         recorder.ticker = None;
+        if phase == Phase::Offline {
+            offline_whole = report.one_transaction;
+        }
         for a in report.applied {
             measured.push(Measured {
                 phase,
@@ -245,7 +250,7 @@ fn run_migrations(
             });
         }
     }
-    Ok(measured)
+    Ok((measured, offline_whole))
 }
 
 /// Records each migration's growth and lock waits, and shows it is alive.

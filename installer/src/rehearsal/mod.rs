@@ -60,8 +60,14 @@ pub struct ServiceSteps {
 pub struct Prediction {
     /// First service stopped → health gate passed.
     pub window_ms: u64,
-    /// Restoring the dump + stopping, reinstalling and starting again.
+    /// After a failure once the offline phase committed (the health
+    /// gate): restoring the dump + stopping, reinstalling and starting.
     pub rollback_ms: u64,
+    /// After a failure inside the offline phase: the service steps alone
+    /// where the phase is one transaction and nothing of the hop reached
+    /// the database before it, else the same as `rollback_ms`.
+    #[serde(default)]
+    pub offline_failure_rollback_ms: u64,
     /// Before the window, while the services still run: backup + online migrations.
     pub before_window_ms: u64,
     /// After commit, services running: post migrations.
@@ -234,12 +240,21 @@ pub fn estimate(start_waits: &[u64], settle_ms: u64, rpm_bytes: u64) -> ServiceS
     }
 }
 
-/// The prediction from the measurements.
+/// Whether a failure in the offline phase would cost no restore: the
+/// phase runs in one transaction (`offline_whole`, its mode on this
+/// database) and no online migration committed before the stop.
+pub fn offline_failure_needs_no_restore(migrations: &[Measured], offline_whole: bool) -> bool {
+    offline_whole && !migrations.iter().any(|m| m.phase == Phase::Online)
+}
+
+/// The prediction from the measurements; `offline_whole`: the offline
+/// phase runs in one transaction on this database.
 pub fn predict(
     migrations: &[Measured],
     dump_ms: u64,
     restore_ms: u64,
     steps: &ServiceSteps,
+    offline_whole: bool,
 ) -> Prediction {
     let phase_ms = |phase: Phase| -> u64 {
         migrations
@@ -253,6 +268,13 @@ pub fn predict(
     Prediction {
         window_ms: phase_ms(Phase::Offline) + steps.ms,
         rollback_ms: restore_ms + steps.ms,
+        offline_failure_rollback_ms: match offline_failure_needs_no_restore(
+            migrations,
+            offline_whole,
+        ) {
+            true => steps.ms,
+            false => restore_ms + steps.ms,
+        },
         before_window_ms: dump_ms + phase_ms(Phase::Online),
         after_commit_ms: phase_ms(Phase::Post),
         slowest: by_time
@@ -293,10 +315,25 @@ impl Rehearsal {
             self.service_steps.source
         );
         out += &format!(
-            "predicted rollback:        {} (restore of the dump {} + the service steps)\n",
+            "predicted rollback:        {} after a failure once the offline phase committed (the \
+             health gate): restore of the dump {} + the service steps\n",
             secs(p.rollback_ms),
             secs(self.restore_ms)
         );
+        out += &if p.offline_failure_rollback_ms < p.rollback_ms {
+            format!(
+                "                           {} after a failure in the offline phase: it rolls \
+                 back in its own transaction, no restore\n",
+                secs(p.offline_failure_rollback_ms)
+            )
+        } else {
+            format!(
+                "                           {} after a failure in the offline phase too: \
+                 something of the hop commits before it (online migrations, or a phase of one \
+                 transaction per migration)\n",
+                secs(p.offline_failure_rollback_ms)
+            )
+        };
         out += &format!(
             "before the window:         {} (backup {} + online migrations; services running)\n",
             secs(p.before_window_ms),

@@ -25,9 +25,22 @@ fn the_window_is_the_offline_migrations_and_the_service_steps() {
         ms: 700,
         source: "x".into(),
     };
-    let p = predict(&migrations, 2_000, 3_000, &steps);
+    let p = predict(&migrations, 2_000, 3_000, &steps, true);
     assert_eq!(p.window_ms, 6_700);
     assert_eq!(p.rollback_ms, 3_700);
+    // An online migration committed before the stop: a failed offline
+    // phase restores too.
+    assert_eq!(p.offline_failure_rollback_ms, 3_700);
+    let offline_only: Vec<Measured> = migrations
+        .iter()
+        .filter(|m| m.phase != Phase::Online)
+        .cloned()
+        .collect();
+    let q = predict(&offline_only, 2_000, 3_000, &steps, true);
+    assert_eq!(q.offline_failure_rollback_ms, 700, "no restore");
+    assert_eq!(q.rollback_ms, 3_700, "the health gate still restores");
+    let per_migration = predict(&offline_only, 2_000, 3_000, &steps, false);
+    assert_eq!(per_migration.offline_failure_rollback_ms, 3_700);
     assert_eq!(p.before_window_ms, 2_400);
     assert_eq!(p.after_commit_ms, 9_000);
     assert_eq!(
@@ -82,6 +95,7 @@ fn rehearsal(window_ms: u64) -> Rehearsal {
         prediction: Prediction {
             window_ms,
             rollback_ms: 4_000,
+            offline_failure_rollback_ms: 4_000,
             before_window_ms: 0,
             after_commit_ms: 0,
             slowest: Vec::new(),

@@ -103,6 +103,9 @@ pub struct PhaseReport {
     pub applied: Vec<Applied>,
     /// Migrations of the phase still pending after the run.
     pub remaining: usize,
+    /// Whether the run was one transaction (the phase grouped, or a single
+    /// migration in its own): a failure in it would have left nothing.
+    pub one_transaction: bool,
 }
 
 /// The migration engine on one database.

@@ -64,13 +64,19 @@ impl Migrator {
             .filter(|s| s.phase == phase)
             .filter(|s| status.pending().any(|e| e.version == s.version))
             .collect();
+        let one_transaction = match pending.as_slice() {
+            [] => true,
+            [one] => !one.batch && self.transactional(&self.statements_of(one)?),
+            _ => phase == Phase::Offline && self.groupable(&pending)?,
+        };
         let mut report = PhaseReport {
             phase,
             pending: pending.len(),
             applied: Vec::new(),
             remaining: pending.len(),
+            one_transaction,
         };
-        if phase == Phase::Offline && pending.len() > 1 && self.groupable(&pending)? {
+        if pending.len() > 1 && one_transaction {
             self.apply_group(&pending, hop, observer, &mut report)?;
             return Ok(report);
         }
