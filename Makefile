@@ -11,7 +11,7 @@ HOP_BUILD := target/debug/hop-build
 HOP_INSTALL := target/debug/hop-install
 HOP_TESTDATA := target/debug/hop-testdata
 
-.PHONY: all deps systemd-rootfs build el-binaries release-tree demo demo-cluster test fuzz completions man rpm bench lint fmt clippy clean
+.PHONY: all deps systemd-rootfs build el-binaries release-tree demo demo-cluster test check fuzz completions man rpm bench lint fmt clippy clean
 
 all: build
 
@@ -89,6 +89,14 @@ test: deps lint systemd-rootfs el-binaries
 	@./scripts/pg-matrix.sh
 	@./scripts/el-suite.sh
 	@./scripts/matrices.sh
+
+# The fast tier while working: formatting, clippy and the unit tests
+# (every decision the installer makes is a function they call), no
+# sandbox host, no database: seconds after a build.
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	$(CARGO) test --workspace --lib --bins
 
 # Shell completions (bash, zsh, fish) and man pages, from the real CLIs.
 completions:

@@ -22,7 +22,80 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::journal::Step;
+use crate::recovery::Undo;
+
+/// The environment variable that arms points.
 pub const ENV: &str = "HOP_FAULT";
+
+/// Where in a step a point is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// Journaled as started, nothing done yet.
+    Begin,
+    /// Part done.
+    Mid,
+    /// Done, not yet journaled.
+    End,
+}
+
+/// A named point where `HOP_FAULT` can strike: one call form for every
+/// place, and one list ([`Point::all`]) the crash and recovery matrices
+/// iterate, so a renamed step cannot silently disarm its tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Point {
+    /// `<step>.begin|mid|end`.
+    Step(Step, At),
+    /// `rollback.<undo>`: before that undo.
+    BeforeUndo(Undo),
+    /// `rollback.stopped`: the services of both versions are stopped.
+    RollbackStopped,
+    /// `rollback.mid`: the RPMs are back, the rest still to undo.
+    RollbackMid,
+    /// `journal.rolling_back`: the rollback's plan is about to be written.
+    JournalRollingBack,
+}
+
+impl Point {
+    /// The name `HOP_FAULT` gives it (`install_rpms.mid`).
+    pub fn name(self) -> String {
+        match self {
+            Point::Step(step, at) => {
+                let at = match at {
+                    At::Begin => "begin",
+                    At::Mid => "mid",
+                    At::End => "end",
+                };
+                format!("{}.{at}", step.name())
+            }
+            Point::BeforeUndo(undo) => format!("rollback.{}", undo.name()),
+            Point::RollbackStopped => "rollback.stopped".into(),
+            Point::RollbackMid => "rollback.mid".into(),
+            Point::JournalRollingBack => "journal.rolling_back".into(),
+        }
+    }
+
+    /// Every point hop has.
+    pub fn all() -> Vec<Point> {
+        let steps = Step::ALL
+            .into_iter()
+            .flat_map(|s| [At::Begin, At::Mid, At::End].map(|at| Point::Step(s, at)));
+        let undos = Undo::ALL.into_iter().map(Point::BeforeUndo);
+        steps
+            .chain(undos)
+            .chain([
+                Point::RollbackStopped,
+                Point::RollbackMid,
+                Point::JournalRollingBack,
+            ])
+            .collect()
+    }
+
+    /// The point a `HOP_FAULT` name means, if hop has it.
+    pub fn named(name: &str) -> Option<Point> {
+        Point::all().into_iter().find(|p| p.name() == name)
+    }
+}
 
 /// The `to` version of the operation running, for `:VERSION` qualifiers.
 static HOP_TO: Mutex<String> = Mutex::new(String::new());
@@ -34,15 +107,20 @@ pub fn set_hop(to: &str) {
     }
 }
 
+/// What an armed point does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// SIGKILL this process, as a power cut would.
     Kill,
+    /// Fail the step, as an error would.
     Fail,
+    /// Sleep 3 s (to deliver a signal during a known step).
     Pause,
 }
 
 /// What `HOP_FAULT` asks for at `point`.
-pub fn armed(point: &str) -> Option<Action> {
+pub fn armed(point: Point) -> Option<Action> {
+    let point = point.name();
     let spec = std::env::var(ENV).ok()?;
     spec.split(',').find_map(|item| {
         let (action, at) = item.trim().split_once('@')?;
@@ -50,7 +128,7 @@ pub fn armed(point: &str) -> Option<Action> {
             Some((p, v)) => (p, Some(v)),
             None => (at, None),
         };
-        if at != point {
+        if at != point.as_str() {
             return None;
         }
         if let Some(v) = only_to
@@ -73,10 +151,10 @@ pub fn delay_ms() -> Option<u64> {
 }
 
 /// Acts on `point`: dies, fails, or (usually) does nothing.
-pub fn hit(point: &str) -> Result<(), String> {
+pub fn hit(point: Point) -> Result<(), String> {
     match armed(point) {
         None => Ok(()),
-        Some(Action::Fail) => Err(format!("injected failure at {point} ({ENV})")),
+        Some(Action::Fail) => Err(format!("injected failure at {} ({ENV})", point.name())),
         Some(Action::Pause) => {
             std::thread::sleep(Duration::from_secs(3));
             Ok(())
@@ -96,5 +174,28 @@ pub fn kill_self(child_group: Option<u32>) -> ! {
     let _ = kill(Pid::this(), Signal::SIGKILL);
     loop {
         std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_point_has_a_name_of_its_own() {
+        let names: Vec<String> = Point::all().into_iter().map(Point::name).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        assert_eq!(
+            Point::named("install_rpms.mid"),
+            Some(Point::Step(Step::InstallRpms, At::Mid))
+        );
+        assert_eq!(
+            Point::named("rollback.restore_database"),
+            Some(Point::BeforeUndo(Undo::RestoreDatabase))
+        );
+        assert_eq!(Point::named("install_rpm.mid"), None);
     }
 }

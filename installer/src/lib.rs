@@ -23,7 +23,9 @@ mod children;
 mod cli;
 mod containment;
 mod error;
-mod fault;
+/// Fault injection (a test aid): the named points the crash and recovery
+/// matrices strike.
+pub mod fault;
 mod health;
 mod history;
 mod host;

@@ -11,6 +11,21 @@ mod common;
 use common::*;
 use hop_artifact::migration::Backend;
 
+/// Every point this matrix strikes is one hop has: a renamed step fails
+/// here instead of silently disarming its crash.
+#[test]
+fn every_point_of_the_matrix_is_one_hop_has() {
+    for (spec, _) in POINTS {
+        for item in spec.split(',') {
+            let (_, point) = item.split_once('@').unwrap();
+            assert!(
+                hop_installer::fault::Point::named(point).is_some(),
+                "{point} is no fault point of hop's"
+            );
+        }
+    }
+}
+
 /// Where to crash, and where `resume` must then end.
 const POINTS: [(&str, &str); 18] = [
     ("kill@stage.mid", "4.0.1"),

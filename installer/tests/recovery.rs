@@ -13,6 +13,19 @@ use hop_testdata::sandbox::Sandbox;
 
 const STEPS: [&str; 12] = HOST_STEPS;
 
+/// The matrix's steps are hop's steps, in order: a renamed or added step
+/// fails here instead of silently going untested.
+#[test]
+fn the_matrix_covers_every_step_hop_has() {
+    use hop_installer::fault::{At, Point};
+    let hops: Vec<String> = Point::all()
+        .into_iter()
+        .filter(|p| matches!(p, Point::Step(_, At::Begin)))
+        .map(|p| p.name().trim_end_matches(".begin").to_owned())
+        .collect();
+    assert_eq!(hops, STEPS);
+}
+
 fn fails_at(fault: &str, backend: Backend) {
     let host = sandbox(&format!("fail-{}", fault.replace(['@', '.'], "-")), backend);
     let initial = host.snapshot();

@@ -112,8 +112,9 @@ hop-install check manager-4.0.1-to-4.1.1.hop --json\n\n\
 Changes nothing. Exit 0 when every check is OK, 1 when some only warn, 2 on any FAILURE.\n\n\
 Each check has a stable id (ID column, `id` in JSON). A WARNING or FAILURE that does not\n\
 apply to this host can be accepted for check, apply and upgrade with --accept ID --reason\n\
-TEXT; only hop.disk-space, hop.schema-drift, hop.services and hop.stop-timeouts can be, and\n\
-the acceptance, who ran it and why go into the operation's record, history and report.\n\n{SOURCES}")
+TEXT; only {} can be, and\n\
+the acceptance, who ran it and why go into the operation's record, history and report.\n\n{SOURCES}",
+        crate::preflight::CheckId::acceptable_list())
     )]
     Check {
         package: PathBuf,

@@ -295,7 +295,7 @@ impl Journal {
     ) -> Result<()> {
         // A failed write here must stop the rollback before its first undo
         // (the crash and failure suites inject one).
-        crate::fault::hit("journal.rolling_back").map_err(anyhow::Error::msg)?;
+        crate::fault::hit(crate::fault::Point::JournalRollingBack).map_err(anyhow::Error::msg)?;
         self.phase = OpPhase::RollingBack;
         self.cause = Some(cause);
         if self.rollback.is_none() {

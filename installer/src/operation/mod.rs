@@ -19,6 +19,7 @@ use hop_migrate::{Migrator, Options};
 
 use crate::children::{self, Ledger};
 use crate::error::Failure;
+use crate::fault::At;
 use crate::history::{self, HistoryLine};
 use crate::host::Host;
 use crate::journal::{Journal, OpPhase, Scope, Step, StepStatus, new_id};
@@ -223,9 +224,9 @@ impl<'a> Operation<'a> {
             self.cx.done.borrow_mut().clear();
             let result = self
                 .cx
-                .fault(step, "begin")
+                .fault(step, At::Begin)
                 .and_then(|()| steps::apply(step, &mut self.cx))
-                .and_then(|()| self.cx.fault(step, "end"));
+                .and_then(|()| self.cx.fault(step, At::End));
             if let Err(e) = result {
                 self.log(&format!("== step {} failed: {e:#}", step.name()));
                 let cause = format!("\"{}\" failed: {e:#}", step.title());

@@ -9,6 +9,7 @@ use hop_migrate::backup;
 
 use super::{Operation, journal_failure};
 use crate::error::Failure;
+use crate::fault::Point;
 use crate::journal::{OpPhase, Step};
 use crate::recovery::{HostFacts, Undo, rollback_plan};
 use crate::steps::{self, backup::Facts};
@@ -75,8 +76,8 @@ impl Operation<'_> {
                 .map_err(|e| journal_failure(e, self.root()))?;
             // Named points of the crash matrix.
             let after = match undo {
-                Undo::StopServices => Some("rollback.stopped"),
-                Undo::RestoreRpms => Some("rollback.mid"),
+                Undo::StopServices => Some(Point::RollbackStopped),
+                Undo::RestoreRpms => Some(Point::RollbackMid),
                 _ => None,
             };
             if let Some(point) = after
@@ -113,7 +114,7 @@ impl Operation<'_> {
 
     /// Carries out one undo.
     fn undo(&mut self, undo: Undo) -> Result<()> {
-        crate::fault::hit(&format!("rollback.{}", undo.name())).map_err(anyhow::Error::msg)?;
+        crate::fault::hit(Point::BeforeUndo(undo)).map_err(anyhow::Error::msg)?;
         self.cx.out.step(&format!("  {}", undo.title()));
         self.log(&format!("== undo {}", undo.name()));
         let cx = &self.cx;

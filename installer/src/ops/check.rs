@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::Refusal;
 use crate::journal::Scope;
 use crate::plan::Plan;
-use crate::preflight::{self, Accept, Level, Preflight};
+use crate::preflight::{self, Accept, CheckId, Level, Preflight};
 use crate::remote::FetchOptions;
 use crate::session::Session;
 
@@ -114,7 +114,7 @@ pub fn check(
     let (verified, scratch) = match verified {
         Ok(v) => v,
         Err(why) => {
-            report.preflight = single("signature", why);
+            report.preflight = single(CheckId::Signature, why);
             return Ok(report);
         }
     };
@@ -139,15 +139,8 @@ pub fn check(
     Ok(report)
 }
 
-fn single(check: &'static str, details: String) -> Preflight {
+fn single(check: CheckId, details: String) -> Preflight {
     Preflight {
-        checks: vec![preflight::Check {
-            id: "hop.signature".into(),
-            check: check.into(),
-            waivable: false,
-            result: Level::Failure,
-            details,
-            accepted: None,
-        }],
+        checks: vec![preflight::Check::of(check, Level::Failure, details)],
     }
 }

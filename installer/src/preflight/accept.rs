@@ -1,5 +1,5 @@
-//! Stable ids of hop's own checks, and accepting a WARNING or FAILURE an
-//! operator knows does not apply to this host (`--accept ID --reason
+//! Accepting a WARNING or FAILURE an operator knows does not apply to
+//! this host (`--accept ID --reason
 //! TEXT`), as foreman-maintain's whitelist and Leapp's answer file do.
 //! Only checks whose failure hop can live through may be accepted: never
 //! the signature, the versions, the database's history, or anything a
@@ -7,55 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Level, Preflight};
+use super::{CheckId, Level, Preflight};
 use crate::error::Refusal;
-
-/// Every check of hop's own: (title, stable id, may be accepted).
-pub const CHECKS: [(&str, &str, bool); 25] = [
-    ("signature", "hop.signature", false),
-    ("privileges", "hop.privileges", false),
-    ("unfinished operation", "hop.unfinished-operation", false),
-    ("product", "hop.product", false),
-    ("rolling", "hop.rolling", false),
-    ("installed version", "hop.installed-version", false),
-    ("version records agree", "hop.version-records", false),
-    ("components", "hop.components", false),
-    ("installed files", "hop.installed-files", false),
-    ("rpm transaction", "hop.rpm-transaction", false),
-    ("configs", "hop.configs", false),
-    ("database", "hop.database", false),
-    ("schema history", "hop.schema-history", false),
-    (
-        "previous post migrations",
-        "hop.previous-post-migrations",
-        false,
-    ),
-    ("adoption", "hop.adoption", false),
-    ("schema", "hop.schema-drift", true),
-    ("database expanded", "hop.database-expanded", false),
-    ("cluster nodes", "hop.cluster-nodes", false),
-    ("node name", "hop.node-name", false),
-    ("post migrations", "hop.post-migrations", false),
-    ("disk space", "hop.disk-space", true),
-    ("services", "hop.services", true),
-    ("stop timeouts", "hop.stop-timeouts", true),
-    // A check whose title is missing above (the unit test keeps it unused).
-    ("downtime", "hop.downtime", false),
-    ("other", "hop.other", false),
-];
-
-/// The stable id of a check's title.
-pub fn id_of(title: &str) -> &'static str {
-    CHECKS
-        .iter()
-        .find(|(t, _, _)| *t == title)
-        .map_or("hop.other", |(_, id, _)| id)
-}
-
-/// Whether hop's check `id` may be accepted.
-pub fn may_accept(id: &str) -> bool {
-    CHECKS.iter().any(|(_, i, ok)| *i == id && *ok)
-}
 
 /// What the operator asked to accept.
 #[derive(Clone, Debug, Default)]
@@ -104,16 +57,17 @@ impl Accept {
         // The vendor's checks are known once the package is read (see
         // `Preflight::accept`); hop's own are known here.
         for id in self.ids.iter().filter(|i| i.starts_with("hop.")) {
-            match CHECKS.iter().find(|(_, i, _)| i == id) {
+            match CheckId::from_id(id) {
                 None => {
                     return Err(Refusal::new(format!(
                         "{id} is not a check id; `hop-install check PKG` lists them (ID column)"
                     )));
                 }
-                Some((_, _, false)) => {
+                Some(c) if !c.may_accept() => {
                     return Err(Refusal::new(format!(
                         "{id} cannot be accepted: what it checks is what keeps the upgrade safe; \
-                         only hop.disk-space, hop.schema-drift, hop.services and hop.stop-timeouts can be"
+                         only {} can be",
+                        CheckId::acceptable_list()
                     )));
                 }
                 Some(_) => {}
@@ -166,13 +120,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique_and_only_safe_checks_may_be_accepted() {
-        let mut ids: Vec<&str> = CHECKS.iter().map(|(_, id, _)| *id).collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), CHECKS.len());
-        assert_eq!(id_of("disk space"), "hop.disk-space");
-        assert_eq!(id_of("schema"), "hop.schema-drift");
+    fn only_safe_checks_may_be_accepted_and_only_with_a_reason() {
         let accept = |ids: &[&str], reason: Option<&str>| Accept {
             ids: ids.iter().map(|s| s.to_string()).collect(),
             reason: reason.map(str::to_owned),
@@ -201,8 +149,8 @@ mod tests {
     #[test]
     fn an_accepted_failure_no_longer_refuses() {
         let mut p = Preflight::default();
-        p.add("disk space", Level::Failure, "1 MiB free");
-        p.add("schema", Level::Warning, "an extra index");
+        p.add(CheckId::DiskSpace, Level::Failure, "1 MiB free");
+        p.add(CheckId::SchemaDrift, Level::Warning, "an extra index");
         assert_eq!(p.worst(), Level::Failure);
         let accepted = p
             .accept(&Accept {

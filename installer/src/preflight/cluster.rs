@@ -9,7 +9,7 @@ use hop_artifact::migration::{Backend, Phase};
 use hop_migrate::status::State;
 use hop_migrate::{DatabaseUrl, Migrator, Options};
 
-use super::{Installed, Level, Preflight};
+use super::{CheckId, Installed, Level, Preflight};
 use crate::journal::Scope;
 use crate::package;
 
@@ -23,7 +23,7 @@ pub(super) fn rolling(p: &mut Preflight, m: &PackageManifest, backend: Option<Ba
     };
     if m.rolling && can {
         p.add(
-            "rolling",
+            CheckId::Rolling,
             Level::Ok,
             "no offline migrations: the hop can be applied node by node",
         );
@@ -43,7 +43,7 @@ pub(super) fn rolling(p: &mut Preflight, m: &PackageManifest, backend: Option<Ba
         )
     };
     p.add(
-        "rolling",
+        CheckId::Rolling,
         Level::Failure,
         format!(
             "this hop cannot be applied node by node: {why}; apply it with `hop-install apply` \
@@ -57,12 +57,12 @@ pub(super) fn rolling(p: &mut Preflight, m: &PackageManifest, backend: Option<Ba
 pub(super) fn node_runs_to(p: &mut Preflight, m: &PackageManifest, i: &Installed) {
     match &i.version {
         Some(v) if *v == m.to => p.add(
-            "installed version",
+            CheckId::InstalledVersion,
             Level::Ok,
             format!("{v}: this node runs the hop's to version"),
         ),
         other => p.add(
-            "installed version",
+            CheckId::InstalledVersion,
             Level::Failure,
             format!(
                 "this node runs {}; contract runs once every node runs {}: upgrade it with \
@@ -115,15 +115,15 @@ pub(super) fn expanded(
     let (online, post, behind) = match result {
         Ok(r) => r,
         Err(e) => {
-            p.add("database", Level::Failure, format!("{e:#}"));
+            p.add(CheckId::Database, Level::Failure, format!("{e:#}"));
             return;
         }
     };
     if scope == Scope::Node {
         match taken {
-            Some(why) => p.add("node name", Level::Failure, why),
+            Some(why) => p.add(CheckId::NodeName, Level::Failure, why),
             None => p.add(
-                "node name",
+                CheckId::NodeName,
                 Level::Ok,
                 format!("{}: no other machine is recorded under it", me.0),
             ),
@@ -131,13 +131,13 @@ pub(super) fn expanded(
     }
     if online.is_empty() {
         p.add(
-            "database expanded",
+            CheckId::DatabaseExpanded,
             Level::Ok,
             format!("the online migrations of {hop} are applied"),
         );
     } else {
         p.add(
-            "database expanded",
+            CheckId::DatabaseExpanded,
             Level::Failure,
             format!(
                 "{} of {hop} not applied: run `hop-install expand PKG` once for the cluster, \
@@ -151,13 +151,13 @@ pub(super) fn expanded(
     }
     if behind.is_empty() {
         p.add(
-            "cluster nodes",
+            CheckId::ClusterNodes,
             Level::Ok,
             format!("every node the database records runs {}", m.to),
         );
     } else {
         p.add(
-            "cluster nodes",
+            CheckId::ClusterNodes,
             Level::Failure,
             format!(
                 "{}; contract runs once every node runs {}: upgrade them with \
@@ -167,5 +167,9 @@ pub(super) fn expanded(
             ),
         );
     }
-    p.add("post migrations", Level::Ok, format!("{post} to apply"));
+    p.add(
+        CheckId::PostMigrations,
+        Level::Ok,
+        format!("{post} to apply"),
+    );
 }

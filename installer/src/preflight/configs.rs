@@ -5,7 +5,7 @@
 
 use hop_artifact::PackageManifest;
 
-use super::{Level, Preflight};
+use super::{CheckId, Level, Preflight};
 use crate::host::Host;
 use crate::hostfs::Kind;
 
@@ -20,7 +20,7 @@ pub(super) fn configs(p: &mut Preflight, host: &Host, m: &PackageManifest) {
     }
     if problems.is_empty() {
         p.add(
-            "configs",
+            CheckId::Configs,
             Level::Ok,
             format!(
                 "{} destination(s) are regular files or new",
@@ -28,7 +28,7 @@ pub(super) fn configs(p: &mut Preflight, host: &Host, m: &PackageManifest) {
             ),
         );
     } else {
-        p.add("configs", Level::Failure, problems.join("; "));
+        p.add(CheckId::Configs, Level::Failure, problems.join("; "));
     }
 }
 

@@ -9,7 +9,7 @@ use hop_migrate::adopt::Adoption;
 use hop_migrate::status::State;
 use hop_migrate::{DatabaseUrl, Migrator, Options};
 
-use super::{Installed, Level, Preflight};
+use super::{CheckId, Installed, Level, Preflight};
 use crate::journal::Scope;
 use crate::package;
 
@@ -28,7 +28,7 @@ pub(super) fn database(
         .and_then(|d| d.min_server_version.get(&backend));
     if !m.migrations.is_empty() && min.is_none() {
         p.add(
-            "database",
+            CheckId::Database,
             Level::Failure,
             format!(
                 "this package does not support {backend} (it supports: {})",
@@ -40,37 +40,37 @@ pub(super) fn database(
     let mut migrator = match Migrator::connect(url, Options::default()) {
         Ok(mg) => mg,
         Err(e) => {
-            p.add("database", Level::Failure, e.to_string());
+            p.add(CheckId::Database, Level::Failure, e.to_string());
             return;
         }
     };
     match migrator.check_compatibility(min.map(String::as_str)) {
         Ok(facts) => p.add(
-            "database",
+            CheckId::Database,
             Level::Ok,
             format!("{backend} {} at {url}", facts.version),
         ),
         Err(e) => {
-            p.add("database", Level::Failure, e.to_string());
+            p.add(CheckId::Database, Level::Failure, e.to_string());
             return;
         }
     }
     let scripts = match package::scripts(m, payload, backend) {
         Ok(s) => s,
         Err(e) => {
-            p.add("schema history", Level::Failure, format!("{e:#}"));
+            p.add(CheckId::SchemaHistory, Level::Failure, format!("{e:#}"));
             return;
         }
     };
     let hop = format!("{}→{}", m.from, m.to);
     if let Err(e) = migrator.validate(&scripts, &hop) {
-        p.add("schema history", Level::Failure, e.to_string());
+        p.add(CheckId::SchemaHistory, Level::Failure, e.to_string());
         return;
     }
     let status = match migrator.status(&scripts) {
         Ok(s) => s,
         Err(e) => {
-            p.add("schema history", Level::Failure, e.to_string());
+            p.add(CheckId::SchemaHistory, Level::Failure, e.to_string());
             return;
         }
     };
@@ -86,7 +86,7 @@ pub(super) fn database(
         })
     {
         p.add(
-            "schema history",
+            CheckId::SchemaHistory,
             Level::Failure,
             format!(
                 "{} is applied, but hop recorded {} as ending at migration {:04}; the database was changed outside hop",
@@ -110,7 +110,7 @@ pub(super) fn database(
         .collect();
     if !unfinished.is_empty() {
         p.add(
-            "previous post migrations",
+            CheckId::PreviousPostMigrations,
             Level::Failure,
             format!(
                 "{} of the previous hop did not finish; run `hop-install resume` to finish it before the next hop (on a cluster: `hop-install contract` with the previous hop's package)",
@@ -118,7 +118,7 @@ pub(super) fn database(
             ),
         );
     } else {
-        p.add("previous post migrations", Level::Ok, "complete");
+        p.add(CheckId::PreviousPostMigrations, Level::Ok, "complete");
     }
     let baseline = schema(p, &mut migrator, m, payload);
     let [online, offline, post] = pending_after(&status, baseline);
@@ -126,7 +126,7 @@ pub(super) fn database(
         format!(" (after the baseline up to {up_to:04})")
     });
     p.add(
-        "schema history",
+        CheckId::SchemaHistory,
         Level::Ok,
         format!("consistent; pending{adopted}: {online} online, {offline} offline, {post} post"),
     );
@@ -173,7 +173,7 @@ fn schema(
     let a = match crate::adoption::assess(migrator, m, payload) {
         Ok(a) => a,
         Err(e) => {
-            p.add("schema", Level::Failure, format!("{e:#}"));
+            p.add(CheckId::SchemaDrift, Level::Failure, format!("{e:#}"));
             return None;
         }
     };
@@ -183,7 +183,7 @@ fn schema(
         Adoption::Baseline { up_to, because } => {
             baseline = Some(up_to);
             p.add(
-                "adoption",
+                CheckId::Adoption,
                 Level::Ok,
                 format!(
                     "no hop history: hop adopts the database ({because}), records the migrations \
@@ -192,14 +192,14 @@ fn schema(
             )
         }
         Adoption::Refused { why, fix } => p.add(
-            "adoption",
+            CheckId::Adoption,
             Level::Failure,
             format!("the database cannot be adopted: {why}; {fix}"),
         ),
     }
     let Some(drift) = a.drift else {
         p.add(
-            "schema",
+            CheckId::SchemaDrift,
             Level::Warning,
             format!("the package has no expected {backend} schema, so drift is not checked"),
         );
@@ -220,7 +220,7 @@ fn schema(
     };
     if !failures.is_empty() {
         p.add(
-            "schema",
+            CheckId::SchemaDrift,
             Level::Failure,
             format!(
                 "{} difference(s) from {}'s expected schema: {} — put them back as {} had them \
@@ -233,7 +233,7 @@ fn schema(
         );
     } else if !extras.is_empty() {
         p.add(
-            "schema",
+            CheckId::SchemaDrift,
             Level::Warning,
             format!(
                 "{} object(s) {} does not have, kept as they are: {}",
@@ -244,7 +244,7 @@ fn schema(
         );
     } else {
         p.add(
-            "schema",
+            CheckId::SchemaDrift,
             Level::Ok,
             format!("matches {}'s expected schema", m.from),
         );

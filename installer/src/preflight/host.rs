@@ -6,7 +6,7 @@ use std::path::Path;
 use hop_artifact::PackageManifest;
 use hop_migrate::{DatabaseUrl, Migrator, Options};
 
-use super::{Level, Preflight};
+use super::{CheckId, Level, Preflight};
 use crate::host::Host;
 use crate::journal;
 use crate::journal::Scope;
@@ -19,7 +19,7 @@ pub(super) fn privileges(p: &mut Preflight, host: &Host) {
     let euid = nix::unistd::geteuid();
     if host.root == Path::new("/") && !euid.is_root() {
         p.add(
-            "privileges",
+            CheckId::Privileges,
             Level::Failure,
             format!(
                 "hop-install changes /, which needs root (running as uid {euid}); run it with sudo"
@@ -30,9 +30,9 @@ pub(super) fn privileges(p: &mut Preflight, host: &Host) {
 
 pub(super) fn unfinished(p: &mut Preflight, host: &Host) {
     match journal::find_open(&StateDir::of(host)) {
-        Ok(None) => p.add("unfinished operation", Level::Ok, "none"),
+        Ok(None) => p.add(CheckId::UnfinishedOperation, Level::Ok, "none"),
         Ok(Some(j)) if j.touched(journal::Step::PostMigrations) => p.add(
-            "unfinished operation",
+            CheckId::UnfinishedOperation,
             Level::Failure,
             format!(
                 "the post migrations of {} did not finish; run `hop-install resume` to finish them before the next hop",
@@ -40,7 +40,7 @@ pub(super) fn unfinished(p: &mut Preflight, host: &Host) {
             ),
         ),
         Ok(Some(j)) => p.add(
-            "unfinished operation",
+            CheckId::UnfinishedOperation,
             Level::Failure,
             format!(
                 "{} (started {}) did not finish; run `hop-install resume` or `hop-install rollback` first",
@@ -48,7 +48,7 @@ pub(super) fn unfinished(p: &mut Preflight, host: &Host) {
                 j.started_at
             ),
         ),
-        Err(e) => p.add("unfinished operation", Level::Failure, format!("{e:#}")),
+        Err(e) => p.add(CheckId::UnfinishedOperation, Level::Failure, format!("{e:#}")),
     }
 }
 
@@ -92,7 +92,7 @@ pub(super) fn disk_space(
             let mib = |b: u64| b as f64 / (1 << 20) as f64;
             if free >= needed {
                 p.add(
-                    "disk space",
+                    CheckId::DiskSpace,
                     Level::Ok,
                     format!(
                         "{:.1} MiB free, {:.1} MiB needed for staging and backups",
@@ -102,14 +102,14 @@ pub(super) fn disk_space(
                 );
             } else {
                 p.add(
-                    "disk space",
+                    CheckId::DiskSpace,
                     Level::Failure,
                     format!("{:.1} MiB free under {}, {:.1} MiB needed for staging and backups; free some space", mib(free), probe.display(), mib(needed)),
                 );
             }
         }
         Err(e) => p.add(
-            "disk space",
+            CheckId::DiskSpace,
             Level::Warning,
             format!("cannot measure free space: {e}"),
         ),
@@ -120,7 +120,7 @@ pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &Pack
     let manager = match crate::services::for_host(host, runner) {
         Ok(m) => m,
         Err(e) => {
-            p.add("services", Level::Failure, format!("{e:#}"));
+            p.add(CheckId::Services, Level::Failure, format!("{e:#}"));
             return;
         }
     };
@@ -147,12 +147,12 @@ pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &Pack
     if bad.is_empty() {
         let names: Vec<&str> = current.iter().map(|s| s.name.as_str()).collect();
         p.add(
-            "services",
+            CheckId::Services,
             Level::Ok,
             format!("{} running and healthy", names.join(", ")),
         );
     } else {
-        p.add("services", Level::Failure, bad.join("; "));
+        p.add(CheckId::Services, Level::Failure, bad.join("; "));
     }
     // The manager's own stop timeout bounds the window too.
     let longer: Vec<String> = current
@@ -171,7 +171,7 @@ pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &Pack
         .collect();
     if !longer.is_empty() {
         p.add(
-            "stop timeouts",
+            CheckId::StopTimeouts,
             Level::Warning,
             format!(
                 "the service manager may take longer to stop {} than the package expects: the downtime window may be longer",

@@ -3,6 +3,7 @@
 //! The checks live by subject in `host`, `software` and `database`.
 
 mod accept;
+mod check_id;
 mod cluster;
 mod configs;
 mod database;
@@ -12,6 +13,7 @@ mod vendor;
 
 use std::path::Path;
 
+use hop_artifact::package_manifest::VendorCheck;
 use hop_artifact::version::Version;
 use serde::Serialize;
 
@@ -23,6 +25,7 @@ use crate::runner::Runner;
 use crate::state::{HostState, StateDir};
 
 pub use accept::{Accept, Accepted};
+pub use check_id::CheckId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -62,39 +65,46 @@ pub struct Check {
     pub accepted: Option<String>,
 }
 
+impl Check {
+    /// A result of hop's own check `id`.
+    pub fn of(id: CheckId, result: Level, details: impl Into<String>) -> Self {
+        Check {
+            id: id.id().to_owned(),
+            check: id.title().to_owned(),
+            waivable: id.may_accept(),
+            result,
+            details: details.into(),
+            accepted: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Preflight {
     pub checks: Vec<Check>,
 }
 
 impl Preflight {
-    fn add(&mut self, check: &str, result: Level, details: impl Into<String>) {
-        self.checks.push(Check {
-            id: accept::id_of(check).to_owned(),
-            check: check.to_owned(),
-            waivable: accept::may_accept(accept::id_of(check)),
-            result,
-            details: details.into(),
-            accepted: None,
-        });
+    fn add(&mut self, check: CheckId, result: Level, details: impl Into<String>) {
+        self.checks.push(Check::of(check, result, details));
     }
 
-    /// Records `checks` as not run, because `why`.
-    fn skip(&mut self, checks: &[String], why: &str) {
-        for check in checks {
-            let mut c = Check {
-                id: accept::id_of(check).to_owned(),
-                check: check.clone(),
+    /// Records hop's checks `ours` and the vendor's `theirs` as not run,
+    /// because `why`.
+    fn skip(&mut self, ours: &[CheckId], theirs: &[&VendorCheck], why: &str) {
+        let details = format!("not checked: {why}");
+        for &c in ours {
+            self.add(c, Level::Skipped, details.clone());
+        }
+        for v in theirs {
+            self.checks.push(Check {
+                id: v.id.clone(),
+                check: v.title.clone(),
                 waivable: false,
                 result: Level::Skipped,
-                details: format!("not checked: {why}"),
+                details: details.clone(),
                 accepted: None,
-            };
-            if c.id == "hop.other" {
-                // A vendor check keeps its own id.
-                c.id = check.clone();
-            }
-            self.checks.push(c);
+            });
         }
     }
 
@@ -108,7 +118,7 @@ impl Preflight {
         match (rehearsal, max) {
             (None, None) => {}
             (Some(r), None) => self.add(
-                "downtime",
+                CheckId::Downtime,
                 Level::Ok,
                 format!(
                     "the rehearsal of {} predicts a downtime window of {:.2}s (rollback {:.2}s)",
@@ -118,8 +128,8 @@ impl Preflight {
                 ),
             ),
             (r, Some(max)) => match crate::rehearsal::within(r, max) {
-                Ok(detail) => self.add("downtime", Level::Ok, detail),
-                Err(why) => self.add("downtime", Level::Failure, why),
+                Ok(detail) => self.add(CheckId::Downtime, Level::Ok, detail),
+                Err(why) => self.add(CheckId::Downtime, Level::Failure, why),
             },
         }
     }
@@ -132,7 +142,7 @@ impl Preflight {
         } else {
             Level::Warning
         };
-        self.add("downtime", level, why);
+        self.add(CheckId::Downtime, level, why);
     }
 
     /// The worst result no operator accepted.
@@ -212,24 +222,20 @@ pub fn version_stops_the_rest(
     }
 }
 
-/// The checks that presuppose the installed version, by title, for
-/// `scope`: what is skipped when it is not the expected one.
-fn presupposing_the_version(m: &hop_artifact::PackageManifest, scope: Scope) -> Vec<String> {
-    let mut titles: Vec<&str> = Vec::new();
-    if scope.changes_rpms() {
-        titles.extend(["components", "installed files", "rpm transaction"]);
-    }
-    if scope.changes_software() {
-        titles.push("configs");
-    }
-    titles.push("database");
-    if scope != Scope::Contract {
-        titles.extend(["disk space", "services"]);
-    }
-    titles
+/// hop's checks that presuppose the installed version in an operation of
+/// `scope`: what is skipped (with the vendor's) when it is not the expected one.
+fn presupposing_the_version(scope: Scope) -> Vec<CheckId> {
+    CheckId::ALL
         .into_iter()
-        .map(str::to_owned)
-        .chain(m.checks.iter().map(|c| c.title.clone()))
+        .filter(|c| c.presupposes_the_version())
+        .filter(|c| match c {
+            CheckId::Components | CheckId::InstalledFiles | CheckId::RpmTransaction => {
+                scope.changes_rpms()
+            }
+            CheckId::Configs => scope.changes_software(),
+            CheckId::DiskSpace | CheckId::Services => scope != Scope::Contract,
+            _ => true,
+        })
         .collect()
 }
 
@@ -269,7 +275,7 @@ pub fn run(
     let mut p = Preflight::default();
     let m = &verified.manifest;
     p.add(
-        "signature",
+        CheckId::Signature,
         Level::Ok,
         format!(
             "signed by {}{}",
@@ -290,10 +296,10 @@ pub fn run(
         return p;
     }
     if m.product == host.config.product {
-        p.add("product", Level::Ok, m.product.clone());
+        p.add(CheckId::Product, Level::Ok, m.product.clone());
     } else {
         p.add(
-            "product",
+            CheckId::Product,
             Level::Failure,
             format!(
                 "this package is for {}, this host runs {}; use a {} package",
@@ -309,7 +315,7 @@ pub fn run(
     let installed = match installed(host, runner) {
         Ok(i) => i,
         Err(e) => {
-            p.add("installed version", Level::Failure, format!("{e:#}"));
+            p.add(CheckId::InstalledVersion, Level::Failure, format!("{e:#}"));
             return p;
         }
     };
@@ -321,7 +327,8 @@ pub fn run(
     if let Some(why) = version_stops_the_rest(m, &installed, scope) {
         // Everything else presupposes the version: checking it would only
         // describe the mismatch again, with advice for another host.
-        p.skip(&presupposing_the_version(m, scope), &why);
+        let vendor: Vec<&VendorCheck> = m.checks.iter().collect();
+        p.skip(&presupposing_the_version(scope), &vendor, &why);
         return p;
     }
     if scope.changes_rpms() {
@@ -334,7 +341,7 @@ pub fn run(
     let url = match host.database_url() {
         Ok(url) => url,
         Err(e) => {
-            p.add("database", Level::Failure, format!("{e:#}"));
+            p.add(CheckId::Database, Level::Failure, format!("{e:#}"));
             return p;
         }
     };

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use hop_artifact::PackageManifest;
 
-use super::{Installed, Level, Preflight};
+use super::{CheckId, Installed, Level, Preflight};
 use crate::host::Host;
 use crate::rpmdb::RpmDb;
 use crate::rpmdb::Verified;
@@ -18,7 +18,7 @@ pub(super) fn installed_version(
     m: &PackageManifest,
     i: &Installed,
 ) {
-    let name = "installed version";
+    let name = CheckId::InstalledVersion;
     let Some(v) = &i.version else {
         p.add(
             name,
@@ -70,7 +70,7 @@ pub(super) fn installed_version(
         && state.version.as_str() != rpm
     {
         p.add(
-            "version records agree",
+            CheckId::VersionRecords,
             Level::Failure,
             format!(
                 "hop's record says {} but the RPM database has {} {rpm}; something changed the host outside hop",
@@ -145,9 +145,9 @@ pub(super) fn components(
         if !notes.is_empty() {
             text += &format!("; {}", notes.join("; "));
         }
-        p.add("components", Level::Ok, text);
+        p.add(CheckId::Components, Level::Ok, text);
     } else {
-        p.add("components", Level::Failure, problems.join("; "));
+        p.add(CheckId::Components, Level::Failure, problems.join("; "));
     }
     installed_files(p, &db, &installed);
 }
@@ -163,7 +163,11 @@ fn installed_files(p: &mut Preflight, db: &RpmDb<'_>, installed: &[String]) {
     let lines = match db.verify(&names) {
         Ok(l) => l,
         Err(e) => {
-            p.add("installed files", Level::Failure, format!("rpm -V: {e:#}"));
+            p.add(
+                CheckId::InstalledFiles,
+                Level::Failure,
+                format!("rpm -V: {e:#}"),
+            );
             return;
         }
     };
@@ -172,7 +176,7 @@ fn installed_files(p: &mut Preflight, db: &RpmDb<'_>, installed: &[String]) {
         .partition(|v| v.config && v.result != "missing");
     if !changed.is_empty() {
         p.add(
-            "installed files",
+            CheckId::InstalledFiles,
             Level::Failure,
             format!(
                 "{} differ from what the RPM database records ({}); the upgrade would replace or trip on them: \
@@ -184,7 +188,7 @@ fn installed_files(p: &mut Preflight, db: &RpmDb<'_>, installed: &[String]) {
         );
     } else if !edited.is_empty() {
         p.add(
-            "installed files",
+            CheckId::InstalledFiles,
             Level::Warning,
             format!(
                 "{} edited here: kept (rpm writes the new version beside it as .rpmnew)",
@@ -197,7 +201,7 @@ fn installed_files(p: &mut Preflight, db: &RpmDb<'_>, installed: &[String]) {
         );
     } else {
         p.add(
-            "installed files",
+            CheckId::InstalledFiles,
             Level::Ok,
             "rpm -V: as the RPM database records them",
         );
@@ -219,10 +223,10 @@ pub(super) fn rpm_transaction(
         .flatten();
     let erased = crate::steps::rpms::erased(m, &crate::steps::rpms::recorded(state.as_ref()));
     match RpmDb::new(runner, &host.root).test_upgrade(&files) {
-        Ok(()) => p.add("rpm transaction", Level::Ok, "rpm -U --test passes"),
+        Ok(()) => p.add(CheckId::RpmTransaction, Level::Ok, "rpm -U --test passes"),
         Err(e) => match remaining_problems(&e, &erased) {
             None => p.add(
-                "rpm transaction",
+                CheckId::RpmTransaction,
                 Level::Ok,
                 format!(
                     "rpm -U --test passes once {} (no longer shipped) is erased, as the upgrade does",
@@ -230,7 +234,7 @@ pub(super) fn rpm_transaction(
                 ),
             ),
             Some(problems) => p.add(
-                "rpm transaction",
+                CheckId::RpmTransaction,
                 Level::Failure,
                 explain_transaction(&problems, m),
             ),

@@ -47,6 +47,18 @@ pub enum Undo {
 }
 
 impl Undo {
+    /// Every undo, in the order a full rollback plan has them.
+    pub const ALL: [Undo; 8] = [
+        Undo::StopServices,
+        Undo::RestoreRecords,
+        Undo::RestoreConfigs,
+        Undo::RestoreRpms,
+        Undo::RestoreDatabase,
+        Undo::StartServices,
+        Undo::CheckHealth,
+        Undo::RemoveStaging,
+    ];
+
     /// The name used in the journal and in `HOP_FAULT` (`rollback.<name>`).
     pub fn name(self) -> &'static str {
         match self {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::Context;
 use crate::action::Action;
 use crate::atomic;
+use crate::fault::At;
 use crate::hostfs::Kind;
 use crate::journal::{Scope, Step};
 use crate::rpmdb::{RpmDb, name_of_nevra};
@@ -69,7 +70,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     } else {
         None
     };
-    cx.fault(Step::Backup, "mid")?;
+    cx.fault(Step::Backup, At::Mid)?;
 
     let archive = dir.join("configs.tar.gz");
     let (configs, rpms, capture) = if cx.scope.changes_rpms() {

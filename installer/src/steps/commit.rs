@@ -11,6 +11,7 @@ use super::Context;
 use super::backup::Facts;
 use hop_migrate::{Migrator, Options};
 
+use crate::fault::At;
 use crate::journal::{Scope, Step};
 use crate::state::{HostState, now};
 
@@ -52,7 +53,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         std::fs::remove_dir_all(&rpms)?;
     }
     std::fs::rename(&fresh, &rpms)?;
-    cx.fault(Step::Commit, "mid")?;
+    cx.fault(Step::Commit, At::Mid)?;
 
     let state = HostState {
         product: cx.manifest.product.clone(),

@@ -14,6 +14,7 @@ use super::Context;
 use super::backup::{Facts, read_archive};
 use crate::action::Action;
 use crate::atomic;
+use crate::fault::At;
 use crate::journal::{Scope, Step};
 use crate::state::HostState;
 
@@ -157,7 +158,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
         });
         cx.did(deploy_action(config, &action));
         if i == 0 {
-            cx.fault(Step::DeployConfigs, "mid")?;
+            cx.fault(Step::DeployConfigs, At::Mid)?;
         }
     }
     atomic::write(

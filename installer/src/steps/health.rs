@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Context;
 use crate::action::Action;
+use crate::fault::At;
 use crate::health::{Gated, wait_all};
 use crate::journal::Step;
 
@@ -58,7 +59,7 @@ pub fn actions(services: &[Service]) -> Vec<Action> {
 
 pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let services = cx.manifest.services.clone();
-    cx.fault(Step::HealthGate, "mid")?;
+    cx.fault(Step::HealthGate, At::Mid)?;
     let record = check_all(cx, &services, Some(Step::HealthGate))?;
     crate::atomic::write(
         &GateRecord::file(&cx.op_dir),

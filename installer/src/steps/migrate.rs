@@ -118,7 +118,7 @@ impl StepObserver<'_> {
             return Ok(());
         }
         self.first_done = true;
-        crate::fault::hit(&format!("{}.mid", self.step.name()))
+        crate::fault::hit(crate::fault::Point::Step(self.step, crate::fault::At::Mid))
     }
 }
 

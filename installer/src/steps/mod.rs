@@ -118,8 +118,8 @@ impl Context<'_> {
     }
 
     /// Fault-injection point `<step>.<at>`.
-    pub fn fault(&self, step: Step, at: &str) -> Result<()> {
-        crate::fault::hit(&format!("{}.{at}", step.name())).map_err(anyhow::Error::msg)
+    pub fn fault(&self, step: Step, at: crate::fault::At) -> Result<()> {
+        crate::fault::hit(crate::fault::Point::Step(step, at)).map_err(anyhow::Error::msg)
     }
 }
 

@@ -26,6 +26,9 @@ use crate::rpmdb::name_of_nevra;
 use crate::runner::Command;
 use crate::state::HostState;
 
+/// The point in the middle of the RPM transaction.
+const MID: fault::Point = fault::Point::Step(crate::journal::Step::InstallRpms, fault::At::Mid);
+
 /// A config file rpm did not simply replace.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RpmConfig {
@@ -136,7 +139,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     for action in plan.iter().filter(|a| matches!(a, Action::EraseRpm { .. })) {
         cx.did(action.clone());
     }
-    if fault::armed("install_rpms.mid") == Some(fault::Action::Kill) {
+    if fault::armed(MID) == Some(fault::Action::Kill) {
         // A power cut in the middle of the rpm transaction.
         let handle = db.start_upgrade(&files)?;
         std::thread::sleep(Duration::from_millis(fault::delay_ms().unwrap_or(40)));
@@ -144,7 +147,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     }
     db.upgrade(&files, false)
         .context("installing the new RPMs")?;
-    fault::hit("install_rpms.mid").map_err(anyhow::Error::msg)?;
+    fault::hit(MID).map_err(anyhow::Error::msg)?;
     for action in plan
         .iter()
         .filter(|a| matches!(a, Action::InstallRpm { .. }))

@@ -13,6 +13,7 @@ use hop_artifact::package_manifest::Service;
 
 use super::{Context, shown};
 use crate::action::Action;
+use crate::fault::At;
 use crate::journal::Step;
 use crate::services::{ServiceManager, stop_gracefully};
 
@@ -131,7 +132,7 @@ pub fn stop(cx: &mut Context<'_>) -> Result<()> {
             cx.did(stop_action(s));
         })?;
         if i == 0 {
-            cx.fault(Step::StopServices, "mid")?;
+            cx.fault(Step::StopServices, At::Mid)?;
         }
     }
     Ok(())
@@ -150,7 +151,7 @@ pub fn start(cx: &mut Context<'_>) -> Result<()> {
             });
         })?;
         if i == 0 {
-            cx.fault(Step::StartServices, "mid")?;
+            cx.fault(Step::StartServices, At::Mid)?;
         }
     }
     Ok(())

@@ -18,7 +18,10 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     let trusted = crate::trust::host_keys(cx.host).map_err(|f| anyhow::anyhow!("{f}"))?;
     let staging = cx.staging();
     let verified = crate::package::extract(&cx.package, &trusted, &staging, &mut || {
-        crate::fault::hit("stage.mid")
+        crate::fault::hit(crate::fault::Point::Step(
+            crate::journal::Step::Stage,
+            crate::fault::At::Mid,
+        ))
     })?;
     if verified.manifest != cx.manifest {
         anyhow::bail!(
