@@ -333,12 +333,30 @@ fn path_through_an_https_directory_reads_its_index() {
     let run = hop(&host, &["path", "--to", "4.3.0", &url, "--ca-file", &ca]);
     run.assert_code(0)
         .assert_stdout("3 hop(s) from 4.0.1 to 4.3.0");
-    // Only heads were read: each package was opened once and no range asked.
+    // Only heads were read, by ranged GETs of a few KiB: the server served
+    // each package at most a few KiB, never a whole object.
     let requests = server.requests();
-    assert_eq!(requests.len(), 4, "{requests:?}");
     assert!(
         requests[0].starts_with("GET /hop-index.json"),
         "{requests:?}"
     );
+    let mut served: std::collections::BTreeMap<String, u64> = Default::default();
+    for r in &requests[1..] {
+        // "GET /manager-4.0.1-to-4.1.1.hop range=bytes=0-8191"
+        let (path, range) = r
+            .strip_prefix("GET /")
+            .and_then(|r| r.split_once(" range=bytes="))
+            .unwrap_or_else(|| panic!("a GET without a range: {r}"));
+        let (first, last) = range.split_once('-').unwrap();
+        let (first, last): (u64, u64) = (first.parse().unwrap(), last.parse().unwrap());
+        *served.entry(path.to_owned()).or_default() += last - first + 1;
+    }
+    assert_eq!(served.len(), 3, "{requests:?}");
+    for (package, bytes) in &served {
+        assert!(
+            *bytes <= 24 << 10,
+            "{package}: {bytes} bytes read for its head"
+        );
+    }
     assert!(downloads(&host).is_empty());
 }

@@ -94,6 +94,39 @@ impl Origin for HttpObject {
         })
     }
 
+    fn read_range(&self, offset: u64, len: u64) -> Result<Vec<u8>, FetchError> {
+        let last = offset + len.max(1) - 1;
+        let response = self
+            .agent
+            .get(self.url.as_str())
+            .header("Range", format!("bytes={offset}-{last}"))
+            .call()
+            .map_err(|e| network(&self.describe(), &e))?;
+        if response.status().as_u16() == 416 {
+            return Ok(Vec::new());
+        }
+        let response = checked(&self.describe(), response)?;
+        // A server that ignores ranges sends the object from byte 0: read
+        // up to the end of the range and keep the range.
+        let skip = match response.status().as_u16() {
+            206 => 0,
+            _ => offset,
+        };
+        let mut data = Vec::new();
+        let body = response
+            .into_body()
+            .into_with_config()
+            .limit(u64::MAX)
+            .reader();
+        std::io::Read::read_to_end(&mut std::io::Read::take(body, skip + len), &mut data).map_err(
+            |e| FetchError::Network {
+                what: self.describe(),
+                message: e.to_string(),
+            },
+        )?;
+        Ok(data.split_off(usize::try_from(skip).unwrap_or(usize::MAX).min(data.len())))
+    }
+
     fn identity(&self) -> Result<Option<String>, FetchError> {
         let response = self
             .agent

@@ -114,15 +114,42 @@ fn expand(source: &Source, options: &FetchOptions) -> Result<Vec<Source>, FetchE
     Ok(names.iter().map(|n| source.join(n)).collect())
 }
 
-/// The signed head of a remote package (its payload is not read).
+/// The signed head of a remote package, read by ranged GETs of a few KiB
+/// as the reader asks for them (its payload is not read).
 fn head(
     source: &Source,
     trusted: &TrustedKeys,
     options: &FetchOptions,
 ) -> Result<hop_artifact::PackageManifest, String> {
-    let body = origin(source, options)
-        .and_then(|o| o.open(0))
-        .map_err(|e| e.to_string())?;
-    let reader = PackageReader::open(body.reader, trusted).map_err(|e| e.to_string())?;
+    let origin = origin(source, options).map_err(|e| e.to_string())?;
+    let ranged = Ranged {
+        origin: origin.as_ref(),
+        offset: 0,
+    };
+    let reader = PackageReader::open(ranged, trusted).map_err(|e| e.to_string())?;
     Ok(reader.manifest().clone())
+}
+
+/// How much one ranged read of a head asks for: a demo package's head
+/// (hop.yaml, its signature and their tar headers) fits in one or two.
+pub const HEAD_CHUNK: u64 = 8 << 10;
+
+/// An object read by ranged GETs of [`HEAD_CHUNK`] bytes, from the start.
+struct Ranged<'a> {
+    origin: &'a dyn super::Origin,
+    offset: u64,
+}
+
+impl std::io::Read for Ranged<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = HEAD_CHUNK.min(buf.len() as u64);
+        let data = self
+            .origin
+            .read_range(self.offset, want)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let n = data.len().min(buf.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        self.offset += n as u64;
+        Ok(n)
+    }
 }

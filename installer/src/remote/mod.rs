@@ -164,6 +164,10 @@ pub struct Body {
 pub trait Origin {
     /// Opens the object from byte `offset`.
     fn open(&self, offset: u64) -> Result<Body, FetchError>;
+    /// Reads bytes `offset..offset + len` (fewer at the object's end, none
+    /// past it) with one ranged GET: what a package's head needs, without
+    /// opening the rest.
+    fn read_range(&self, offset: u64, len: u64) -> Result<Vec<u8>, FetchError>;
     /// The object's current identity (ETag) without reading it.
     fn identity(&self) -> Result<Option<String>, FetchError>;
     /// The object as hop shows it.

@@ -124,6 +124,15 @@ impl Origin for S3Object {
         })
     }
 
+    fn read_range(&self, offset: u64, len: u64) -> Result<Vec<u8>, FetchError> {
+        let last = offset + len.max(1) - 1;
+        match self.bucket.get_object_range(&self.key, offset, Some(last)) {
+            Ok(response) => Ok(response.bytes().to_vec()),
+            Err(S3Error::HttpFailWithBody(416, _)) => Ok(Vec::new()),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
     fn identity(&self) -> Result<Option<String>, FetchError> {
         let (head, _) = self
             .bucket
