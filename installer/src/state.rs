@@ -73,6 +73,10 @@ impl StateDir {
     pub fn operation(&self, id: &str) -> PathBuf {
         self.operations().join(id)
     }
+    /// Packages downloaded from a remote source (and their parts).
+    pub fn downloads(&self) -> PathBuf {
+        self.dir.join("downloads")
+    }
 }
 
 /// What hop knows the host runs, written at each commit.

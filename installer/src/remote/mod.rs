@@ -203,7 +203,10 @@ pub fn localize(
     download::fetch(
         origin.as_ref(),
         &source.file_name(),
-        &state_dir.join("downloads"),
+        &crate::state::StateDir {
+            dir: state_dir.to_path_buf(),
+        }
+        .downloads(),
         trusted,
         options.stall,
     )
