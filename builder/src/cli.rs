@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::build::{BuildOptions, build, source_date_epoch};
@@ -29,6 +29,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The kinds of key `keygen` makes.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Algorithm {
+    /// Ed25519 (EdDSA)
+    Ed25519,
+    /// RSA, 4096 bits
+    Rsa4096,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Create a package-signing key pair (NAME.sec.asc, NAME.pub.asc)
@@ -47,6 +56,10 @@ public key to customers: it goes into the host's trusted_keys directory."
         /// The key's user id
         #[arg(long, default_value = "hop release signing key")]
         user_id: String,
+        /// ed25519 (small, fast; EL8 and later) or rsa4096 (what EL7's rpm
+        /// and gpg 2.0, and FIPS-mode hosts, can check)
+        #[arg(long, value_enum, default_value_t = Algorithm::Ed25519)]
+        algorithm: Algorithm,
     },
     /// Build and sign a package from a source manifest
     #[command(after_help = "Examples:\n  \
@@ -154,8 +167,13 @@ pub fn run(cli: Cli) -> Result<()> {
             out_dir,
             name,
             user_id,
+            algorithm,
         } => {
-            let files = keygen::keygen(&out_dir, &name, &user_id)?;
+            let algorithm = match algorithm {
+                Algorithm::Ed25519 => hop_artifact::signature::KeyAlgorithm::Ed25519,
+                Algorithm::Rsa4096 => hop_artifact::signature::KeyAlgorithm::Rsa4096,
+            };
+            let files = keygen::keygen_with(&out_dir, &name, &user_id, algorithm)?;
             println!("key {}", files.fingerprint);
             println!(
                 "  secret: {} (keep it safe; mode 0600)",

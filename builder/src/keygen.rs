@@ -6,7 +6,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use hop_artifact::signature::generate_key;
+use hop_artifact::signature::{KeyAlgorithm, generate_key_with};
 
 use crate::Refused;
 
@@ -23,6 +23,16 @@ pub struct KeyFiles {
 /// Writes `NAME.sec.asc` (mode 0600) and `NAME.pub.asc` into `out_dir`,
 /// refusing to overwrite an existing key.
 pub fn keygen(out_dir: &Path, name: &str, user_id: &str) -> Result<KeyFiles> {
+    keygen_with(out_dir, name, user_id, KeyAlgorithm::Ed25519)
+}
+
+/// [`keygen`] of a key of `algorithm`.
+pub fn keygen_with(
+    out_dir: &Path,
+    name: &str,
+    user_id: &str,
+    algorithm: KeyAlgorithm,
+) -> Result<KeyFiles> {
     if name.is_empty() || name.contains('/') {
         return Err(Refused::new(format!("{name:?} is not a file name")).into());
     }
@@ -39,7 +49,7 @@ pub fn keygen(out_dir: &Path, name: &str, user_id: &str) -> Result<KeyFiles> {
     }
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let key = generate_key(user_id)?;
+    let key = generate_key_with(user_id, algorithm)?;
     write_new(&secret, key.secret.as_bytes(), 0o600)?;
     write_new(&public, key.public.as_bytes(), 0o644)?;
     Ok(KeyFiles {

@@ -143,3 +143,104 @@ fn publish_takes_versions_with_tilde_and_caret() {
         "manager-hop-4.0.1-to-4.1.1_rc1+2 4.1.1~rc1^2-3"
     );
 }
+
+/// For hosts whose tools predate EdDSA (EL7's rpm 4.11 and gpg 2.0) or
+/// run in FIPS mode: `keygen --algorithm rsa4096` makes a key that signs
+/// the package and its RPM; gpg checks the package's signed head, `rpm -K`
+/// the RPM, and hop-build verify the whole package.
+#[test]
+fn an_rsa_key_signs_a_package_and_its_rpm_that_gpg_and_rpm_can_check() {
+    let f = fixtures();
+    let dir = f.scratch("rsa-signing").unwrap();
+    let keys = dir.join("keys");
+    hop_build(&[
+        "keygen",
+        "--out-dir",
+        keys.to_str().unwrap(),
+        "--name",
+        "rsa",
+        "--user-id",
+        "RSA vendor <rsa@example.com>",
+        "--algorithm",
+        "rsa4096",
+    ])
+    .assert_code(0);
+    let (secret, public) = (keys.join("rsa.sec.asc"), keys.join("rsa.pub.asc"));
+    let key = hop_testdata::fixtures::KeyPair {
+        secret: secret.clone(),
+        public: public.clone(),
+        fingerprint: String::new(),
+    };
+    let pkg = dir.join("rsa.hop");
+    f.build(&f.manifest("4.0.1", "4.1.1"), &key, &pkg).unwrap();
+    hop_build(&[
+        "verify",
+        pkg.to_str().unwrap(),
+        "--key",
+        public.to_str().unwrap(),
+    ])
+    .assert_code(0);
+
+    // gpg, as on an EL7 host: the head's signature over hop.yaml.
+    let gnupg = dir.join("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout)
+    };
+    run(std::process::Command::new("tar")
+        .args(["-xf", pkg.to_str().unwrap(), "-C"])
+        .arg(&dir)
+        .args(["hop.yaml", "hop.yaml.asc"]));
+    run(std::process::Command::new("gpg")
+        .arg("--homedir")
+        .arg(&gnupg)
+        .args(["--batch", "--import"])
+        .arg(&public));
+    let verified = run(std::process::Command::new("gpg")
+        .arg("--homedir")
+        .arg(&gnupg)
+        .args(["--batch", "--verify"])
+        .arg(dir.join("hop.yaml.asc"))
+        .arg(dir.join("hop.yaml")));
+    assert!(verified.contains("Good signature"), "{verified}");
+    assert!(verified.contains("RSA"), "{verified}");
+
+    // rpm -K, with the key imported into an rpm database of its own.
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    hop_build(&[
+        "publish",
+        pkg.to_str().unwrap(),
+        "--key",
+        secret.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+    ])
+    .assert_code(0);
+    let rpm = std::fs::read_dir(&repo)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "rpm"))
+        .unwrap();
+    let db = dir.join("rpmdb");
+    std::fs::create_dir_all(&db).unwrap();
+    let dbpath = format!("--dbpath={}", db.display());
+    run(std::process::Command::new("rpm")
+        .arg(&dbpath)
+        .arg("--import")
+        .arg(&public));
+    let checked = run(std::process::Command::new("rpm")
+        .arg(&dbpath)
+        .arg("-K")
+        .arg(&rpm));
+    assert!(checked.contains("signatures OK"), "{checked}");
+    // An RSA signature, not EdDSA.
+    let info = run(std::process::Command::new("rpm")
+        .arg(&dbpath)
+        .args(["-qp", "--qf", "%{RSAHEADER:pgpsig}"])
+        .arg(&rpm));
+    assert!(info.starts_with("RSA/"), "{info}");
+}

@@ -206,9 +206,31 @@ pub struct GeneratedKey {
 /// Generates an Ed25519 (v4) signing key: fast, small, and read by
 /// gpg 2.2 as well as by rpm.
 pub fn generate_key(user_id: &str) -> Result<GeneratedKey, SignatureError> {
+    generate_key_with(user_id, KeyAlgorithm::Ed25519)
+}
+
+/// The kind of key `keygen` makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    /// Ed25519 (EdDSA): small and fast; gpg 2.1+, rpm 4.14+ (EL8 on).
+    Ed25519,
+    /// RSA 4096: what EL7's rpm 4.11 and gpg 2.0 check, and what a host
+    /// in FIPS mode accepts.
+    Rsa4096,
+}
+
+/// Generates a (v4) signing key of `algorithm`.
+pub fn generate_key_with(
+    user_id: &str,
+    algorithm: KeyAlgorithm,
+) -> Result<GeneratedKey, SignatureError> {
     let sign_err = |e: String| SignatureError::Sign(e);
+    let key_type = match algorithm {
+        KeyAlgorithm::Ed25519 => KeyType::Ed25519Legacy,
+        KeyAlgorithm::Rsa4096 => KeyType::Rsa(4096),
+    };
     let params = SecretKeyParamsBuilder::default()
-        .key_type(KeyType::Ed25519Legacy)
+        .key_type(key_type)
         .can_certify(true)
         .can_sign(true)
         .primary_user_id(user_id.to_owned())
