@@ -221,7 +221,9 @@ fn upgrade_from_an_s3_bucket_downloads_only_the_route() {
             .iter()
             .map(|(from, to)| {
                 let p = PathBuf::from(package(from, to));
-                (p.file_name().unwrap().to_string_lossy().into_owned(), p)
+                // Under a prefix, as docs/delivery.md shows a bucket.
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (format!("releases/{name}"), p)
             })
             .collect();
     let server = S3Server::start(host.command("python3"), "vendor-packages", &objects).unwrap();
@@ -230,12 +232,12 @@ fn upgrade_from_an_s3_bucket_downloads_only_the_route() {
 
     let path = hop_env(
         &host,
-        &["path", "--to", "4.2.0", "s3://vendor-packages/"],
+        &["path", "--to", "4.2.0", "s3://vendor-packages/releases/"],
         &env,
     );
     path.assert_code(0)
         .assert_stdout("2 hop(s) from 4.0.1 to 4.2.0")
-        .assert_stdout("4.1.1 → 4.2.0  s3://vendor-packages/manager-4.1.1-to-4.2.0.hop");
+        .assert_stdout("4.1.1 → 4.2.0  s3://vendor-packages/releases/manager-4.1.1-to-4.2.0.hop");
 
     let run = hop_env(
         &host,
@@ -244,7 +246,7 @@ fn upgrade_from_an_s3_bucket_downloads_only_the_route() {
             "--to",
             "4.2.0",
             "--from-repo",
-            "s3://vendor-packages/",
+            "s3://vendor-packages/releases/",
         ],
         &env,
     );
