@@ -15,6 +15,9 @@ pub struct StepTime {
     pub step: &'static str,
     pub title: &'static str,
     pub duration_ms: u64,
+    /// What the step did, as the journal recorded it (the plan's actions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<crate::action::Action>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -75,6 +78,7 @@ impl Report {
                 step: r.step.name(),
                 title: r.step.title(),
                 duration_ms: r.duration_ms.unwrap_or(0),
+                actions: r.actions.clone(),
             })
             .collect();
         let started = journal

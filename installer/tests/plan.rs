@@ -73,15 +73,23 @@ fn journal_of_last_operation(host: &hop_testdata::sandbox::Sandbox) -> Value {
     serde_json::from_slice(&std::fs::read(newest.join("journal.json")).unwrap()).unwrap()
 }
 
-/// Applies `pkg` and compares what each step journaled with `planned`.
+/// Applies `pkg` and compares what each step journaled, and what the
+/// report says it did, with `planned`.
 fn assert_plan_is_run(
     host: &hop_testdata::sandbox::Sandbox,
     pkg: &str,
     planned: &[(String, Value)],
 ) {
-    hop(host, &["apply", pkg]).assert_code(0);
+    let run = hop(host, &["apply", pkg, "--json"]);
+    run.assert_code(0);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let reported = actions_by_step(&report["steps"]);
     let journal = journal_of_last_operation(host);
     let done = actions_by_step(&journal["steps"]);
+    assert_eq!(
+        reported, done,
+        "the report says other actions than the journal"
+    );
     assert_eq!(done.len(), planned.len(), "{journal:#}");
     for ((step, planned), (journaled_step, done)) in planned.iter().zip(&done) {
         assert_eq!(step, journaled_step);
