@@ -85,8 +85,8 @@ fn floor_restart(root: &Path) -> Result<f64> {
 }
 
 /// One apply's window: (first stop → gate passed, first stop → every
-/// service answering healthy), in seconds.
-fn apply_once(root: &Path, package: &Path) -> Result<(f64, f64)> {
+/// service answering healthy, the rollback after it), in seconds.
+fn apply_once(root: &Path, package: &Path) -> Result<(f64, f64, f64)> {
     let out = Command::new("target/release/hop-install")
         .args([
             "apply",
@@ -106,13 +106,39 @@ fn apply_once(root: &Path, package: &Path) -> Result<(f64, f64)> {
     let served = report["served_again_ms"]
         .as_u64()
         .context("no client-seen window in the report")?;
+    let started = Instant::now();
     let back = Command::new("target/release/hop-install")
         .args(["rollback", "--yes", "--root", &root.display().to_string()])
         .output()?;
     if !back.status.success() {
         bail!("rollback failed: {}", String::from_utf8_lossy(&back.stderr));
     }
-    Ok((ms as f64 / 1000.0, served as f64 / 1000.0))
+    let rollback = duration_s(started.elapsed());
+    Ok((ms as f64 / 1000.0, served as f64 / 1000.0, rollback))
+}
+
+/// What a rehearsal of `package` predicts: (window, rollback), seconds.
+fn rehearse(root: &Path, package: &Path) -> Result<(f64, f64)> {
+    let out = Command::new("target/release/hop-install")
+        .args([
+            "rehearse",
+            &package.display().to_string(),
+            "--root",
+            &root.display().to_string(),
+            "--json",
+        ])
+        .output()?;
+    if !out.status.success() {
+        bail!("rehearse failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let ms = |key: &str| -> Result<f64> {
+        Ok(r["prediction"][key]
+            .as_u64()
+            .with_context(|| format!("no prediction.{key} in the rehearsal"))? as f64
+            / 1000.0)
+    };
+    Ok((ms("window_ms")?, ms("rollback_ms")?))
 }
 
 /// supervisord's default `startsecs=1` for every program (the sandbox
@@ -165,6 +191,7 @@ pub fn run(work: &Path) -> Result<Downtime> {
     let sandbox = Sandbox::create(&root, &release, &keys.join("bench.pub.asc"), &opts)?;
     let conf = root.join("etc/supervisord.conf");
     default_startsecs(&conf)?;
+    let (predicted, predicted_rollback) = rehearse(&root, &package)?;
     bare_restart(&conf)?;
     let bare = median(RUNS, || bare_restart(&conf), |s| *s)?;
     let floor = median(RUNS, || floor_restart(&root), |s| *s)?;
@@ -177,6 +204,7 @@ pub fn run(work: &Path) -> Result<Downtime> {
     };
     let apply = middle(applies.iter().map(|a| a.0).collect());
     let served = middle(applies.iter().map(|a| a.1).collect());
+    let rolled_back = middle(applies.iter().map(|a| a.2).collect());
     drop(sandbox);
     println!(
         "downtime: apply {apply:.3}s vs bare restart {bare:.3}s ({:.2}×), vs the sequential XML-RPC floor {floor:.3}s ({:.2}×); \
@@ -185,7 +213,13 @@ pub fn run(work: &Path) -> Result<Downtime> {
         apply / floor,
         served / floor
     );
+    println!(
+        "rehearsal: predicted window {predicted:.3}s vs {apply:.3}s; rollback {predicted_rollback:.3}s vs {rolled_back:.3}s"
+    );
     Ok(Downtime {
+        predicted_seconds: predicted,
+        predicted_rollback_seconds: predicted_rollback,
+        rollback_seconds: rolled_back,
         apply_seconds: apply,
         served_seconds: served,
         bare_seconds: bare,
