@@ -5,7 +5,9 @@
 //!   same files; verify vs `sha256sum` of the package; peak RSS at 1 and
 //!   4 GiB;
 //! * the downtime window of `apply` vs a bare stop + start + health of the
-//!   same services;
+//!   same services, and the rehearsal's predictions against it;
+//! * the rollback of a failed offline phase over a million rows vs a
+//!   restore of the same database;
 //! * a 100k-row batched post migration, in rows per second;
 //! * the capture of 512 MiB of installed RPMs vs `tar cf - | sha256sum`;
 //! * reading and comparing a 500-table schema;
@@ -15,6 +17,7 @@
 //!   `pg_restore` (and the directory format with `-j 2`).
 
 mod capture;
+mod cheap_rollback;
 mod download;
 mod dump;
 mod lint;
@@ -60,8 +63,12 @@ fn main() -> Result<()> {
                     Some("lint") => lint::run(&work)?,
                     Some("download") => download::run(&work)?,
                     Some("dump") => dump::run(&work)?,
+                    Some("cheap-rollback") => {
+                        let c = cheap_rollback::run(&restart::Demo::new(&work)?)?;
+                        measure::cheap_rollback_section(&c)
+                    }
                     Some("downtime") => {
-                        let d = restart::run(&work)?;
+                        let d = restart::run(&restart::Demo::new(&work)?)?;
                         format!(
                             "downtime: {:.3}s, as clients saw it {:.3}s, sequential floor {:.3}s",
                             d.apply_seconds, d.served_seconds, d.floor_seconds
@@ -69,7 +76,7 @@ fn main() -> Result<()> {
                     }
                     other => {
                         anyhow::bail!(
-                            "--only capture|schema|lint|download|dump|downtime (not {other:?})"
+                            "--only capture|schema|lint|download|dump|downtime|cheap-rollback (not {other:?})"
                         )
                     }
                 };
@@ -87,9 +94,12 @@ fn main() -> Result<()> {
     println!("machine: {machine}\n");
 
     let package_rows = packages::run(&work, &sizes)?;
-    let downtime = restart::run(&work)?;
+    let demo = restart::Demo::new(&work)?;
+    let downtime = restart::run(&demo)?;
+    let cheap = cheap_rollback::run(&demo)?;
     let migrations = migration::run(&work)?;
     let sections = vec![
+        measure::cheap_rollback_section(&cheap),
         download::run(&work)?,
         dump::run(&work)?,
         capture::run(&work)?,

@@ -231,3 +231,19 @@ pub fn report(
 fn today() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()[..10].to_owned()
 }
+
+/// The section on the rollback of a failed offline phase.
+pub fn cheap_rollback_section(c: &crate::cheap_rollback::CheapRollback) -> String {
+    let ratio = c.beyond_services_seconds / c.restore_seconds;
+    format!(
+        "## A failed offline phase on PostgreSQL\n\n\
+         | rows | rollback beyond the services | the services (stop, start, health) | a restore of the same database from the hop's dump | ratio |\n|---|---|---|---|---|\n\
+         | {} | {:.3} s | {:.3} s | {:.3} s | {ratio:.3}× |\n\n\
+         The hop's last offline migration (a unique index over duplicates) fails; the phase ran in one transaction, so the rollback leaves the database alone (`rollback.no_restore`) instead of restoring it. Target: under a second beyond the services — {}.\n",
+        c.rows,
+        c.beyond_services_seconds,
+        c.services_seconds,
+        c.restore_seconds,
+        verdict(c.beyond_services_seconds < 1.0)
+    )
+}

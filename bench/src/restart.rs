@@ -158,37 +158,69 @@ fn default_startsecs(conf: &Path) -> Result<()> {
     wait_healthy(Instant::now()).map(drop)
 }
 
-pub fn run(work: &Path) -> Result<Downtime> {
-    let release = work.join("release");
-    hop_testdata::product::write_release_tree(&release)?;
-    let keys = crate::packages::keys(work)?;
-    let manifests = work.join("manifests");
-    std::fs::create_dir_all(&manifests)?;
-    let manifest = manifests.join("manager-4.0.1-to-4.1.1.yaml");
-    std::fs::copy("manifests/manager-4.0.1-to-4.1.1.yaml", &manifest)?;
-    if !manifests.join("release").exists() {
-        std::os::unix::fs::symlink(std::path::absolute(&release)?, manifests.join("release"))?;
+/// The demo product's release tree, its 4.0.1 → 4.1.1 manifest beside it,
+/// and the bench's key: what the sections that apply hops build from.
+pub struct Demo {
+    pub work: PathBuf,
+    pub release: PathBuf,
+    pub manifest: PathBuf,
+    keys: PathBuf,
+}
+
+impl Demo {
+    pub fn new(work: &Path) -> Result<Self> {
+        let release = work.join("release");
+        hop_testdata::product::write_release_tree(&release)?;
+        let keys = crate::packages::keys(work)?;
+        let manifests = work.join("manifests");
+        std::fs::create_dir_all(&manifests)?;
+        let manifest = manifests.join("manager-4.0.1-to-4.1.1.yaml");
+        std::fs::copy("manifests/manager-4.0.1-to-4.1.1.yaml", &manifest)?;
+        if !manifests.join("release").exists() {
+            std::os::unix::fs::symlink(std::path::absolute(&release)?, manifests.join("release"))?;
+        }
+        Ok(Self {
+            work: work.to_path_buf(),
+            release,
+            manifest,
+            keys,
+        })
     }
-    let package = work.join("manager-4.0.1-to-4.1.1.hop");
-    let built = Command::new("target/release/hop-build")
-        .args([
-            "build",
-            &manifest.display().to_string(),
-            "--key",
-            &keys.join("bench.sec.asc").display().to_string(),
-            "-o",
-            &package.display().to_string(),
-        ])
-        .output()?;
-    if !built.status.success() {
-        bail!("build failed: {}", String::from_utf8_lossy(&built.stderr));
+
+    /// The public key hosts trust.
+    pub fn public_key(&self) -> PathBuf {
+        self.keys.join("bench.pub.asc")
     }
+
+    /// Builds `manifest` into `package` with the release binary.
+    pub fn build(&self, manifest: &Path, package: &Path) -> Result<()> {
+        let built = Command::new("target/release/hop-build")
+            .args([
+                "build",
+                &manifest.display().to_string(),
+                "--key",
+                &self.keys.join("bench.sec.asc").display().to_string(),
+                "-o",
+                &package.display().to_string(),
+            ])
+            .output()?;
+        if !built.status.success() {
+            bail!("build failed: {}", String::from_utf8_lossy(&built.stderr));
+        }
+        Ok(())
+    }
+}
+
+pub fn run(demo: &Demo) -> Result<Downtime> {
+    let package = demo.work.join("manager-4.0.1-to-4.1.1.hop");
+    demo.build(&demo.manifest, &package)?;
+    let (release, keys) = (&demo.release, &demo.keys);
     let root = PathBuf::from("/tmp/hop-bench-host");
     let opts = SandboxOptions {
         netns: false,
         ..SandboxOptions::sqlite()
     };
-    let sandbox = Sandbox::create(&root, &release, &keys.join("bench.pub.asc"), &opts)?;
+    let sandbox = Sandbox::create(&root, release, &keys.join("bench.pub.asc"), &opts)?;
     let conf = root.join("etc/supervisord.conf");
     default_startsecs(&conf)?;
     let (predicted, predicted_rollback) = rehearse(&root, &package)?;

@@ -12,7 +12,8 @@ use super::{MadeBy, Sandbox, ToolHistory, run};
 use crate::db::TestDatabase;
 
 impl Sandbox {
-    pub(super) fn database_url(&self) -> String {
+    /// The database URL the host's host.yaml names.
+    pub fn database_url(&self) -> String {
         let shared = self.node.as_ref().and_then(|n| n.shared_database.clone());
         match (&self.database, shared) {
             (_, Some(url)) => url,
