@@ -15,6 +15,7 @@ use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::preflight;
 use crate::preflight::Accept;
+use crate::recovery::chain::{self, End, Next};
 use crate::remote::FetchOptions;
 use crate::report::Report;
 use crate::route;
@@ -185,7 +186,6 @@ pub fn run_chain(
         ids: chain.accept.clone(),
         reason: chain.reason.clone(),
     };
-    let changed = |done: &Vec<Report>| !done.is_empty();
     let start = preflight::installed(host, runner)
         .ok()
         .and_then(|i| i.version)
@@ -194,43 +194,28 @@ pub fn run_chain(
     let (hops, _) = route::collect(&chain.packages, &trusted, &host.config.product);
     loop {
         let version = match preflight::installed(host, runner).map(|i| i.version) {
-            Ok(Some(v)) => v,
-            other => {
+            Ok(Some(v)) => Ok(v),
+            Err(e) => Err(format!("{e:#}")),
+            Ok(None) => Err("hop has no record and the RPM database names no version".into()),
+        };
+        let index = match chain::next(version.as_ref().map_err(Clone::clone), &chain.target, &hops)
+        {
+            Next::Done => {
                 Chain::remove(&sd);
-                let why = match other {
-                    Err(e) => format!("{e:#}"),
-                    _ => "hop has no record and the RPM database names no version".into(),
-                };
-                let message = format!("cannot tell which version runs here: {why}");
-                return Err(if changed(&done) {
-                    Failure::needs_attention(message, "hop-install status").into()
-                } else {
-                    Refusal::new(message).into()
+                let first = done.first().map_or(start.clone(), |r| r.from.clone());
+                return Ok(ChainReport {
+                    from: first,
+                    to: chain.target.to_string(),
+                    total_ms: done.iter().map(|r| r.total_ms).sum(),
+                    downtime_ms: done.iter().filter_map(|r| r.downtime_ms).sum(),
+                    hops: done,
                 });
             }
-        };
-        if version == chain.target {
-            Chain::remove(&sd);
-            let first = done.first().map_or(start.clone(), |r| r.from.clone());
-            return Ok(ChainReport {
-                from: first,
-                to: version.to_string(),
-                total_ms: done.iter().map(|r| r.total_ms).sum(),
-                downtime_ms: done.iter().filter_map(|r| r.downtime_ms).sum(),
-                hops: done,
-            });
-        }
-        let Some(index) = hops.iter().position(|h| h.from == version) else {
-            Chain::remove(&sd);
-            let message = format!(
-                "the upgrade to {} stopped: the host runs {version}, and no package of the chain starts there",
-                chain.target
-            );
-            return Err(if changed(&done) {
-                Failure::needs_attention(message, "hop-install status").into()
-            } else {
-                Refusal::new(message).into()
-            });
+            Next::Stop(why) => {
+                let message = why.describe(&chain.target);
+                return Err(stop(&sd, &why, !done.is_empty(), Refusal::new(message)));
+            }
+            Next::Run(i) => i,
         };
         let hop = &hops[index];
         let left = hops[index..]
@@ -239,8 +224,8 @@ pub fn run_chain(
             .collect::<Vec<_>>()
             .join(", ");
         let stopped = format!(
-            "the upgrade to {} stopped: the host runs {version}, the last good version; packages not applied: {left}",
-            chain.target
+            "the upgrade to {} stopped: the host runs {}, the last good version; packages not applied: {left}",
+            chain.target, hop.from
         );
         out.step(&format!(
             "== hop {} → {} ({})",
@@ -251,32 +236,44 @@ pub fn run_chain(
         let prepared = match prepare(host, runner, &hop.path, (Scope::Host, &accept), out) {
             Ok(p) => p,
             Err(r) => {
-                Chain::remove(&sd);
-                if !changed(&done) {
-                    return Err(r.into());
-                }
-                let r = Refusal {
-                    message: format!("{}\n{stopped}", r.message),
-                    hint: r.hint,
+                let why = chain::Stop::HopRefused;
+                let r = match done.is_empty() {
+                    true => r,
+                    false => Refusal {
+                        message: format!("{}\n{stopped}", r.message),
+                        hint: r.hint,
+                    },
                 };
-                return Err(Failure::after_change(r, FailureKind::RolledBack).into());
+                return Err(stop(&sd, &why, !done.is_empty(), r));
             }
         };
         match prepared.run(host, out) {
             Ok(report) => done.push(report),
+            // A committed hop that stopped going forward stays in the
+            // chain: `resume` finishes it and carries on.
+            Err(f) if f.kind != FailureKind::RolledBack => return Err(f.into()),
             Err(f) => {
-                // A committed hop that stopped going forward stays in the
-                // chain: `resume` finishes it and carries on.
-                if f.kind == FailureKind::RolledBack {
-                    Chain::remove(&sd);
-                    return Err(Failure {
-                        message: format!("{}\n{stopped}", f.message),
-                        ..f
-                    }
-                    .into());
+                Chain::remove(&sd);
+                return Err(Failure {
+                    message: format!("{}\n{stopped}", f.message),
+                    ..f
                 }
-                return Err(f.into());
+                .into());
             }
+        }
+    }
+}
+
+/// Ends a chain that stopped for `why` (its record removed), as the
+/// error `chain::end` says: `refusal` itself while nothing changed, else
+/// a stop at the last good version or a state that needs attention.
+fn stop(sd: &StateDir, why: &chain::Stop, changed: bool, refusal: Refusal) -> Error {
+    Chain::remove(sd);
+    match chain::end(why, changed) {
+        End::Refused => refusal.into(),
+        End::AtGoodVersion => Failure::after_change(refusal, FailureKind::RolledBack).into(),
+        End::NeedsAttention => {
+            Failure::needs_attention(refusal.message, "hop-install status").into()
         }
     }
 }

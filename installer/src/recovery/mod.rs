@@ -9,6 +9,8 @@
 //! * [`rollback_plan`]: which undos, in which order, put the host back?
 //! * [`rollback_needs_confirmation`]: may `rollback` proceed without `--yes`?
 //! * [`advice`]: what `status` says `resume` and `rollback` would do.
+//! * [`chain`]: which hop of an upgrade chain runs next, and how a chain
+//!   that stops ends (refused, at a good version, or needing attention).
 //!
 //! The rule behind them (docs/recovery.md): before the offline migrations
 //! are done the new version is incomplete, so the way back is shorter;
@@ -17,6 +19,7 @@
 //! `rollback --yes` may restore the old data.
 
 mod advice;
+pub mod chain;
 
 use serde::{Deserialize, Serialize};
 
