@@ -10,8 +10,13 @@ use signal_hook::iterator::Signals;
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 static COUNT: AtomicUsize = AtomicUsize::new(0);
 
-/// Starts listening for SIGINT and SIGTERM.
+/// Starts listening for SIGINT and SIGTERM (once: later calls do nothing).
 pub fn install() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(listen);
+}
+
+fn listen() {
     let Ok(mut signals) = Signals::new([SIGINT, SIGTERM]) else {
         return;
     };

@@ -9,7 +9,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_refused, assert_runs_release, fixtures, hop, hop_env, package, sandbox};
+use common::{
+    assert_refused, assert_runs_release, finish, fixtures, hop, hop_env, hop_install_binary,
+    interrupt, package, sandbox,
+};
 use hop_artifact::migration::Backend;
 use hop_testdata::sandbox::Sandbox;
 use hop_testdata::servers::{FileServer, FileServerOptions, S3Server, make_tls};
@@ -177,6 +180,71 @@ fn a_server_that_always_goes_silent_is_refused_and_the_part_kept() {
         host.snapshot(),
         before,
         "a refused download changed the host"
+    );
+    assert!(
+        downloads(&host).iter().any(|n| n.ends_with(".part")),
+        "{:?}",
+        downloads(&host)
+    );
+}
+
+/// Ctrl-C while a download waits on a silent server: hop says so at once
+/// (not after the stall timeout), keeps the part, changes nothing.
+#[test]
+fn ctrl_c_during_a_download_says_so_and_keeps_the_part() {
+    let host = sandbox("https-ctrl-c", Backend::Sqlite);
+    let dir = web_root("ctrl-c", &[("4.0.1", "4.1.1")]);
+    let (_server, url, ca) = stalling_server(
+        &host,
+        &dir,
+        FileServerOptions {
+            stall_always: Some(0.3),
+            ..Default::default()
+        },
+    );
+    let before = host.snapshot();
+    let child = host
+        .command(&hop_install_binary())
+        .args([
+            "apply",
+            &url,
+            "--ca-file",
+            &ca,
+            "--stall-timeout",
+            "5m",
+            "--root",
+        ])
+        .arg(&host.root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the part has its first bytes: the server then goes silent.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !downloads(&host).iter().any(|n| n.ends_with(".part")) {
+        assert!(std::time::Instant::now() < deadline, "no download began");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let asked = std::time::Instant::now();
+    let mut child = child;
+    interrupt(&child);
+    while child.try_wait().unwrap().is_none() {
+        if asked.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("hop did not stop within 30 s of Ctrl-C");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let run = finish(child);
+    run.assert_code(2)
+        .assert_stderr("the download was interrupted by the operator at byte")
+        .assert_stderr("nothing on the host changed")
+        .assert_stderr("run the command again");
+    assert_eq!(
+        host.snapshot(),
+        before,
+        "an interrupted download changed the host"
     );
     assert!(
         downloads(&host).iter().any(|n| n.ends_with(".part")),

@@ -40,6 +40,9 @@ pub fn fetch(
     trusted: &TrustedKeys,
     stall: Duration,
 ) -> Result<PathBuf, Refusal> {
+    // Ctrl-C stops the download at the next chunk, saying so (a verb that
+    // only reads has no handler of its own yet).
+    crate::interrupt::install();
     let what = origin.describe();
     crate::atomic::private_dir(dir)
         .map_err(|e| Refusal::new(format!("cannot create {}: {e}", dir.display())))?;
@@ -95,6 +98,14 @@ pub fn fetch(
                     .with_hint("run the command again: the download resumes from the kept part"),
                 });
             }
+            Err(Outcome::Interrupted(at)) => {
+                return Err(Refusal::new(format!(
+                    "{what}: the download was interrupted by the operator at byte {at}; nothing \
+                     on the host changed, and the part downloaded so far is kept in {}",
+                    part.display()
+                ))
+                .with_hint("run the command again: the download resumes from the kept part"));
+            }
             Err(Outcome::NoRoom(why)) => {
                 return Err(Refusal::new(format!("{what}: {why}")).with_hint(
                     "free space there and run the command again: the part downloaded so far is \
@@ -123,6 +134,8 @@ enum Outcome {
     Refused(String),
     /// The rest would not fit on the state directory's file system.
     NoRoom(String),
+    /// The operator interrupted at this byte: the part so far is kept.
+    Interrupted(u64),
 }
 
 fn attempt_once(
@@ -189,14 +202,17 @@ fn attempt_once(
         cut: false,
         error: None,
         local_error: None,
+        interrupted: false,
     };
     let mut stream = kept_bytes.take(have).chain(tee);
     let result = verify(&mut stream, trusted);
     let (_, tee) = stream.into_inner();
+    let (interrupted, seen) = (tee.interrupted, tee.seen);
     let (cut, tee_error, local_error) = (tee.cut, tee.error, tee.local_error);
     meter.finish();
     match result {
         Ok(()) => Ok(()),
+        Err(_) if interrupted => Err(Outcome::Interrupted(seen)),
         Err(_) if local_error.is_some() => Err(Outcome::Cut(FetchError::Setup(format!(
             "cannot write {}: {}",
             part.display(),
@@ -247,11 +263,18 @@ struct Tee<'a> {
     error: Option<String>,
     /// Why the part file could not be written.
     local_error: Option<String>,
+    /// The operator interrupted (Ctrl-C).
+    interrupted: bool,
 }
 
 impl Read for Tee<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = loop {
+            if crate::interrupt::requested() {
+                self.interrupted = true;
+                // Not ErrorKind::Interrupted: readers retry on that.
+                return Err(std::io::Error::other("interrupted by the operator"));
+            }
             match self.from.poll(buf, Duration::from_secs(1)) {
                 Poll::Data(0) if self.expected.is_some_and(|t| self.seen < t) => {
                     self.cut = true;
