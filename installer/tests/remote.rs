@@ -334,6 +334,50 @@ fn upgrade_from_an_s3_bucket_downloads_only_the_route() {
     assert_eq!(journals, 2, "two hops ran from downloads");
 }
 
+/// A slow link: the package arrives at 900 B/s, over more than a minute —
+/// longer than the whole-request limit rust-s3 used to put on a GET, which
+/// cut every attempt. The transfer is bounded by silence, not by time: it
+/// finishes in one run, without a resume.
+#[test]
+fn a_throttled_s3_download_longer_than_a_minute_finishes_in_one_run() {
+    let host = sandbox("s3-throttled", Backend::Sqlite);
+    let pkg = PathBuf::from(package("4.0.1", "4.1.1"));
+    let size = std::fs::metadata(&pkg).unwrap().len();
+    let rate = 900;
+    assert!(
+        size / rate > 60,
+        "the package is too small to outlast a minute"
+    );
+    let objects = [("releases/manager-4.0.1-to-4.1.1.hop".to_owned(), pkg)];
+    let server = S3Server::start_with(
+        host.command("python3"),
+        "slow-packages",
+        &objects,
+        Some(rate),
+    )
+    .unwrap();
+    let env = server.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let started = std::time::Instant::now();
+    let run = hop_env(
+        &host,
+        &[
+            "apply",
+            "s3://slow-packages/releases/manager-4.0.1-to-4.1.1.hop",
+        ],
+        &env,
+    );
+    run.assert_code(0);
+    let took = started.elapsed();
+    assert!(
+        took > std::time::Duration::from_secs(60),
+        "the download took {took:?}: shorter than the old limit, so it proves nothing"
+    );
+    assert!(!run.stderr.contains("resuming from byte"), "{}", run.stderr);
+    assert!(!run.stderr.contains("timed out"), "{}", run.stderr);
+    assert_runs_release(&host, "4.1.1");
+}
+
 #[test]
 fn a_wrong_s3_credential_is_a_clear_error_without_the_secret() {
     let host = sandbox("s3-denied", Backend::Sqlite);

@@ -4,12 +4,19 @@ with authentication on (every request after set-up must be signed by the
 access key made here). Prints one JSON line (endpoint, bucket, access key,
 secret key) once it is ready, then serves until killed.
 
-    python3 s3_server.py --bucket packages
+    python3 s3_server.py --bucket packages [--throttle BYTES_PER_SECOND]
+
+With --throttle the endpoint printed is a proxy in front of moto that
+sends the server's answers to the client at that rate (what a slow link
+does to a long download); requests pass through as they are.
 """
 import argparse
 import json
 import os
+import socket
 import sys
+import threading
+import time
 
 # moto reads this when it is imported: the first four actions (the set-up
 # below) run unauthenticated, every later request is checked.
@@ -42,12 +49,50 @@ def _urlparse_as_aws_signs(uri):
 authorization.urlparse = _urlparse_as_aws_signs
 
 
+def throttle(upstream_port, rate):
+    """A proxy on 127.0.0.1 forwarding to moto, the answers at `rate` B/s."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+
+    def pipe(src, dst, limited):
+        step = max(1, rate // 10)
+        try:
+            while True:
+                data = src.recv(step if limited else 65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                if limited:
+                    time.sleep(len(data) / rate)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve():
+        while True:
+            client, _ = listener.accept()
+            server = socket.create_connection(("127.0.0.1", upstream_port))
+            threading.Thread(target=pipe, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=pipe, args=(server, client, True), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--upload", action="append", default=[], metavar="KEY=FILE",
                         help="put FILE into the bucket as KEY once the server runs")
+    parser.add_argument("--throttle", type=int, metavar="BYTES_PER_SECOND",
+                        help="serve the answers through a proxy at this rate")
     args = parser.parse_args()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
@@ -70,6 +115,8 @@ def main():
         name, _, path = item.partition("=")
         with open(path, "rb") as f:
             s3.put_object(Bucket=args.bucket, Key=name, Body=f)
+    if args.throttle:
+        endpoint = f"http://127.0.0.1:{throttle(port, args.throttle)}"
     print(json.dumps({
         "endpoint": endpoint,
         "bucket": args.bucket,

@@ -229,7 +229,21 @@ struct S3Ready {
 impl S3Server {
     /// Starts the server with `bucket` holding `objects` (key, file).
     pub fn start(python3: Command, bucket: &str, objects: &[(String, PathBuf)]) -> Result<Self> {
+        Self::start_with(python3, bucket, objects, None)
+    }
+
+    /// The same, its answers sent at `throttle` bytes per second (a slow
+    /// link) when given.
+    pub fn start_with(
+        python3: Command,
+        bucket: &str,
+        objects: &[(String, PathBuf)],
+        throttle: Option<u64>,
+    ) -> Result<Self> {
         let mut args = vec!["--bucket".to_owned(), bucket.to_owned()];
+        if let Some(rate) = throttle {
+            args.extend(["--throttle".into(), rate.to_string()]);
+        }
         for (key, file) in objects {
             args.extend(["--upload".into(), format!("{key}={}", file.display())]);
         }
