@@ -26,7 +26,7 @@ pub struct Chain {
 
 impl Chain {
     fn path(sd: &StateDir) -> PathBuf {
-        sd.dir.join("chain.json")
+        sd.chain_file()
     }
 
     pub fn load(sd: &StateDir) -> Result<Option<Self>> {

@@ -21,7 +21,7 @@ impl HostLock {
         sd.ensure().map_err(|e| Refusal::new(format!("{e:#}")))?;
         let dir = File::open(&sd.dir)
             .map_err(|e| Refusal::new(format!("cannot open {}: {e}", sd.dir.display())))?;
-        let holder = sd.dir.join("lock.holder");
+        let holder = sd.lock_holder();
         match dir.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

@@ -212,7 +212,7 @@ pub fn extract_for_check(
             }
         }
     }
-    let dir = sd.dir.join(format!("check-{}", std::process::id()));
+    let dir = sd.check_scratch(std::process::id());
     crate::atomic::new_private_dir(&dir)
         .map_err(|e| Refusal::new(format!("cannot create {}: {e}", dir.display())))?;
     let scratch = Scratch(dir.clone());

@@ -77,6 +77,35 @@ impl StateDir {
     pub fn downloads(&self) -> PathBuf {
         self.dir.join("downloads")
     }
+    /// Where `upgrade` looks for packages when none are named (the hop
+    /// RPMs `hop-build publish` makes install them there).
+    pub fn packages(&self) -> PathBuf {
+        self.dir.join("packages")
+    }
+    /// An upgrade chain in progress.
+    pub fn chain_file(&self) -> PathBuf {
+        self.dir.join("chain.json")
+    }
+    /// Who holds the host lock.
+    pub fn lock_holder(&self) -> PathBuf {
+        self.dir.join("lock.holder")
+    }
+    /// Kept rehearsals, and their scratch copies while one runs.
+    pub fn rehearsals(&self) -> PathBuf {
+        self.dir.join("rehearsals")
+    }
+    /// A `check`'s extracted payload, private to process `pid`.
+    pub fn check_scratch(&self, pid: u32) -> PathBuf {
+        self.dir.join(format!("check-{pid}"))
+    }
+    /// The installed `hop.yaml` a commit writes before it swaps it in.
+    pub fn installed_new(&self) -> PathBuf {
+        self.dir.join("installed.new")
+    }
+    /// The kept RPMs a commit writes before it swaps them in.
+    pub fn rpms_new(&self) -> PathBuf {
+        self.dir.join("rpms.new")
+    }
 }
 
 /// What hop knows the host runs, written at each commit.

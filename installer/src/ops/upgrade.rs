@@ -101,7 +101,7 @@ pub fn upgrade(
         hop_artifact::version::Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
     let session = Session::changing(root, "upgrade")?;
     // Without packages: where `dnf install PRODUCT-hop-…` puts them.
-    let default = [session.state.dir.join("packages")];
+    let default = [session.state.packages()];
     let inputs = if inputs.is_empty() {
         &default[..]
     } else {

@@ -36,7 +36,7 @@ fn ms(since: Instant) -> u64 {
 /// private clusters, files), saying so even with --json: something that
 /// was on the server is now gone.
 pub fn drop_left(host: &Host, runner: &Runner) -> Result<()> {
-    let dir = StateDir::of(host).dir.join("rehearsals");
+    let dir = StateDir::of(host).rehearsals();
     crate::atomic::private_dir(&dir)?;
     for name in drop_leftovers(&host.database_url()?, &dir, runner)? {
         eprintln!("note: dropped {name}, left by a rehearsal that was killed");
@@ -55,7 +55,7 @@ pub fn measure(
     out: &Terminal,
 ) -> Result<Rehearsal> {
     let sd = StateDir::of(host);
-    let dir = sd.dir.join("rehearsals");
+    let dir = sd.rehearsals();
     crate::atomic::private_dir(&dir)?;
     let live = host.database_url()?;
     let database_bytes = Migrator::connect(&live, Options::default())?.database_size()?;

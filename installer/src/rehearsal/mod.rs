@@ -26,7 +26,7 @@ pub use cluster::preflight as cluster_preflight;
 
 /// What killed rehearsals left on `host` (for `status`).
 pub fn leftovers(host: &crate::host::Host) -> Vec<String> {
-    cluster::leftovers(&StateDir::of(host).dir.join("rehearsals"))
+    cluster::leftovers(&StateDir::of(host).rehearsals())
 }
 pub use measure::{drop_left, measure};
 pub use space::{Place, place};
@@ -116,7 +116,7 @@ pub fn package_key(manifest_bytes: &[u8]) -> String {
 }
 
 fn dir(sd: &StateDir) -> PathBuf {
-    sd.dir.join("rehearsals")
+    sd.rehearsals()
 }
 
 /// Keeps `r` as the rehearsal of its package.

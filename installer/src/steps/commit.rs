@@ -38,7 +38,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
             std::fs::remove_dir_all(&installed)?;
         }
     }
-    let fresh = sd.dir.join("installed.new");
+    let fresh = sd.installed_new();
     replace_dir(&fresh, |dir| {
         std::fs::copy(cx.op_dir.join("hop.yaml"), dir.join("hop.yaml"))?;
         copy_tree(&cx.staging().join("schemas"), &dir.join("schemas"))?;
@@ -47,7 +47,7 @@ pub fn apply(cx: &mut Context<'_>) -> Result<()> {
     std::fs::rename(&fresh, &installed)?;
 
     let rpms = sd.rpms();
-    let fresh = sd.dir.join("rpms.new");
+    let fresh = sd.rpms_new();
     replace_dir(&fresh, |dir| copy_tree(&cx.staging().join("rpms"), dir))?;
     if rpms.exists() {
         std::fs::remove_dir_all(&rpms)?;
