@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use hop_exec::Direct;
@@ -45,33 +45,6 @@ fn failing_manifest(demo: &crate::restart::Demo) -> Result<PathBuf> {
     let manifest = demo.manifest.with_file_name("offline-fails.yaml");
     std::fs::write(&manifest, text)?;
     Ok(manifest)
-}
-
-/// Seconds between the rollback's timestamped log lines, by part.
-fn rollback_parts(log: &str) -> Result<Vec<(String, f64)>> {
-    let mut marks: Vec<(String, SystemTime)> = Vec::new();
-    for line in log.lines() {
-        let Some((stamp, text)) = line.split_once(' ') else {
-            continue;
-        };
-        let name = if text.starts_with("== rollback:") {
-            "planning".to_owned()
-        } else if let Some(undo) = text.strip_prefix("== undo ") {
-            undo.to_owned()
-        } else if text == "== rollback done" {
-            "done".to_owned()
-        } else {
-            continue;
-        };
-        marks.push((name, humantime::parse_rfc3339(stamp)?));
-    }
-    Ok(marks
-        .windows(2)
-        .map(|w| {
-            let secs = w[1].1.duration_since(w[0].1).unwrap_or_default();
-            (w[0].0.clone(), secs.as_secs_f64())
-        })
-        .collect())
 }
 
 pub struct CheapRollback {
@@ -118,12 +91,9 @@ pub fn run(demo: &crate::restart::Demo) -> Result<CheapRollback> {
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .find(|t| t.contains("== rollback done"))
         .context("no log of the rollback")?;
-    let parts = rollback_parts(&log)?;
-    let services = ["stop_services", "start_services", "check_health"];
-    let (on_services, beyond): (Vec<_>, Vec<_>) = parts
-        .iter()
-        .partition(|(name, _)| services.contains(&name.as_str()));
-    let sum = |v: &[&(String, f64)]| v.iter().map(|(_, s)| s).sum::<f64>();
+    let parts = hop_testdata::oplog::rollback_parts(&log)?;
+    let beyond = hop_testdata::oplog::beyond_services(&parts);
+    let total: f64 = parts.iter().map(|(_, s)| s).sum();
     // The baseline: the dump the hop took, restored into the same database.
     let facts = std::fs::read_dir(root.join("var/lib/hop/operations"))?
         .flatten()
@@ -143,8 +113,8 @@ pub fn run(demo: &crate::restart::Demo) -> Result<CheapRollback> {
     drop(host);
     let result = CheapRollback {
         rows: ROWS,
-        beyond_services_seconds: sum(&beyond),
-        services_seconds: sum(&on_services),
+        beyond_services_seconds: beyond,
+        services_seconds: total - beyond,
         restore_seconds: restore,
     };
     println!(

@@ -134,9 +134,7 @@ fn a_failed_offline_phase_on_mariadb_is_restored() {
     a_failed_offline_phase(Backend::Mariadb);
 }
 
-/// How long each part of the last rollback took, from the operation log's
-/// timestamps: `(undo, seconds)`, the time before the first undo as
-/// `planning`.
+/// How long each part of the last rollback took, from the operation log.
 fn rollback_parts(host: &hop_testdata::sandbox::Sandbox) -> Vec<(String, f64)> {
     let logs = host.root.join("var/lib/hop/logs");
     let log = std::fs::read_dir(&logs)
@@ -145,29 +143,7 @@ fn rollback_parts(host: &hop_testdata::sandbox::Sandbox) -> Vec<(String, f64)> {
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .find(|text| text.contains("== rollback done"))
         .expect("no log of a rollback");
-    let mut marks: Vec<(String, std::time::SystemTime)> = Vec::new();
-    for line in log.lines() {
-        let Some((stamp, text)) = line.split_once(' ') else {
-            continue;
-        };
-        let name = if text.starts_with("== rollback:") {
-            "planning".to_owned()
-        } else if let Some(undo) = text.strip_prefix("== undo ") {
-            undo.to_owned()
-        } else if text == "== rollback done" {
-            "done".to_owned()
-        } else {
-            continue;
-        };
-        marks.push((name, humantime::parse_rfc3339(stamp).unwrap()));
-    }
-    marks
-        .windows(2)
-        .map(|w| {
-            let secs = w[1].1.duration_since(w[0].1).unwrap().as_secs_f64();
-            (w[0].0.clone(), secs)
-        })
-        .collect()
+    hop_testdata::oplog::rollback_parts(&log).unwrap()
 }
 
 /// A million rows: a restore would take seconds; the rollback of the
@@ -209,12 +185,7 @@ fn a_million_rows_roll_back_without_a_restore_in_under_a_second() {
     // Everything but stopping, starting and gating the services.
     let parts = rollback_parts(&host);
     eprintln!("the rollback's parts (seconds): {parts:?}");
-    let services = ["stop_services", "start_services", "check_health"];
-    let beyond: f64 = parts
-        .iter()
-        .filter(|(name, _)| !services.contains(&name.as_str()))
-        .map(|(_, secs)| secs)
-        .sum();
+    let beyond = hop_testdata::oplog::beyond_services(&parts);
     assert!(
         beyond < 1.0,
         "the rollback took {beyond:.2}s beyond the services: {parts:?}"

@@ -12,6 +12,7 @@ pub mod craft;
 pub mod db;
 pub mod fixtures;
 pub mod golden;
+pub mod oplog;
 pub mod output;
 pub mod product;
 pub mod refusals;

@@ -382,3 +382,16 @@ pub fn rewriting_package() -> String {
          UPDATE events SET deployment_id = deployment_id + 1, text = UPPER(text);\n",
     )
 }
+
+/// The files in the host's downloads directory, sorted.
+pub fn downloads(host: &Sandbox) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(host.root.join("var/lib/hop/downloads"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
