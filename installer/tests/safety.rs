@@ -283,14 +283,20 @@ fn a_vendor_query_cannot_write_signal_or_outlast_its_timeout() {
 }
 
 /// Every process but `except` whose environment holds `needle`:
-/// (pid, uid, command line).
+/// (pid, uid, command line). hop's own image is not counted: a child
+/// hop has forked but not yet exec'd still shows hop's environment (the
+/// cleared one takes effect at `execve`), and that is hop itself.
 fn processes_holding(needle: &str, except: u32) -> Vec<(u32, u32, String)> {
     use std::os::unix::fs::MetadataExt;
+    let hop = std::fs::canonicalize(HOP_INSTALL).unwrap();
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
         .filter_map(|e| {
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            if std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == hop) {
+                return None;
+            }
             let environ = std::fs::read(e.path().join("environ")).ok()?;
             let found = environ
                 .windows(needle.len())
