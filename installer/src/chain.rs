@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use hop_artifact::version::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::state::StateDir;
+use crate::state_dir::StateDir;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Chain {

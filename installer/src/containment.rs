@@ -20,7 +20,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 
-use crate::runner::Command;
+use hop_exec::Command;
 
 /// The hidden first argument that runs the containing process.
 pub const VERB: &str = "__contain";

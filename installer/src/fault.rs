@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::journal::Step;
-use crate::recovery::Undo;
+use crate::journal::Undo;
 
 /// The environment variable that arms points.
 pub const ENV: &str = "HOP_FAULT";

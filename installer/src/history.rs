@@ -5,8 +5,9 @@
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now;
 use crate::journal::Journal;
-use crate::state::{StateDir, now};
+use crate::state_dir::StateDir;
 
 /// One finished operation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub struct HistoryLine {
     pub cause: Option<String>,
     /// Preflight results the operator accepted, with who and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub accepted: Vec<crate::preflight::Accepted>,
+    pub accepted: Vec<crate::journal::Accepted>,
 }
 
 impl HistoryLine {

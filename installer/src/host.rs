@@ -18,6 +18,7 @@ use hop_migrate::DatabaseUrl;
 use serde::{Deserialize, Serialize};
 
 use crate::hostfs::HostFs;
+use crate::state_dir::{STATE_DIR, StateDir};
 
 /// Where host.yaml lives, relative to the root.
 pub const HOST_CONFIG: &str = "etc/hop/host.yaml";
@@ -80,7 +81,7 @@ pub struct Host {
     /// The host's files, resolved inside `root`.
     pub fs: Arc<HostFs>,
     /// hop's state directory (`/var/lib/hop`), resolved inside `root`.
-    pub state_dir: PathBuf,
+    state_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Host {
@@ -93,6 +94,13 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
+    /// The paths of hop's state directory on this host.
+    pub fn state(&self) -> StateDir {
+        StateDir {
+            dir: self.state_dir.clone(),
+        }
+    }
+
     /// Reads `<root>/etc/hop/host.yaml`.
     pub fn open(root: &Path) -> Result<Self> {
         // Tools such as `rpm --root` need an absolute root.
@@ -147,7 +155,7 @@ impl Host {
                 path.display()
             );
         }
-        let state = format!("/{}", crate::state::STATE_DIR);
+        let state = format!("/{}", STATE_DIR);
         let state_dir = fs
             .real_path_for(&state)
             .unwrap_or_else(|_| inside(fs.root_dir(), &state));

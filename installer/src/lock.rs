@@ -6,8 +6,9 @@
 use std::fs::File;
 use std::path::PathBuf;
 
+use crate::clock::now;
 use crate::error::Refusal;
-use crate::state::{StateDir, now};
+use crate::state_dir::StateDir;
 
 /// Held for the life of an operation.
 pub struct HostLock {

@@ -200,7 +200,7 @@ pub fn extract_for_check(
     path: &Path,
     trusted: &TrustedKeys,
 ) -> Result<(Verified, Scratch), Refusal> {
-    let sd = crate::state::StateDir::of(host);
+    let sd = host.state();
     sd.ensure().map_err(|e| Refusal::new(format!("{e:#}")))?;
     if let Ok(entries) = std::fs::read_dir(&sd.dir) {
         for e in entries.flatten() {

@@ -14,10 +14,10 @@ use hop_migrate::status::Status;
 use serde::Serialize;
 
 use crate::host::Host;
+use crate::host_state::HostState;
 use crate::journal::{Scope, Step};
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
-use crate::state::{HostState, StateDir};
 use crate::steps;
 
 /// What the plan knows of the host's database: where each migration
@@ -92,7 +92,7 @@ impl Plan {
         facts: &Facts<'_>,
         scope: Scope,
     ) -> Self {
-        let sd = StateDir::of(host);
+        let sd = host.state();
         let state = HostState::load(&sd).ok().flatten();
         let db = RpmDb::new(runner, &host.root);
         let migrations = |phase: Phase| -> Vec<Action> {

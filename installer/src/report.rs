@@ -52,7 +52,7 @@ pub struct Report {
     pub schema: Option<String>,
     /// Preflight results the operator accepted, with who and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub accepted: Vec<crate::preflight::Accepted>,
+    pub accepted: Vec<crate::journal::Accepted>,
     pub log: PathBuf,
 }
 
@@ -87,7 +87,7 @@ impl Report {
             .filter_map(|r| r.started_ms)
             .min()
             .unwrap_or(0);
-        let total_ms = crate::state::now_ms().saturating_sub(started);
+        let total_ms = crate::clock::now_ms().saturating_sub(started);
         let gate = crate::steps::health::GateRecord::load(&journal.dir()).unwrap_or_default();
         Self {
             operation: journal.id.clone(),

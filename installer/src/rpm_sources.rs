@@ -29,7 +29,6 @@ use nix::sys::stat::{Mode, SFlag, fstat};
 use crate::host::Host;
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
-use crate::state::StateDir;
 
 /// A verified RPM file, held open.
 #[derive(Debug)]
@@ -64,7 +63,7 @@ impl Sources {
 pub fn find(host: &Host, runner: &Runner, installed: &[String]) -> Result<Sources> {
     let db = RpmDb::new(runner, &host.root);
     let mut sources = Sources::default();
-    let mut dirs = vec![(StateDir::of(host).rpms(), "hop's copies".to_owned())];
+    let mut dirs = vec![(host.state().rpms(), "hop's copies".to_owned())];
     if let Some(cache) = &host.config.rpm_cache {
         // No cache directory on this host: nothing to use.
         if let Ok(dir) = host.fs.real_path(cache) {

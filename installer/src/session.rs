@@ -9,7 +9,7 @@ use crate::host::Host;
 use crate::lock::HostLock;
 use crate::log::Log;
 use crate::runner::Runner;
-use crate::state::StateDir;
+use crate::state_dir::StateDir;
 
 /// A verb's hold on the host.
 pub struct Session {
@@ -26,7 +26,7 @@ impl Session {
                 .with_hint("is this a manager host? pass --root DIR for a host in a directory")
         })?;
         Ok(Self {
-            state: StateDir::of(&host),
+            state: host.state(),
             host,
             _lock: None,
         })

@@ -139,5 +139,5 @@ fn remove_leftovers(host: &Host, index: &Index) -> Result<()> {
         .iter()
         .map(|e| e.path.as_str())
         .chain(index.absent.iter().map(String::as_str));
-    crate::steps::rpms::remove_rpm_leftovers(host, paths)
+    crate::rpm_leftovers::remove(host, paths)
 }

@@ -14,14 +14,18 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic;
-use crate::recovery::Undo;
-use crate::state::{StateDir, now, now_ms};
+use crate::clock::{now, now_ms};
+use crate::state_dir::StateDir;
 
+mod accepted;
 mod scope;
 mod step;
+mod undo;
 
+pub use accepted::Accepted;
 pub use scope::Scope;
 pub use step::Step;
+pub use undo::Undo;
 
 /// Where a step is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +124,7 @@ pub struct Journal {
     pub rollback: Option<RollbackRecord>,
     /// Preflight results the operator accepted (`--accept`), on record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub accepted: Vec<crate::preflight::Accepted>,
+    pub accepted: Vec<Accepted>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -293,9 +297,6 @@ impl Journal {
         cause: String,
         no_restore: Option<String>,
     ) -> Result<()> {
-        // A failed write here must stop the rollback before its first undo
-        // (the crash and failure suites inject one).
-        crate::fault::hit(crate::fault::Point::JournalRollingBack).map_err(anyhow::Error::msg)?;
         self.phase = OpPhase::RollingBack;
         self.cause = Some(cause);
         if self.rollback.is_none() {

@@ -18,6 +18,7 @@ use hop_artifact::migration::Phase;
 use hop_migrate::{Migrator, Options};
 
 use crate::children::{self, Ledger};
+use crate::clock::now_ms;
 use crate::error::Failure;
 use crate::fault::At;
 use crate::history::{self, HistoryLine};
@@ -28,7 +29,6 @@ use crate::package::Verified;
 use crate::recovery::{Reaction, after_trouble};
 use crate::report::{MigrationCounts, Report};
 use crate::runner::Runner;
-use crate::state::{StateDir, now_ms};
 use crate::steps::{self, Context};
 use crate::terminal::Terminal;
 
@@ -66,7 +66,7 @@ impl<'a> Operation<'a> {
                 "{e:#}; the operation did not begin and nothing on the host was changed"
             ))
         };
-        let state_dir = StateDir::of(host);
+        let state_dir = host.state();
         state_dir.ensure().map_err(not_begun)?;
         let m = &verified.manifest;
         let id = new_id(m.from.as_str(), m.to.as_str());
@@ -118,7 +118,7 @@ impl<'a> Operation<'a> {
         manifest: PackageManifest,
         out: &'a Terminal,
     ) -> Result<Self, Failure> {
-        let state_dir = StateDir::of(host);
+        let state_dir = host.state();
         let log = Log::new();
         let log_path = state_dir.logs().join(format!("{}.log", journal.id));
         log.open(&log_path)
@@ -164,7 +164,7 @@ impl<'a> Operation<'a> {
     /// operation's record (journal, then report and history).
     pub fn record_accepted(
         &mut self,
-        accepted: Vec<crate::preflight::Accepted>,
+        accepted: Vec<crate::journal::Accepted>,
     ) -> Result<(), Failure> {
         if accepted.is_empty() {
             return Ok(());

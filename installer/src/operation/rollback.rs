@@ -10,8 +10,9 @@ use hop_migrate::backup;
 use super::{Operation, journal_failure};
 use crate::error::Failure;
 use crate::fault::Point;
+use crate::journal::Undo;
 use crate::journal::{OpPhase, Step};
-use crate::recovery::{HostFacts, Undo, rollback_plan};
+use crate::recovery::{HostFacts, rollback_plan};
 use crate::steps::{self, backup::Facts};
 
 impl Operation<'_> {
@@ -57,7 +58,11 @@ impl Operation<'_> {
                     self.cx.out.step(&format!("    {why}"));
                     self.log(why);
                 }
-                self.journal.begin_rollback(plan, cause.clone(), no_restore)
+                // A failed journal write here must stop the rollback before
+                // its first undo (the crash and failure suites inject one).
+                crate::fault::hit(Point::JournalRollingBack)
+                    .map_err(anyhow::Error::msg)
+                    .and_then(|()| self.journal.begin_rollback(plan, cause.clone(), no_restore))
             }
         };
         begun.map_err(|e| journal_failure(e, self.root()))?;

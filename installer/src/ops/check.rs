@@ -94,7 +94,7 @@ pub fn check(
     let mut report = CheckReport {
         schema: REPORT_SCHEMA,
         result: Level::Failure,
-        generated_at: crate::state::now(),
+        generated_at: crate::clock::now(),
         host: HostFacts {
             root: host.root.display().to_string(),
             product: host.config.product.clone(),

@@ -13,7 +13,6 @@ use hop_migrate::{Migrator, Options};
 use serde::Serialize;
 
 use crate::host::Host;
-use crate::state::StateDir;
 
 /// The cluster as the database records it.
 #[derive(Debug, Serialize)]
@@ -68,7 +67,7 @@ pub fn expanded_beyond(history: &[HistoryRow], version: Option<&Version>) -> Vec
 
 /// The installed hop's post migrations not yet applied: its contract.
 fn contract_pending(host: &Host, migrator: &mut Migrator) -> Option<String> {
-    let installed = StateDir::of(host).installed();
+    let installed = host.state().installed();
     let m = crate::package::load_manifest(&installed.join("hop.yaml")).ok()?;
     let scripts = crate::package::scripts(&m, &installed, migrator.backend()).ok()?;
     let status = migrator.status(&scripts).ok()?;

@@ -123,7 +123,7 @@ pub fn rehearse(
     let cluster = match &place {
         crate::rehearsal::Place::Beside => None,
         crate::rehearsal::Place::Cluster(parent) => Some(
-            crate::rehearsal::cluster_preflight(&live, parent)
+            crate::rehearsal::private_server_preflight(&live, parent)
                 .map_err(|e| Refusal::from_error(&e))?,
         ),
     };

@@ -57,7 +57,7 @@ pub fn resume(root: &Path, out: &Terminal) -> Result<Resumed, Error> {
 }
 
 /// Whether the open operation is committed and waiting to go forward.
-fn still_forward(sd: &crate::state::StateDir) -> bool {
+fn still_forward(sd: &crate::state_dir::StateDir) -> bool {
     matches!(journal::find_open(sd), Ok(Some(j)) if j.committed() && j.phase == crate::journal::OpPhase::Forward)
 }
 

@@ -7,11 +7,12 @@
 use std::path::Path;
 
 use crate::error::{Error, Refusal};
+use crate::host_state::HostState;
 use crate::journal::{self, Journal, OpPhase, Step};
 use crate::operation::Operation;
 use crate::recovery::rollback_needs_confirmation;
 use crate::session::Session;
-use crate::state::{HostState, StateDir};
+use crate::state_dir::StateDir;
 use crate::terminal::Terminal;
 
 /// Rolls back; `Ok(text)` once the host is back where it started.

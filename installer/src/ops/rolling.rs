@@ -28,9 +28,7 @@ pub fn already_done(
     let m = &verified.manifest;
     // An operation a crash left open is not "done", whatever the records
     // say: the preflight names it and the command that finishes it.
-    let open = crate::journal::find_open(&crate::state::StateDir::of(host))
-        .ok()
-        .flatten();
+    let open = crate::journal::find_open(&host.state()).ok().flatten();
     if open.is_some() {
         return Ok(None);
     }
@@ -42,7 +40,7 @@ pub fn already_done(
             part_done(scope, m, installed.as_ref(), &Applied::default())
         }
         Scope::Unpin => {
-            let state = crate::state::HostState::load(&crate::state::StateDir::of(host))
+            let state = crate::host_state::HostState::load(&host.state())
                 .ok()
                 .flatten();
             state.and_then(|s| unpin_done(m, &s.version, s.pinned.as_deref()))

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::chain::Chain;
+use crate::clock::now;
 use crate::error::{Error, Failure, FailureKind, Refusal};
 use crate::host::Host;
 use crate::journal::Scope;
@@ -20,7 +21,7 @@ use crate::remote::FetchOptions;
 use crate::report::Report;
 use crate::route;
 use crate::session::Session;
-use crate::state::{StateDir, now};
+use crate::state_dir::StateDir;
 use crate::terminal::Terminal;
 
 use super::path::{gather, refusal};
@@ -180,7 +181,7 @@ pub fn run_chain(
     mut done: Vec<Report>,
     out: &Terminal,
 ) -> Result<ChainReport, Error> {
-    let sd = StateDir::of(host);
+    let sd = host.state();
     let runner = &crate::session::logging_runner(&sd, "upgrade");
     let accept = Accept {
         ids: chain.accept.clone(),
@@ -285,7 +286,7 @@ pub fn continue_chain(
     resumed: Option<Report>,
     out: &Terminal,
 ) -> Result<Option<ChainReport>, Error> {
-    let sd = StateDir::of(host);
+    let sd = host.state();
     let Some(chain) = Chain::load(&sd).map_err(|e| Refusal::from_error(&e))? else {
         return Ok(None);
     };

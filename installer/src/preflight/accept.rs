@@ -5,10 +5,9 @@
 //! the signature, the versions, the database's history, or anything a
 //! rollback depends on.
 
-use serde::{Deserialize, Serialize};
-
 use super::{CheckId, Level, Preflight};
 use crate::error::Refusal;
+pub use crate::journal::Accepted;
 
 /// What the operator asked to accept.
 #[derive(Clone, Debug, Default)]
@@ -17,21 +16,6 @@ pub struct Accept {
     pub ids: Vec<String>,
     /// Why: required with any id.
     pub reason: Option<String>,
-}
-
-/// A check result the operator accepted, as the operation records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Accepted {
-    /// The check's id.
-    pub id: String,
-    /// WARNING or FAILURE.
-    pub result: String,
-    /// What the check said.
-    pub details: String,
-    /// Why the operator accepted it.
-    pub reason: String,
-    /// Who ran hop (`SUDO_USER`, else `USER`, else the uid).
-    pub by: String,
 }
 
 /// Who runs hop.

@@ -13,7 +13,6 @@ use crate::journal::Scope;
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
 use crate::services::ServiceState;
-use crate::state::StateDir;
 
 pub(super) fn privileges(p: &mut Preflight, host: &Host) {
     let euid = nix::unistd::geteuid();
@@ -29,7 +28,7 @@ pub(super) fn privileges(p: &mut Preflight, host: &Host) {
 }
 
 pub(super) fn unfinished(p: &mut Preflight, host: &Host) {
-    match journal::find_open(&StateDir::of(host)) {
+    match journal::find_open(&host.state()) {
         Ok(None) => p.add(CheckId::UnfinishedOperation, Level::Ok, "none"),
         Ok(Some(j)) if j.touched(journal::Step::PostMigrations) => p.add(
             CheckId::UnfinishedOperation,
@@ -79,7 +78,7 @@ pub(super) fn disk_space(
     // Staging + the database dump + the installed RPMs' files (captured
     // for the rollback when the host has no RPM files).
     let needed = (payload + database + installed) / 10 * 11;
-    let sd = StateDir::of(host);
+    let sd = host.state();
     let mut probe = sd.dir.clone();
     while !probe.exists() {
         if !probe.pop() {
@@ -124,7 +123,7 @@ pub(super) fn services(p: &mut Preflight, host: &Host, runner: &Runner, m: &Pack
             return;
         }
     };
-    let current = crate::package::load_manifest(&StateDir::of(host).installed().join("hop.yaml"))
+    let current = crate::package::load_manifest(&host.state().installed().join("hop.yaml"))
         .map(|i| i.services)
         .unwrap_or_else(|_| m.services.clone());
     let mut bad = Vec::new();

@@ -18,11 +18,11 @@ use hop_artifact::version::Version;
 use serde::Serialize;
 
 use crate::host::Host;
+use crate::host_state::HostState;
 use crate::journal::Scope;
 use crate::package::Verified;
 use crate::rpmdb::RpmDb;
 use crate::runner::Runner;
-use crate::state::{HostState, StateDir};
 
 pub use accept::{Accept, Accepted};
 pub use check_id::CheckId;
@@ -249,7 +249,7 @@ pub struct Installed {
 
 /// Reads the installed version: hop's state, else the RPM database.
 pub fn installed(host: &Host, runner: &Runner) -> anyhow::Result<Installed> {
-    let state = HostState::load(&StateDir::of(host))?;
+    let state = HostState::load(&host.state())?;
     let rpm_version = RpmDb::new(runner, &host.root).version_of(&host.config.version_from_rpm)?;
     let version = match &state {
         Some(s) => Some(s.version.clone()),

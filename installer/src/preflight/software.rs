@@ -218,7 +218,7 @@ pub(super) fn rpm_transaction(
     let files: Vec<_> = m.components.iter().map(|c| payload.join(&c.file)).collect();
     // What the step erases before it installs: their requirements do not
     // hold the upgrade back.
-    let state = crate::state::HostState::load(&crate::state::StateDir::of(host))
+    let state = crate::host_state::HostState::load(&host.state())
         .ok()
         .flatten();
     let erased = crate::steps::rpms::erased(m, &crate::steps::rpms::recorded(state.as_ref()));

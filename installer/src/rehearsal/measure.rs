@@ -16,8 +16,8 @@ use hop_migrate::adopt::Adoption;
 use hop_migrate::url::DatabaseUrl;
 use hop_migrate::{Migrator, Observer, Options, Script, copy};
 
-use super::cluster::Plan;
 use super::locks::LockSampler;
+use super::private_server::Plan;
 use super::scratch::{ScratchCopy, drop_leftovers};
 use super::{Measured, Rehearsal, SCHEMA, package_key, predict, service_steps};
 use crate::host::Host;
@@ -25,7 +25,6 @@ use crate::log::Log;
 use crate::package::Verified;
 use crate::progress::{Ticker, file_growth, migration_ticker, running_for};
 use crate::runner::Runner;
-use crate::state::StateDir;
 use crate::terminal::Terminal;
 
 fn ms(since: Instant) -> u64 {
@@ -36,7 +35,7 @@ fn ms(since: Instant) -> u64 {
 /// private clusters, files), saying so even with --json: something that
 /// was on the server is now gone.
 pub fn drop_left(host: &Host, runner: &Runner) -> Result<()> {
-    let dir = StateDir::of(host).rehearsals();
+    let dir = host.state().rehearsals();
     crate::atomic::private_dir(&dir)?;
     for name in drop_leftovers(&host.database_url()?, &dir, runner)? {
         eprintln!("note: dropped {name}, left by a rehearsal that was killed");
@@ -54,7 +53,7 @@ pub fn measure(
     runner: &Runner,
     out: &Terminal,
 ) -> Result<Rehearsal> {
-    let sd = StateDir::of(host);
+    let sd = host.state();
     let dir = sd.rehearsals();
     crate::atomic::private_dir(&dir)?;
     let live = host.database_url()?;
@@ -127,7 +126,7 @@ pub fn measure(
         manifest_sha256: package_key(&verified.manifest_bytes),
         backend: live.backend().to_string(),
         database: live.redacted(),
-        rehearsed_at: crate::state::now(),
+        rehearsed_at: crate::clock::now(),
         database_bytes,
         copy_in,
         dump_ms,

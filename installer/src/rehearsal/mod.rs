@@ -5,9 +5,9 @@
 //! `apply --max-downtime` can use it. The prediction is a pure function
 //! of the measurements.
 
-mod cluster;
 mod locks;
 mod measure;
+mod private_server;
 mod render;
 mod scratch;
 mod space;
@@ -20,13 +20,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::journal::{Journal, Scope, Step};
-use crate::state::StateDir;
+use crate::state_dir::StateDir;
 
-pub use cluster::preflight as cluster_preflight;
+pub use private_server::preflight as private_server_preflight;
 
 /// What killed rehearsals left on `host` (for `status`).
 pub fn leftovers(host: &crate::host::Host) -> Vec<String> {
-    cluster::leftovers(&StateDir::of(host).rehearsals())
+    private_server::leftovers(&host.state().rehearsals())
 }
 pub use measure::{drop_left, measure};
 pub use space::{Place, place};
@@ -167,7 +167,7 @@ pub fn load_current(
     host: &crate::host::Host,
     manifest_bytes: &[u8],
 ) -> Result<Option<Rehearsal>, String> {
-    let Some(r) = load(&StateDir::of(host), manifest_bytes) else {
+    let Some(r) = load(&host.state(), manifest_bytes) else {
         return Ok(None);
     };
     let url = host.database_url().map_err(|e| format!("{e:#}"))?;

@@ -13,14 +13,14 @@ use hop_artifact::migration::Backend;
 use hop_migrate::scratch::ScratchDatabase;
 use hop_migrate::url::DatabaseUrl;
 
-use super::cluster::{self, Plan, PrivateCluster};
+use super::private_server::{self, Plan, PrivateServer};
 use crate::runner::Runner;
 
 /// A scratch copy's place.
 pub enum ScratchCopy {
     Server(ScratchDatabase),
     /// Fields drop in order: the database, then its cluster.
-    Cluster(ScratchDatabase, Box<PrivateCluster>),
+    Cluster(ScratchDatabase, Box<PrivateServer>),
     File {
         url: DatabaseUrl,
         path: PathBuf,
@@ -45,7 +45,7 @@ impl ScratchCopy {
             });
         }
         if let Some(plan) = cluster {
-            let cluster = PrivateCluster::create(live, plan, dir, runner)?;
+            let cluster = PrivateServer::create(live, plan, dir, runner)?;
             let db = ScratchDatabase::create(cluster.url(), "rehearse")
                 .context("cannot create the scratch database in the private cluster")?;
             return Ok(Self::Cluster(db, Box::new(cluster)));
@@ -100,7 +100,7 @@ fn remove_sqlite(path: &Path) {
 /// databases on `live`'s server, private clusters and scratch files in
 /// `dir`. Their names.
 pub fn drop_leftovers(live: &DatabaseUrl, dir: &Path, runner: &Runner) -> Result<Vec<String>> {
-    let mut dropped = cluster::drop_leftovers(dir, runner);
+    let mut dropped = private_server::drop_leftovers(dir, runner);
     if live.backend() != Backend::Sqlite {
         dropped.extend(hop_migrate::scratch::drop_leftovers(live)?);
     }

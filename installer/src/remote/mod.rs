@@ -203,7 +203,7 @@ pub fn localize(
     download::fetch(
         origin.as_ref(),
         &source.file_name(),
-        &crate::state::StateDir {
+        &crate::state_dir::StateDir {
             dir: state_dir.to_path_buf(),
         }
         .downloads(),

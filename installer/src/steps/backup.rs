@@ -16,10 +16,11 @@ use super::Context;
 use crate::action::Action;
 use crate::atomic;
 use crate::fault::At;
+use crate::host_state::HostState;
 use crate::hostfs::Kind;
 use crate::journal::{Scope, Step};
 use crate::rpmdb::{RpmDb, name_of_nevra};
-use crate::state::{HostState, StateDir};
+use crate::state_dir::StateDir;
 
 /// What the host had before the operation.
 #[derive(Clone, Debug, Serialize, Deserialize)]

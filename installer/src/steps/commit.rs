@@ -11,9 +11,10 @@ use super::Context;
 use super::backup::Facts;
 use hop_migrate::{Migrator, Options};
 
+use crate::clock::now;
 use crate::fault::At;
+use crate::host_state::HostState;
 use crate::journal::{Scope, Step};
-use crate::state::{HostState, now};
 
 /// What the commit does: record `m`'s version as the installed one.
 pub fn actions(m: &hop_artifact::PackageManifest) -> Vec<crate::action::Action> {

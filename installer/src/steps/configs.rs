@@ -15,8 +15,8 @@ use super::backup::{Facts, read_archive};
 use crate::action::Action;
 use crate::atomic;
 use crate::fault::At;
+use crate::host_state::HostState;
 use crate::journal::{Scope, Step};
-use crate::state::HostState;
 
 /// What happened to one config.
 #[derive(Clone, Debug, Serialize, Deserialize)]

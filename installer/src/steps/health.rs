@@ -87,7 +87,7 @@ pub fn check_all(
             check: &s.health,
         })
         .collect();
-    let started_ms = crate::state::now_ms();
+    let started_ms = crate::clock::now_ms();
     let mut shown = Duration::ZERO;
     let mut tick = |at: Duration, waiting: &[(&str, &str)]| {
         // A line every five seconds while it waits: what it waits for.

@@ -32,7 +32,7 @@ use crate::host::Host;
 use crate::journal::{Scope, Step};
 use crate::runner::Runner;
 use crate::services::ServiceManager;
-use crate::state::StateDir;
+use crate::state_dir::StateDir;
 use crate::terminal::Terminal;
 
 /// What every step works with.

@@ -1,4 +1,5 @@
-//! A throwaway PostgreSQL cluster for a rehearsal's copy, made with
+//! A throwaway PostgreSQL server (an `initdb` "cluster" in PostgreSQL's
+//! words, not a cluster of manager nodes) for a rehearsal's copy, made with
 //! `initdb` in a private directory when the live server's disk has no
 //! room for a copy (or when asked: `rehearse --scratch-cluster`). It runs
 //! the live server's major version with its encoding and the settings
@@ -154,7 +155,7 @@ pub fn preflight(live: &DatabaseUrl, parent: &Path) -> Result<Plan> {
 }
 
 /// A running private cluster.
-pub struct PrivateCluster {
+pub struct PrivateServer {
     marker: Marker,
     marker_path: PathBuf,
     url: DatabaseUrl,
@@ -162,7 +163,7 @@ pub struct PrivateCluster {
     major: u32,
 }
 
-impl PrivateCluster {
+impl PrivateServer {
     /// Makes and starts the cluster `plan` describes, its data copied
     /// from `live`'s server (roles); its marker goes into `rehearsals`.
     pub fn create(
@@ -284,7 +285,7 @@ impl PrivateCluster {
     }
 }
 
-impl Drop for PrivateCluster {
+impl Drop for PrivateServer {
     fn drop(&mut self) {
         self.marker.remove(&self.runner, "fast", &self.marker_path);
     }
