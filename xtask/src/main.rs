@@ -1,10 +1,12 @@
 //! `cargo run -p xtask -- TASK`: shell completions and man pages generated
 //! from the real command-line definitions, the hop RPMs (`hop-installer`,
 //! `hop-builder`) built with the `rpm` crate, and the check that the
-//! binaries start on the oldest glibc hop supports.
+//! binaries start on the oldest glibc hop supports, and the check that
+//! no two modules of the installer depend on each other.
 
 mod glibc;
 mod man_sections;
+mod module_cycles;
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +41,12 @@ enum Task {
         #[arg(long, default_value = "target/x86_64-unknown-linux-gnu/release")]
         binaries: PathBuf,
     },
+    /// Print the top-level modules of a crate that depend on each other in a circle
+    /// (exit 1 if any)
+    Cycles {
+        #[arg(default_value = "installer/src")]
+        src: PathBuf,
+    },
     /// Refuse binaries that need a newer glibc than --max (EL7 has 2.17)
     Glibc {
         #[arg(long, default_value = "2.17")]
@@ -68,6 +76,19 @@ fn main() -> Result<()> {
         Task::Man { out } => {
             let files = man_pages(&out)?;
             println!("wrote {} man pages to {}", files.len(), out.display());
+        }
+        Task::Cycles { src } => {
+            let found = module_cycles::cycles(&module_cycles::graph(&src)?);
+            for circle in &found {
+                println!("cycle: {}", circle.join(" <-> "));
+            }
+            anyhow::ensure!(
+                found.is_empty(),
+                "{} module cycles in {}",
+                found.len(),
+                src.display()
+            );
+            println!("no module cycle in {}", src.display());
         }
         Task::Glibc { max, binaries } => {
             let max = glibc::parse(&format!("GLIBC_{max}"))
