@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::preflight::Accept;
+use crate::remote::FetchOptions;
 use crate::report::Report;
 use crate::session::Session;
 use crate::terminal::Terminal;
@@ -38,6 +39,18 @@ pub struct ApplyOptions {
     pub accept: Accept,
     /// `--max-downtime`: the most this package's rehearsal may predict.
     pub max_downtime: Option<std::time::Duration>,
+    /// How a remote package is downloaded.
+    pub fetch: FetchOptions,
+}
+
+impl ApplyOptions {
+    /// The whole hop on this host, accepting nothing.
+    pub fn new(dry_run: bool) -> Self {
+        Self {
+            dry_run,
+            ..Self::default()
+        }
+    }
 }
 
 pub fn apply(
@@ -47,6 +60,8 @@ pub fn apply(
     out: &Terminal,
 ) -> Result<Applied, Error> {
     let (dry_run, scope) = (options.dry_run, options.scope);
+    let fetched = super::fetch::package(root, package, None, &options.fetch)?;
+    let package = fetched.path.as_path();
     let session = Session::changing(root, scope.name())?;
     let runner = session.runner(if dry_run { "dry-run" } else { "preflight" });
     let verified = verified(&session.host, package)?;
@@ -71,13 +86,7 @@ pub fn apply(
         &verified.0.manifest,
         &options.nodes,
     )?;
-    let prepared = Prepared::check(
-        &session.host,
-        &runner,
-        verified,
-        (scope, &options.accept),
-        out,
-    )?;
+    let prepared = Prepared::check(&session.host, &runner, verified, options, out)?;
     if dry_run {
         return Ok(Applied::Plan(Box::new(
             prepared.plan(&session.host, &runner),

@@ -56,20 +56,31 @@ pub struct PackageFacts {
     pub signer: String,
 }
 
-/// The preflight of an operation of `scope` (`check --node`: a node's).
-/// An unknown or unacceptable `--accept` is refused (exit 2).
+/// What `check` checks, and how.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// The preflight of this operation (`check --node`: a node's).
+    pub scope: Scope,
+    /// Results the operator accepts (`--accept`, `--reason`).
+    pub accept: Accept,
+    /// `--to`: the package argument holds packages (files or
+    /// directories); the route's first hop is checked.
+    pub to: Option<String>,
+    /// `--max-downtime`: the most the package's rehearsal may predict.
+    pub max_downtime: Option<std::time::Duration>,
+    /// How a remote package is downloaded.
+    pub fetch: FetchOptions,
+}
+
+/// The preflight of an operation of the options' scope. An unknown or
+/// unacceptable `--accept` is refused (exit 2).
 ///
 /// With `to`, `package` holds packages (files or directories): the route
 /// to `to` is found, and its first hop checked.
-pub fn check(
-    root: &Path,
-    package: &Path,
-    (scope, accept): (Scope, &Accept),
-    (to, max_downtime): (Option<&str>, Option<std::time::Duration>),
-    options: &FetchOptions,
-) -> Result<CheckReport, Refusal> {
+pub fn check(root: &Path, package: &Path, o: &CheckOptions) -> Result<CheckReport, Refusal> {
+    let (scope, accept, max_downtime, options) = (o.scope, &o.accept, o.max_downtime, &o.fetch);
     accept.validate()?;
-    let route = match to {
+    let route = match &o.to {
         Some(target) => {
             let found = super::path::path(root, target, &[package.to_path_buf()], options)?;
             if found.route.is_empty() {

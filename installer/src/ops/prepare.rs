@@ -5,13 +5,14 @@
 
 use std::path::Path;
 
+use super::apply::ApplyOptions;
 use crate::error::{Failure, Refusal};
 use crate::host::Host;
 use crate::journal::Scope;
 use crate::operation::Operation;
 use crate::package::{Scratch, Verified};
 use crate::plan::Plan;
-use crate::preflight::{self, Accept, Accepted, Level, Preflight};
+use crate::preflight::{self, Accepted, Level, Preflight};
 use crate::report::Report;
 use crate::runner::Runner;
 use crate::terminal::Terminal;
@@ -31,11 +32,10 @@ pub fn prepare(
     host: &Host,
     runner: &Runner,
     package: &Path,
-    (scope, accept): (Scope, &Accept),
+    options: &ApplyOptions,
     out: &Terminal,
 ) -> Result<Prepared, Refusal> {
-    let (verified, scratch) = verified(host, package)?;
-    Prepared::check(host, runner, (verified, scratch), (scope, accept), out)
+    Prepared::check(host, runner, verified(host, package)?, options, out)
 }
 
 /// Verifies `package` against the host's trusted keys and extracts it
@@ -63,17 +63,19 @@ pub fn refuse_on_failure(checks: &Preflight) -> Result<(), Refusal> {
 }
 
 impl Prepared {
-    /// Runs the preflight of `scope` on a verified package; refuses on
-    /// any FAILURE, shows warnings.
+    /// Runs the preflight of the options' scope on a verified package
+    /// (and what [`verified`] extracted of it); refuses on any FAILURE
+    /// the options do not accept, shows warnings.
     pub fn check(
         host: &Host,
         runner: &Runner,
         (verified, scratch): (Verified, Scratch),
-        (scope, accept): (Scope, &Accept),
+        options: &ApplyOptions,
         out: &Terminal,
     ) -> Result<Self, Refusal> {
+        let scope = options.scope;
         let mut checks = preflight::run(host, &verified, runner, &scratch.0, scope);
-        let accepted = checks.accept(accept)?;
+        let accepted = checks.accept(&options.accept)?;
         refuse_on_failure(&checks)?;
         for c in checks.checks.iter().filter(|c| c.result == Level::Warning) {
             out.warn(&format!("{}: {}", c.check, c.details));

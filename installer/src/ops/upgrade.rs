@@ -12,7 +12,6 @@ use crate::chain::Chain;
 use crate::clock::now;
 use crate::error::{Error, Failure, FailureKind, Refusal};
 use crate::host::Host;
-use crate::journal::Scope;
 use crate::plan::Plan;
 use crate::preflight;
 use crate::preflight::Accept;
@@ -24,6 +23,7 @@ use crate::session::Session;
 use crate::state_dir::StateDir;
 use crate::terminal::Terminal;
 
+use super::apply::ApplyOptions;
 use super::path::{gather, refusal};
 use super::prepare::prepare;
 
@@ -90,13 +90,25 @@ pub enum Upgraded {
     Done(Box<ChainReport>),
 }
 
+/// How to upgrade.
+#[derive(Clone, Debug, Default)]
+pub struct UpgradeOptions {
+    /// Verify, check the first hop, show the route and plan; change nothing.
+    pub dry_run: bool,
+    /// Results the operator accepts on every hop (`--accept`, `--reason`).
+    pub accept: Accept,
+    /// How remote packages are downloaded.
+    pub fetch: FetchOptions,
+}
+
 pub fn upgrade(
     root: &Path,
     target: &str,
     inputs: &[PathBuf],
-    (dry_run, accept, options): (bool, &Accept, &FetchOptions),
+    o: &UpgradeOptions,
     out: &Terminal,
 ) -> Result<Upgraded, Error> {
+    let (dry_run, accept, options) = (o.dry_run, &o.accept, &o.fetch);
     accept.validate()?;
     let target =
         hop_artifact::version::Version::parse(target).map_err(|e| Refusal::new(e.to_string()))?;
@@ -142,7 +154,11 @@ pub fn upgrade(
     ));
     if dry_run {
         let runner = session.runner("dry-run");
-        let prepared = prepare(host, &runner, &route[0].path, (Scope::Host, accept), out)?;
+        let each = ApplyOptions {
+            accept: accept.clone(),
+            ..ApplyOptions::new(true)
+        };
+        let prepared = prepare(host, &runner, &route[0].path, &each, out)?;
         let plan = ChainPlan {
             route: route::describe(&route, &installed),
             hops: route
@@ -183,9 +199,13 @@ pub fn run_chain(
 ) -> Result<ChainReport, Error> {
     let sd = host.state();
     let runner = &crate::session::logging_runner(&sd, "upgrade");
-    let accept = Accept {
-        ids: chain.accept.clone(),
-        reason: chain.reason.clone(),
+    // Each hop as `apply` runs it, with what the chain accepts.
+    let each = ApplyOptions {
+        accept: Accept {
+            ids: chain.accept.clone(),
+            reason: chain.reason.clone(),
+        },
+        ..ApplyOptions::new(false)
     };
     let start = preflight::installed(host, runner)
         .ok()
@@ -234,7 +254,7 @@ pub fn run_chain(
             hop.to,
             route::file_name(&hop.path)
         ));
-        let prepared = match prepare(host, runner, &hop.path, (Scope::Host, &accept), out) {
+        let prepared = match prepare(host, runner, &hop.path, &each, out) {
             Ok(p) => p,
             Err(r) => {
                 let why = chain::Stop::HopRefused;
