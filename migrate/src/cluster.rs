@@ -8,6 +8,7 @@ use hop_artifact::migration::Backend;
 use serde::Serialize;
 
 use crate::Migrator;
+use crate::dialect::dialect;
 use crate::error::MigrateError;
 
 /// The table the cluster's nodes are recorded in.
@@ -54,52 +55,25 @@ pub fn valid_node_name(name: &str) -> bool {
 }
 
 fn create_sql(backend: Backend) -> String {
-    let table = format!(
+    format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (
             node VARCHAR(100) PRIMARY KEY,
             version VARCHAR(100) NOT NULL,
             hop VARCHAR(200) NOT NULL,
             updated_at VARCHAR(40) NOT NULL,
             machine VARCHAR(64)
-        )"
-    );
-    match backend {
-        Backend::Mariadb => table + " ENGINE=InnoDB",
-        Backend::Postgresql | Backend::Sqlite => table,
-    }
+        ){}",
+        dialect(backend).table_options()
+    )
 }
 
 /// Whether the table has the `machine` column (tables of older hops do not).
 fn has_machine_sql(backend: Backend) -> String {
-    match backend {
-        Backend::Postgresql => format!(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
-             AND table_name = '{TABLE}' AND column_name = 'machine'"
-        ),
-        Backend::Mariadb => format!(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = DATABASE() \
-             AND table_name = '{TABLE}' AND column_name = 'machine'"
-        ),
-        Backend::Sqlite => {
-            format!("SELECT 1 FROM pragma_table_info('{TABLE}') WHERE name = 'machine'")
-        }
-    }
+    dialect(backend).column_exists(TABLE, "machine")
 }
 
 fn exists_sql(backend: Backend) -> String {
-    match backend {
-        Backend::Postgresql => format!(
-            "SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = '{TABLE}'"
-        ),
-        Backend::Mariadb => format!(
-            "SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_name = '{TABLE}'"
-        ),
-        Backend::Sqlite => {
-            format!("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'")
-        }
-    }
+    dialect(backend).table_exists(TABLE)
 }
 
 /// `text` as an SQL string literal. Every value written here is checked

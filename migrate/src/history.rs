@@ -96,12 +96,12 @@ macro_rules! create_table {
 }
 
 /// `CREATE TABLE IF NOT EXISTS` for the history on `backend`.
-pub fn create_table_sql(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgresql | Backend::Sqlite => create_table!(),
-        // InnoDB for row locks and transactions, whatever the server's default.
-        Backend::Mariadb => concat!(create_table!(), " ENGINE=InnoDB"),
-    }
+pub fn create_table_sql(backend: Backend) -> String {
+    format!(
+        "{}{}",
+        create_table!(),
+        crate::dialect::dialect(backend).table_options()
+    )
 }
 
 /// Reads the whole history, in order.

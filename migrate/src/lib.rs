@@ -27,6 +27,7 @@ pub mod cluster;
 pub mod compat;
 mod connection;
 pub mod copy;
+pub mod dialect;
 pub mod engine;
 pub mod error;
 pub mod history;

@@ -13,6 +13,7 @@
 
 use hop_artifact::migration::Backend;
 
+use crate::dialect::dialect;
 use crate::error::MigrateError;
 use crate::url::DatabaseUrl;
 use crate::{Migrator, Options};
@@ -82,16 +83,8 @@ impl Drop for ScratchDatabase {
 
 fn drop_database(server: &DatabaseUrl, name: &str) -> Result<(), MigrateError> {
     let mut admin = Migrator::connect(server, Options::default())?;
-    let major = match server.backend() {
-        Backend::Postgresql => admin
-            .server_facts()?
-            .version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse().ok()),
-        _ => None,
-    };
-    let statements = drop_statements(server.backend(), major, name);
+    let major = hop_artifact::migration::major_of(&admin.server_facts()?.version);
+    let statements = dialect(server.backend()).drop_database(name, major);
     let mut last = Ok(());
     // A session just ended may hold the database a moment longer.
     for _ in 0..20 {
@@ -104,23 +97,6 @@ fn drop_database(server: &DatabaseUrl, name: &str) -> Result<(), MigrateError> {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     last.map_err(|e| MigrateError::db(format!("dropping the scratch database {name}"), e))
-}
-
-/// How a scratch database is dropped with sessions still on it:
-/// `WITH (FORCE)` on PostgreSQL 13 and later; before (12, EL8's module
-/// streams), its sessions are ended first, as FORCE does.
-pub fn drop_statements(backend: Backend, pg_major: Option<u32>, name: &str) -> Vec<String> {
-    match backend {
-        Backend::Postgresql if pg_major.is_some_and(|m| m < 13) => vec![
-            format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-            ),
-            format!("DROP DATABASE IF EXISTS {name}"),
-        ],
-        Backend::Postgresql => vec![format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
-        _ => vec![format!("DROP DATABASE IF EXISTS {name}")],
-    }
 }
 
 /// Who made a scratch database: the machine and the process.
@@ -207,19 +183,6 @@ pub fn drop_leftovers(server: &DatabaseUrl) -> Result<Vec<String>, MigrateError>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_scratch_database_on_postgresql_12_is_dropped_without_force() {
-        let old = drop_statements(Backend::Postgresql, Some(12), "hop_scratch_x");
-        assert_eq!(old.len(), 2);
-        assert!(old[0].contains("pg_terminate_backend") && !old[1].contains("FORCE"));
-        let new = drop_statements(Backend::Postgresql, Some(13), "hop_scratch_x");
-        assert_eq!(
-            new,
-            vec!["DROP DATABASE IF EXISTS hop_scratch_x WITH (FORCE)"]
-        );
-        assert!(!drop_statements(Backend::Mariadb, None, "x")[0].contains("FORCE"));
-    }
 
     #[test]
     fn only_this_machines_scratch_databases_of_gone_processes_are_leftovers() {

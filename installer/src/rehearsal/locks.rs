@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use hop_artifact::migration::Backend;
 use hop_migrate::url::DatabaseUrl;
 use hop_migrate::{Migrator, Options};
 
@@ -25,23 +24,13 @@ impl LockSampler {
     pub(super) fn start(scratch: &DatabaseUrl) -> Result<Self> {
         let total = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let sql = match scratch.backend() {
-            Backend::Postgresql => {
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            }
-            Backend::Mariadb => {
-                "SELECT count(*) FROM information_schema.processlist \
-                 WHERE db = DATABASE() AND state LIKE 'Waiting for%lock%'"
-            }
-            Backend::Sqlite => {
-                return Ok(Self {
-                    total,
-                    stop,
-                    measured: false,
-                    thread: None,
-                });
-            }
+        let Some(sql) = hop_migrate::dialect::dialect(scratch.backend()).lock_waits() else {
+            return Ok(Self {
+                total,
+                stop,
+                measured: false,
+                thread: None,
+            });
         };
         let (t, s) = (total.clone(), stop.clone());
         let url = scratch.clone();

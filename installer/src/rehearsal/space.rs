@@ -106,11 +106,7 @@ pub fn decide(
 /// Where the live database's server keeps its files, when it is on this
 /// machine and says (PostgreSQL needs pg_read_all_settings for it).
 fn server_dir(live: &DatabaseUrl) -> Option<PathBuf> {
-    let sql = match live.backend() {
-        Backend::Postgresql => "SELECT setting FROM pg_settings WHERE name = 'data_directory'",
-        Backend::Mariadb => "SELECT @@datadir",
-        Backend::Sqlite => return None,
-    };
+    let sql = hop_migrate::dialect::dialect(live.backend()).data_directory()?;
     let mut conn = hop_migrate::Migrator::connect(live, hop_migrate::Options::default()).ok()?;
     let rows = conn.query_read_only(sql).ok()?;
     let dir = PathBuf::from(rows.first()?.first()?.clone()?);

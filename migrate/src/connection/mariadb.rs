@@ -148,16 +148,8 @@ impl Connection for Maria {
         Ok(rows.into_iter().map(row_text).collect())
     }
 
-    fn begin(&mut self) -> Result<(), String> {
-        self.execute("START TRANSACTION")
-    }
-
-    fn commit(&mut self) -> Result<(), String> {
-        self.execute("COMMIT")
-    }
-
-    fn rollback(&mut self) -> Result<(), String> {
-        self.execute("ROLLBACK")
+    fn dialect(&self) -> &'static dyn crate::dialect::Dialect {
+        crate::dialect::dialect(hop_artifact::migration::Backend::Mariadb)
     }
 
     fn history_exists(&mut self) -> Result<bool, MigrateError> {

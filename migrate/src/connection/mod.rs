@@ -10,6 +10,7 @@ use std::time::Duration;
 use hop_artifact::migration::Backend;
 
 use crate::compat::ServerFacts;
+use crate::dialect::Dialect;
 use crate::error::MigrateError;
 use crate::history::HistoryRow;
 use crate::url::DatabaseUrl;
@@ -41,9 +42,18 @@ pub(crate) trait Connection {
         sql: &str,
         timeout: Duration,
     ) -> Result<Vec<Vec<Option<String>>>, String>;
-    fn begin(&mut self) -> Result<(), String>;
-    fn commit(&mut self) -> Result<(), String>;
-    fn rollback(&mut self) -> Result<(), String>;
+    /// The SQL this backend speaks.
+    fn dialect(&self) -> &'static dyn Dialect;
+    fn begin(&mut self) -> Result<(), String> {
+        let sql = self.dialect().begin();
+        self.execute(sql)
+    }
+    fn commit(&mut self) -> Result<(), String> {
+        self.execute("COMMIT")
+    }
+    fn rollback(&mut self) -> Result<(), String> {
+        self.execute("ROLLBACK")
+    }
     fn history_exists(&mut self) -> Result<bool, MigrateError>;
     /// The database's size on disk, in bytes (for backup space checks).
     fn size(&mut self) -> Result<u64, MigrateError>;

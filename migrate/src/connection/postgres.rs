@@ -141,16 +141,8 @@ impl Connection for Pg {
         Ok(rows)
     }
 
-    fn begin(&mut self) -> Result<(), String> {
-        self.execute("BEGIN")
-    }
-
-    fn commit(&mut self) -> Result<(), String> {
-        self.execute("COMMIT")
-    }
-
-    fn rollback(&mut self) -> Result<(), String> {
-        self.execute("ROLLBACK")
+    fn dialect(&self) -> &'static dyn crate::dialect::Dialect {
+        crate::dialect::dialect(hop_artifact::migration::Backend::Postgresql)
     }
 
     fn history_exists(&mut self) -> Result<bool, MigrateError> {

@@ -182,16 +182,8 @@ impl Connection for Lite {
         Ok(rows)
     }
 
-    fn begin(&mut self) -> Result<(), String> {
-        self.execute("BEGIN IMMEDIATE")
-    }
-
-    fn commit(&mut self) -> Result<(), String> {
-        self.execute("COMMIT")
-    }
-
-    fn rollback(&mut self) -> Result<(), String> {
-        self.execute("ROLLBACK")
+    fn dialect(&self) -> &'static dyn crate::dialect::Dialect {
+        crate::dialect::dialect(hop_artifact::migration::Backend::Sqlite)
     }
 
     fn history_exists(&mut self) -> Result<bool, MigrateError> {

@@ -152,14 +152,9 @@ impl Migrator {
     /// Runs one query in a read-only transaction (SQLite: with
     /// `query_only`); its rows as text. What a vendor's check runs.
     pub fn query_read_only(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, MigrateError> {
-        let backend = self.backend();
         let conn = self.conn.as_mut();
         let doing = |e: String| MigrateError::db("running a check's query", e);
-        let (enter, leave) = match backend {
-            Backend::Postgresql => ("BEGIN READ ONLY", "ROLLBACK"),
-            Backend::Mariadb => ("START TRANSACTION READ ONLY", "ROLLBACK"),
-            Backend::Sqlite => ("PRAGMA query_only = ON", "PRAGMA query_only = OFF"),
-        };
+        let (enter, leave) = conn.dialect().read_only();
         conn.execute(enter).map_err(doing)?;
         let rows = conn.query_text(sql);
         let left = conn.execute(leave);
@@ -266,10 +261,8 @@ impl Migrator {
 
     /// The names of the databases on the server.
     pub fn database_names(&mut self) -> Result<Vec<String>, MigrateError> {
-        let sql = match self.backend() {
-            Backend::Postgresql => "SELECT datname FROM pg_database",
-            Backend::Mariadb => "SHOW DATABASES",
-            Backend::Sqlite => return Ok(Vec::new()),
+        let Some(sql) = self.conn.dialect().list_databases() else {
+            return Ok(Vec::new());
         };
         Ok(self
             .conn
@@ -305,7 +298,7 @@ impl Migrator {
         self.lock()?;
         let result = (|| {
             self.conn
-                .execute(create_table_sql(self.backend()))
+                .execute(&create_table_sql(self.backend()))
                 .map_err(|e| MigrateError::db("creating hop_schema_history", e))?;
             if !self.conn.history()?.is_empty() {
                 return Ok(0);

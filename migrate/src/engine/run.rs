@@ -48,7 +48,7 @@ impl Migrator {
         observer: &mut dyn Observer,
     ) -> Result<PhaseReport, MigrateError> {
         self.conn
-            .execute(create_table_sql(self.backend()))
+            .execute(&create_table_sql(self.backend()))
             .map_err(|e| MigrateError::db("creating hop_schema_history", e))?;
         for t in &self.tool_tables {
             self.conn

@@ -1,0 +1,52 @@
+//! PostgreSQL.
+
+use super::Dialect;
+
+pub struct Postgresql;
+
+impl Dialect for Postgresql {
+    fn list_databases(&self) -> Option<&'static str> {
+        Some("SELECT datname FROM pg_database")
+    }
+
+    fn data_directory(&self) -> Option<&'static str> {
+        Some("SELECT setting FROM pg_settings WHERE name = 'data_directory'")
+    }
+
+    fn lock_waits(&self) -> Option<&'static str> {
+        Some(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+    }
+
+    fn table_exists(&self, table: &str) -> String {
+        format!(
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = '{table}'"
+        )
+    }
+
+    fn column_exists(&self, table: &str, column: &str) -> String {
+        format!(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
+             AND table_name = '{table}' AND column_name = '{column}'"
+        )
+    }
+
+    /// `WITH (FORCE)` on PostgreSQL 13 and later; before (12, EL8's
+    /// module streams), the database's sessions are ended first, as FORCE
+    /// does.
+    fn drop_database(&self, name: &str, server_major: Option<u32>) -> Vec<String> {
+        match server_major {
+            Some(major) if major < 13 => vec![
+                format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                ),
+                format!("DROP DATABASE IF EXISTS {name}"),
+            ],
+            _ => vec![format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
+        }
+    }
+}
