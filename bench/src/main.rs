@@ -70,8 +70,8 @@ fn main() -> Result<()> {
                     Some("downtime") => {
                         let d = restart::run(&restart::Demo::new(&work)?)?;
                         format!(
-                            "downtime: {:.3}s, as clients saw it {:.3}s, sequential floor {:.3}s",
-                            d.apply_seconds, d.served_seconds, d.floor_seconds
+                            "downtime: {:.3}s, as clients saw it {:.3}s (from outside {:.3}s), sequential floor {:.3}s",
+                            d.apply_seconds, d.served_seconds, d.outside_seconds, d.floor_seconds
                         )
                     }
                     other => {

@@ -113,6 +113,8 @@ pub struct Downtime {
     pub apply_seconds: f64,
     /// First stop → every service answering healthy (what clients see).
     pub served_seconds: f64,
+    /// The same, as a client polling every 5 ms from outside saw it.
+    pub outside_seconds: f64,
     pub bare_seconds: f64,
     /// stop + start + health through supervisord's XML-RPC socket.
     pub floor_seconds: f64,
@@ -184,12 +186,14 @@ pub fn report(
         verdict(ratio <= 1.2)
     );
     let seen = downtime.served_seconds / downtime.floor_seconds;
+    let outside = downtime.outside_seconds / downtime.floor_seconds;
     out += &format!(
-        "\nThe window holds what a bare restart does not: the RPM transaction, the config deployment and the offline migrations, plus the drain of mgmtworker (SIGUSR2) before its stop. supervisord waits its default `startsecs=1` before it calls each program started. The same stop + start + health through supervisord's XML-RPC socket, one service after the other — the sequential floor — takes {:.3} s: `apply`'s window until every service settled is {:.2}× that floor. As clients see it (first stop → both services answering healthy; the report's first figure) it is {:.3} s, {seen:.2}× the sequential floor, because the two services, which name no `after:`, start together. Target ≤ 0.6× — {}.\n",
+        "\nThe window holds what a bare restart does not: the RPM transaction, the config deployment and the offline migrations, plus the drain of mgmtworker (SIGUSR2) before its stop. supervisord waits its default `startsecs=1` before it calls each program started. The same stop + start + health through supervisord's XML-RPC socket, one service after the other — the sequential floor — takes {:.3} s: `apply`'s window until every service settled is {:.2}× that floor. As clients see it (first stop → both services answering healthy; the report's `served_again_ms`) it is {:.3} s, {seen:.2}× the sequential floor, because the two services, which name no `after:`, start together; a client polling both services' `/readyz` every 5 ms from outside during the same applies went unanswered for {:.3} s ({outside:.2}×). Target ≤ 0.6× — {}.\n",
         downtime.floor_seconds,
         downtime.apply_seconds / downtime.floor_seconds,
         downtime.served_seconds,
-        verdict(seen <= 0.6)
+        downtime.outside_seconds,
+        verdict(seen.max(outside) <= 0.6)
     );
     let off = |predicted: f64, actual: f64| (predicted / actual - 1.0) * 100.0;
     let window_off = off(downtime.predicted_seconds, downtime.apply_seconds);

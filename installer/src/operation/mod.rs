@@ -152,6 +152,7 @@ impl<'a> Operation<'a> {
             services,
             out,
             done: Default::default(),
+            served_early: Default::default(),
         };
         Ok(Self {
             cx,

@@ -131,10 +131,16 @@ pub fn check_all(
             settled_ms: h.settled.as_millis() as u64,
         });
     }
+    // Served from a service's first passing probe: while it was being
+    // started, if one passed then, else in the gate.
+    let early = cx.served_early.borrow();
     record.served_at_ms = record
         .services
         .iter()
-        .map(|s| started_ms + s.healthy_ms)
+        .map(|s| {
+            let in_gate = started_ms + s.healthy_ms;
+            early.get(&s.service).map_or(in_gate, |&at| at.min(in_gate))
+        })
         .max();
     Ok(record)
 }

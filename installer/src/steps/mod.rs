@@ -51,6 +51,10 @@ pub struct Context<'a> {
     pub out: &'a Terminal,
     /// The actions the running step has performed (the journal keeps them).
     pub done: std::cell::RefCell<Vec<Action>>,
+    /// Services whose probe passed while they were being started, and
+    /// when (ms since the epoch): the health gate counts them served
+    /// from then.
+    pub served_early: std::cell::RefCell<std::collections::HashMap<String, u64>>,
 }
 
 impl Context<'_> {

@@ -7,6 +7,7 @@
 //! Each undoes the other.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use hop_artifact::package_manifest::Service;
@@ -14,6 +15,7 @@ use hop_artifact::package_manifest::Service;
 use super::{Context, shown};
 use crate::action::Action;
 use crate::fault::At;
+use crate::health::probe_once;
 use crate::journal::Step;
 use crate::services::{ServiceManager, stop_gracefully};
 
@@ -138,17 +140,23 @@ pub fn stop(cx: &mut Context<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Starts the new version's services, wave by wave.
+/// Starts the new version's services, wave by wave. Each is probed while
+/// the service manager starts it: when its probe first passes there, the
+/// health gate counts clients as served from then (supervisord calls a
+/// program started only after its `startsecs`).
 pub fn start(cx: &mut Context<'_>) -> Result<()> {
     let services = cx.manifest.services.clone();
-    let manager = cx.services.as_ref();
+    let (manager, runner) = (cx.services.as_ref(), &cx.runner);
     for (i, wave) in waves(&services).into_iter().enumerate() {
-        let results = together(&wave, &|s| start_fresh(manager, s));
-        settle(results, |s, ()| {
+        let results = together(&wave, &|s| start_watched(manager, runner, s));
+        settle(results, |s, served| {
             cx.out.step(&format!("    started {}", s.name));
             cx.did(Action::Start {
                 service: s.name.clone(),
             });
+            if let Some(at) = served {
+                cx.served_early.borrow_mut().insert(s.name.clone(), at);
+            }
         })?;
         if i == 0 {
             cx.fault(Step::StartServices, At::Mid)?;
@@ -183,11 +191,47 @@ pub fn start_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
 /// process that died unexpectedly, say from a drain signal that came before
 /// its handler was installed) is stopped first.
 fn start_fresh(manager: &dyn ServiceManager, s: &Service) -> Result<()> {
+    stop_if_running(manager, s)?;
+    manager.start(&s.name)
+}
+
+fn stop_if_running(manager: &dyn ServiceManager, s: &Service) -> Result<()> {
     if manager.status(&s.name)?.is_running() {
         manager.stop(&s.name, s.stop_timeout)?;
     }
-    manager.start(&s.name)
+    Ok(())
 }
+
+/// [`start_fresh`], probing the service's health while the service
+/// manager starts it: when the probe first passed (ms since the epoch),
+/// if it passed before the manager returned. The probing begins after an
+/// old process is stopped, so only the code now on disk can answer.
+fn start_watched(
+    manager: &dyn ServiceManager,
+    runner: &crate::runner::Runner,
+    s: &Service,
+) -> Result<Option<u64>> {
+    stop_if_running(manager, s)?;
+    let started = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let prober = scope.spawn(|| {
+            while !started.load(Ordering::Acquire) {
+                if probe_once(&s.health.probe, runner, manager, &s.name).is_ok() {
+                    return Some(crate::clock::now_ms());
+                }
+                std::thread::sleep(PROBE_EVERY);
+            }
+            None
+        });
+        let result = manager.start(&s.name);
+        started.store(true, Ordering::Release);
+        let served = prober.join().ok().flatten();
+        result.map(|()| served)
+    })
+}
+
+/// How often a starting service is probed.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Drains and stops one service; how it went.
 fn stop_service(manager: &dyn ServiceManager, s: &Service) -> Result<&'static str> {

@@ -23,6 +23,9 @@ mod database;
 pub(crate) mod inspect;
 mod namespace;
 mod setup;
+mod watch;
+
+pub use watch::{ServedWatch, ready};
 
 use namespace::{kill_namespace, remove_stale_namespaces};
 
@@ -271,6 +274,11 @@ impl Sandbox {
             }
         }
         Ok(())
+    }
+
+    /// A client asking both services' `/readyz` every 5 ms from now on.
+    pub fn watch_served(&self) -> ServedWatch {
+        ServedWatch::start(self.netns.as_deref(), &[8101, 8102])
     }
 
     /// GET http://127.0.0.1:PORT/PATH from inside the sandbox; the body.
