@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{AcceptArgs, RootArg, SOURCES, SourceArgs, emit, emit_outcome};
+use super::shared::{AcceptArgs, PackageArgs, RootArg, SOURCES, emit, emit_outcome};
 use crate::error::Error;
 use crate::journal::Scope;
 use crate::ops;
@@ -53,9 +53,8 @@ version. Already unpinned: nothing to do (exit 0).";
 
 #[derive(clap::Args)]
 pub struct ApplyArgs {
-    package: PathBuf,
     #[command(flatten)]
-    source: SourceArgs,
+    package: PackageArgs,
     #[command(flatten)]
     root: RootArg,
     /// This node only, in a cluster whose database `expand` prepared
@@ -81,10 +80,10 @@ impl ApplyArgs {
             scope: if self.node { Scope::Node } else { Scope::Host },
             accept: self.accept.into_accept(),
             max_downtime: self.max_downtime,
-            fetch: self.source.options(),
+            fetch: self.package.source.options(),
             ..ApplyOptions::new(self.dry_run)
         };
-        applied(&self.root.root, &self.package, &options, self.json)
+        applied(&self.root.root, &self.package.package, &options, self.json)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{AcceptArgs, RootArg, SOURCES, SourceArgs, emit, level_code};
+use super::shared::{AcceptArgs, PackageArgs, RootArg, SOURCES, emit, level_code};
 use crate::error::{Error, Refusal};
 use crate::journal::Scope;
 use crate::ops;
@@ -23,9 +23,8 @@ the acceptance, who ran it and why go into the operation's record, history and r
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    package: PathBuf,
     #[command(flatten)]
-    source: SourceArgs,
+    package: PackageArgs,
     #[command(flatten)]
     root: RootArg,
     /// The checks of `apply --node` (a node of a cluster) instead
@@ -54,9 +53,9 @@ impl CheckArgs {
             accept: self.accept.into_accept(),
             to: self.to,
             max_downtime: self.max_downtime,
-            fetch: self.source.options(),
+            fetch: self.package.source.options(),
         };
-        let report = ops::check::check(&self.root.root, &self.package, &options)?;
+        let report = ops::check::check(&self.root.root, &self.package.package, &options)?;
         if let Some(file) = &self.html {
             ops::check_html::write(&report, file).map_err(|e| {
                 Refusal::new(format!("cannot write {}: {e}", file.display()))

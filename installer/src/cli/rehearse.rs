@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{RootArg, SOURCES, SourceArgs, emit};
+use super::shared::{PackageArgs, RootArg, SOURCES, emit};
 use crate::error::Error;
 use crate::ops;
 use crate::terminal::Terminal;
@@ -28,9 +28,8 @@ done, 1 when a migration fails on the copy (nothing on the host changed), 2 refu
 
 #[derive(clap::Args)]
 pub struct RehearseArgs {
-    package: PathBuf,
     #[command(flatten)]
-    source: SourceArgs,
+    package: PackageArgs,
     #[command(flatten)]
     root: RootArg,
     /// Print the result as JSON (format hop.rehearsal/1)
@@ -53,8 +52,8 @@ impl RehearseArgs {
         };
         let r = ops::rehearse::rehearse(
             &self.root.root,
-            &self.package,
-            &self.source.options(),
+            &self.package.package,
+            &self.package.source.options(),
             &copy,
             &out,
         )?;

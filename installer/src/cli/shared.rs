@@ -55,6 +55,14 @@ impl SourceArgs {
     }
 }
 
+/// A package and how to fetch it when it is remote.
+#[derive(clap::Args, Clone)]
+pub struct PackageArgs {
+    pub package: PathBuf,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
 /// `--accept ID[,ID] --reason TEXT`.
 #[derive(clap::Args, Clone)]
 pub struct AcceptArgs {

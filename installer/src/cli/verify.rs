@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use hop_artifact::verify_report::VerifyReport;
 
-use super::shared::{RootArg, SOURCES, SourceArgs, emit};
+use super::shared::{PackageArgs, RootArg, SOURCES, emit};
 use crate::error::Error;
 use crate::ops;
 
@@ -18,9 +18,8 @@ Without --key, the host's trusted keys (host.yaml trusted_keys) are used. Exit 0
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
-    package: PathBuf,
     #[command(flatten)]
-    source: SourceArgs,
+    package: PackageArgs,
     /// Trust this public key instead of the host's (repeatable)
     #[arg(long)]
     key: Vec<PathBuf>,
@@ -35,9 +34,9 @@ impl VerifyArgs {
     pub fn run(self) -> Result<u8, Error> {
         let report = ops::verify::verify(
             &self.root.root,
-            &self.package,
+            &self.package.package,
             &self.key,
-            &self.source.options(),
+            &self.package.source.options(),
         )?;
         emit(self.json, &report, VerifyReport::render)?;
         Ok(0)

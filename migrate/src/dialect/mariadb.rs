@@ -1,6 +1,6 @@
 //! MariaDB (and MySQL).
 
-use super::Dialect;
+use super::{Dialect, information_schema};
 
 pub struct Mariadb;
 
@@ -34,16 +34,10 @@ impl Dialect for Mariadb {
     }
 
     fn table_exists(&self, table: &str) -> String {
-        format!(
-            "SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_name = '{table}'"
-        )
+        information_schema("DATABASE()", table, None)
     }
 
     fn column_exists(&self, table: &str, column: &str) -> String {
-        format!(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = DATABASE() \
-             AND table_name = '{table}' AND column_name = '{column}'"
-        )
+        information_schema("DATABASE()", table, Some(column))
     }
 }

@@ -58,6 +58,21 @@ pub trait Dialect: Sync {
     }
 }
 
+/// A query with a row when `table` (and `column`) exists in the schema
+/// `schema` names, from the standard `information_schema`.
+fn information_schema(schema: &str, table: &str, column: Option<&str>) -> String {
+    match column {
+        None => format!(
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = {schema} AND table_name = '{table}'"
+        ),
+        Some(column) => format!(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = {schema} \
+             AND table_name = '{table}' AND column_name = '{column}'"
+        ),
+    }
+}
+
 /// The dialect of `backend`.
 pub fn dialect(backend: Backend) -> &'static dyn Dialect {
     match backend {

@@ -1,6 +1,6 @@
 //! PostgreSQL.
 
-use super::Dialect;
+use super::{Dialect, information_schema};
 
 pub struct Postgresql;
 
@@ -21,17 +21,11 @@ impl Dialect for Postgresql {
     }
 
     fn table_exists(&self, table: &str) -> String {
-        format!(
-            "SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = '{table}'"
-        )
+        information_schema("current_schema()", table, None)
     }
 
     fn column_exists(&self, table: &str, column: &str) -> String {
-        format!(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() \
-             AND table_name = '{table}' AND column_name = '{column}'"
-        )
+        information_schema("current_schema()", table, Some(column))
     }
 
     /// `WITH (FORCE)` on PostgreSQL 13 and later; before (12, EL8's
