@@ -17,6 +17,7 @@ mod checks;
 mod parts;
 mod phases;
 mod tool_tables;
+mod waves;
 
 pub use checks::{
     MAX_MEMBER_PATH, check_host_path, check_member_path, check_product_name, parse_mode,
@@ -26,6 +27,7 @@ pub use parts::{
     ExpectedSchemas, HealthCheck, Hook, LintWaiver, Member, Migration, Probe, Service, VendorCheck,
 };
 pub use tool_tables::ToolTable;
+pub use waves::start_waves;
 
 fn first_release() -> u32 {
     1

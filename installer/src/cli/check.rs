@@ -57,7 +57,7 @@ impl CheckArgs {
         };
         let report = ops::check::check(&self.root.root, &self.package.package, &options)?;
         if let Some(file) = &self.html {
-            ops::check_html::write(&report, file).map_err(|e| {
+            ops::check::html::write(&report, file).map_err(|e| {
                 Refusal::new(format!("cannot write {}: {e}", file.display()))
                     .with_hint("give a path to a new file")
             })?;

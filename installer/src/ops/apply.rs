@@ -14,7 +14,7 @@ use crate::report::Report;
 use crate::session::Session;
 use crate::terminal::Terminal;
 
-use super::prepare::{Prepared, verified};
+use super::parts::prepare::{Prepared, verified};
 
 /// What `apply`, `expand` or `contract` produced.
 pub enum Applied {
@@ -60,7 +60,7 @@ pub fn apply(
     out: &Terminal,
 ) -> Result<Applied, Error> {
     let (dry_run, scope) = (options.dry_run, options.scope);
-    let fetched = super::fetch::package(root, package, None, &options.fetch)?;
+    let fetched = super::parts::fetch::package(root, package, None, &options.fetch)?;
     let package = fetched.path.as_path();
     let session = Session::changing(root, scope.name())?;
     let runner = session.runner(if dry_run { "dry-run" } else { "preflight" });
@@ -77,10 +77,12 @@ pub fn apply(
         })?;
         out.step(&format!("downtime: {detail}"));
     }
-    if let Some(why) = super::rolling::already_done(&session.host, &runner, &verified, scope)? {
+    if let Some(why) =
+        super::parts::rolling::already_done(&session.host, &runner, &verified, scope)?
+    {
         return Ok(Applied::Nothing(why));
     }
-    super::rolling::require_nodes(
+    super::parts::rolling::require_nodes(
         &session.host,
         &session.runner("contract"),
         &verified.0.manifest,

@@ -30,7 +30,7 @@ pub fn rehearse(
     let session = Session::changing(root, "rehearse")?;
     let (host, sd) = (&session.host, &session.state);
     crate::journal::refuse_if_open(sd)?;
-    let fetched = super::fetch::package(root, package, None, options)?;
+    let fetched = super::parts::fetch::package(root, package, None, options)?;
     let trusted = crate::trust::host_keys(host)?;
     let (verified, payload) = crate::package::extract_for_check(host, &fetched.path, &trusted)?;
     let m = &verified.manifest;

@@ -24,8 +24,8 @@ use crate::state_dir::StateDir;
 use crate::terminal::Terminal;
 
 use super::apply::ApplyOptions;
+use super::parts::prepare::prepare;
 use super::path::{gather, refusal};
-use super::prepare::prepare;
 
 /// What `upgrade --dry-run` shows: the route, and the plan of its first
 /// hop (later hops are planned on the host the earlier ones leave).

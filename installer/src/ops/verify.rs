@@ -22,7 +22,7 @@ pub fn verify(
     } else {
         crate::trust::key_files(keys)?
     };
-    let local = super::fetch::package(root, package, Some(&trusted), options)?;
+    let local = super::parts::fetch::package(root, package, Some(&trusted), options)?;
     let v = package::verify(&local.path, &trusted)?;
     Ok(VerifyReport::new(package, &v.manifest, &v.signer, v.bytes))
 }

@@ -97,14 +97,18 @@ pub fn measure(
         .map(|x| x.size)
         .sum();
     let manager = crate::services::for_host(host, runner).ok();
-    let start_waits: Vec<u64> = m
-        .services
-        .iter()
-        .map(|s| {
-            manager
-                .as_ref()
-                .and_then(|mg| mg.start_wait(&s.name))
-                .map_or(500, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    // The services start in waves (those that wait for none together).
+    let start_waits: Vec<Vec<u64>> = hop_artifact::package_manifest::start_waves(&m.services)
+        .into_iter()
+        .map(|wave| {
+            wave.iter()
+                .map(|s| {
+                    manager
+                        .as_ref()
+                        .and_then(|mg| mg.start_wait(&s.name))
+                        .map_or(500, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                })
+                .collect()
         })
         .collect();
     let settle_ms = m

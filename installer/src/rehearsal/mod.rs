@@ -222,19 +222,24 @@ pub fn service_steps(journals: &[Journal], estimate: ServiceSteps) -> ServiceSte
 /// a service that drains nothing).
 const STOP_MS: u64 = 200;
 
-/// The service steps of a host with no hop on record: for each service a
-/// stop and a start as long as its manager waits before it calls the
-/// service started (supervisord's `startsecs`; `start_waits`, in ms), then
-/// the longest settle time (services settle together), and the RPMs
-/// written at 50 MiB/s.
-pub fn estimate(start_waits: &[u64], settle_ms: u64, rpm_bytes: u64) -> ServiceSteps {
-    let services_ms: u64 = start_waits.iter().map(|w| STOP_MS + w).sum();
+/// The service steps of a host with no hop on record: for each wave of
+/// services (`start_waits`, in ms: how long each one's manager waits
+/// before it calls it started, supervisord's `startsecs`) a stop and a
+/// start as long as its slowest, since a wave's services stop and start
+/// together; then the longest settle time (services settle together), and
+/// the RPMs written at 50 MiB/s.
+pub fn estimate(start_waits: &[Vec<u64>], settle_ms: u64, rpm_bytes: u64) -> ServiceSteps {
+    let services_ms: u64 = start_waits
+        .iter()
+        .map(|wave| STOP_MS + wave.iter().copied().max().unwrap_or(0))
+        .sum();
     let rpms_ms = rpm_bytes * 1000 / (50 << 20);
     ServiceSteps {
         ms: services_ms + settle_ms + rpms_ms,
         source: format!(
-            "an estimate ({} service(s) started as their manager waits, {:.1}s to settle, {} of \
-             RPMs): this host has no hop on record yet",
+            "an estimate ({} service(s) in {} wave(s) started as their manager waits, {:.1}s to \
+             settle, {} of RPMs): this host has no hop on record yet",
+            start_waits.iter().map(Vec::len).sum::<usize>(),
             start_waits.len(),
             settle_ms as f64 / 1000.0,
             crate::progress::bytes_text(rpm_bytes)

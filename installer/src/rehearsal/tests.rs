@@ -55,16 +55,19 @@ fn the_window_is_the_offline_migrations_and_the_service_steps() {
 
 #[test]
 fn a_host_without_a_hop_on_record_gets_the_estimate() {
-    // supervisord's startsecs of 1 s each, a 2 s settle.
-    let steps = service_steps(&[], estimate(&[1000, 1000], 2000, 100 << 20));
-    assert_eq!(steps.ms, 2 * (200 + 1000) + 2000 + 2_000);
+    // supervisord's startsecs of 1 s each, a 2 s settle: two services
+    // that start together cost one start, a third after them another.
+    let steps = service_steps(&[], estimate(&[vec![1000, 1000]], 2000, 100 << 20));
+    assert_eq!(steps.ms, (200 + 1000) + 2000 + 2_000);
     assert!(
         steps
             .source
-            .starts_with("an estimate (2 service(s) started as their manager waits, 2.0s to settle, 100.0 MiB of RPMs)"),
+            .starts_with("an estimate (2 service(s) in 1 wave(s) started as their manager waits, 2.0s to settle, 100.0 MiB of RPMs)"),
         "{}",
         steps.source
     );
+    let ordered = estimate(&[vec![1000, 500], vec![1000]], 2000, 0);
+    assert_eq!(ordered.ms, 2 * (200 + 1000) + 2000);
 }
 
 #[test]
@@ -91,7 +94,7 @@ fn rehearsal(window_ms: u64) -> Rehearsal {
         dump_bytes: 0,
         restore_ms: 0,
         migrations: Vec::new(),
-        service_steps: estimate(&[0, 0], 0, 0),
+        service_steps: estimate(&[vec![0, 0]], 0, 0),
         prediction: Prediction {
             window_ms,
             rollback_ms: 4_000,

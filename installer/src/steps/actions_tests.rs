@@ -244,7 +244,7 @@ fn services_start_in_waves_of_what_they_wait_for_and_stop_in_reverse() {
             .collect()
     };
     assert_eq!(
-        names(super::services::waves(&services)),
+        names(hop_artifact::package_manifest::start_waves(&services)),
         [
             vec!["db-proxy", "cache", "metrics", "ui"],
             vec!["api"],

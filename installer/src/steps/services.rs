@@ -6,11 +6,10 @@
 //! records each wave's actions in manifest order, as the plan lists them.
 //! Each undoes the other.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
-use hop_artifact::package_manifest::Service;
+use hop_artifact::package_manifest::{Service, start_waves};
 
 use super::{Context, shown};
 use crate::action::Action;
@@ -19,32 +18,9 @@ use crate::health::probe_once;
 use crate::journal::Step;
 use crate::services::{ServiceManager, stop_gracefully};
 
-/// `services` in start waves: a service starts in the wave after the
-/// last of those it names in `after` (names not listed before it are
-/// ignored: the builder refuses them).
-pub fn waves(services: &[Service]) -> Vec<Vec<&Service>> {
-    let mut level: HashMap<&str, usize> = HashMap::new();
-    let mut waves: Vec<Vec<&Service>> = Vec::new();
-    for s in services {
-        let l = s
-            .after
-            .iter()
-            .filter_map(|a| level.get(a.as_str()))
-            .map(|l| l + 1)
-            .max()
-            .unwrap_or(0);
-        level.insert(&s.name, l);
-        if waves.len() <= l {
-            waves.resize_with(l + 1, Vec::new);
-        }
-        waves[l].push(s);
-    }
-    waves
-}
-
 /// The stop waves: the start waves last first, each last first.
 fn stop_waves(services: &[Service]) -> Vec<Vec<&Service>> {
-    let mut waves = waves(services);
+    let mut waves = start_waves(services);
     waves.reverse();
     for w in &mut waves {
         w.reverse();
@@ -75,7 +51,7 @@ pub fn stops(before: &[Service]) -> Vec<(&Service, Action)> {
 
 /// The starts of the new version's services, wave by wave.
 pub fn starts(services: &[Service]) -> Vec<(&Service, Action)> {
-    waves(services)
+    start_waves(services)
         .into_iter()
         .flatten()
         .map(|s| {
@@ -147,7 +123,7 @@ pub fn stop(cx: &mut Context<'_>) -> Result<()> {
 pub fn start(cx: &mut Context<'_>) -> Result<()> {
     let services = cx.manifest.services.clone();
     let (manager, runner) = (cx.services.as_ref(), &cx.runner);
-    for (i, wave) in waves(&services).into_iter().enumerate() {
+    for (i, wave) in start_waves(&services).into_iter().enumerate() {
         let results = together(&wave, &|s| start_watched(manager, runner, s));
         settle(results, |s, served| {
             cx.out.step(&format!("    started {}", s.name));
@@ -180,7 +156,7 @@ pub fn stop_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
 /// Starts every one of `services` (rollback: the old version).
 pub fn start_all(cx: &Context<'_>, services: &[Service]) -> Result<()> {
     let manager = cx.services.as_ref();
-    for wave in waves(services) {
+    for wave in start_waves(services) {
         settle(together(&wave, &|s| start_fresh(manager, s)), |_, ()| {})?;
     }
     Ok(())

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
-use super::apply::ApplyOptions;
 use crate::error::{Failure, Refusal};
 use crate::host::Host;
 use crate::journal::Scope;
 use crate::operation::Operation;
+use crate::ops::apply::ApplyOptions;
 use crate::package::{Scratch, Verified};
 use crate::plan::Plan;
 use crate::preflight::{self, Accepted, Level, Preflight};

@@ -3,6 +3,8 @@
 //! attach to a ticket. Changes nothing (but hop's own scratch files and
 //! log).
 
+pub mod html;
+
 use std::path::Path;
 
 use serde::Serialize;
@@ -96,7 +98,8 @@ pub fn check(root: &Path, package: &Path, o: &CheckOptions) -> Result<CheckRepor
         .as_ref()
         .and_then(|r| r.first())
         .map(|first| first.package.clone());
-    let fetched = super::fetch::package(root, first.as_deref().unwrap_or(package), None, options)?;
+    let fetched =
+        super::parts::fetch::package(root, first.as_deref().unwrap_or(package), None, options)?;
     let package = fetched.path.as_path();
     let session = Session::reading(root)?;
     let host = &session.host;

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::check::CheckReport;
+use super::CheckReport;
 use crate::preflight::Level;
 
 /// Writes the page to `path`, which must not exist (it is created with

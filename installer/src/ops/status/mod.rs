@@ -6,6 +6,8 @@
 //! an operation is unfinished: scripts see at once that the host needs
 //! attention.
 
+mod cluster;
+
 use std::path::Path;
 
 use serde::Serialize;
@@ -69,7 +71,7 @@ pub struct HostStatus {
     pub leftovers: Vec<String>,
     /// On a node of a cluster: the cluster as its database records it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<super::cluster_status::ClusterStatus>,
+    pub cluster: Option<cluster::ClusterStatus>,
 }
 
 impl HostStatus {
@@ -98,7 +100,7 @@ pub fn status(root: &Path) -> Result<HostStatus, Refusal> {
     // A cluster block only where there is a cluster: nodes recorded, or
     // host.yaml naming this node (a single host mid-apply has its online
     // migrations applied too, which alone would look like an expand).
-    let cluster = super::cluster_status::cluster_status(host, installed.version.as_ref())
+    let cluster = cluster::cluster_status(host, installed.version.as_ref())
         .filter(|c| !c.nodes.is_empty() || host.config.node.is_some());
     Ok(HostStatus {
         cluster,
@@ -302,7 +304,7 @@ pub fn render(s: &HostStatus) -> String {
         out += &format!("left behind: {l}\n");
     }
     if let Some(c) = &s.cluster {
-        out += &super::cluster_status::render(c);
+        out += &cluster::render(c);
     }
     out
 }
