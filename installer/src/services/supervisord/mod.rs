@@ -3,12 +3,16 @@
 //! which keeps the downtime window short), or through `supervisorctl -c
 //! <conf>` when the conf names no unix socket.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
+
+mod conf;
+mod transport;
+
+pub use conf::{program_setting, socket_of};
+use transport::UnixHttp;
 
 use super::{ServiceManager, ServiceState};
 use crate::host::Host;
@@ -93,53 +97,6 @@ impl Supervisord {
         ));
         result
     }
-}
-
-/// The unix socket a supervisord conf names (`[supervisorctl] serverurl`
-/// or `[unix_http_server] file`), with `%(here)s` expanded.
-pub fn socket_of(conf: &str, conf_path: &Path) -> Option<PathBuf> {
-    let here = conf_path
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let mut section = String::new();
-    let mut file = None;
-    let mut serverurl = None;
-    for line in conf.lines() {
-        let line = line.split(';').next().unwrap_or("").trim();
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name.trim().to_owned();
-        } else if let Some((key, value)) = line.split_once('=') {
-            let value = value.trim().replace("%(here)s", &here);
-            match (section.as_str(), key.trim()) {
-                ("unix_http_server", "file") => file = Some(value),
-                ("supervisorctl", "serverurl") => serverurl = Some(value),
-                _ => {}
-            }
-        }
-    }
-    match serverurl {
-        Some(url) => url.strip_prefix("unix://").map(PathBuf::from),
-        None => file.map(PathBuf::from),
-    }
-}
-
-/// A `[program:NAME]` setting of a supervisord conf.
-pub fn program_setting(conf: &str, program: &str, key: &str) -> Option<String> {
-    let header = format!("program:{program}");
-    let mut inside = false;
-    for line in conf.lines() {
-        let line = line.split(';').next().unwrap_or("").trim();
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            inside = name.trim() == header;
-        } else if inside
-            && let Some((k, v)) = line.split_once('=')
-            && k.trim() == key
-        {
-            return Some(v.trim().to_owned());
-        }
-    }
-    None
 }
 
 /// Maps supervisord's state names.
@@ -356,47 +313,6 @@ impl ServiceManager for Supervisord {
     }
 }
 
-/// XML-RPC over HTTP/1.0 on a unix socket, as supervisord serves it.
-struct UnixHttp<'a> {
-    socket: &'a Path,
-    timeout: Duration,
-}
-
-impl xmlrpc::Transport for UnixHttp<'_> {
-    type Stream = std::io::Cursor<Vec<u8>>;
-
-    fn transmit(
-        self,
-        request: &xmlrpc::Request<'_>,
-    ) -> Result<Self::Stream, Box<dyn std::error::Error + Send + Sync>> {
-        let mut body = Vec::new();
-        request.write_as_xml(&mut body)?;
-        let mut stream = UnixStream::connect(self.socket)?;
-        stream.set_read_timeout(Some(self.timeout.max(Duration::from_millis(100))))?;
-        write!(
-            stream,
-            "POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )?;
-        stream.write_all(&body)?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response)?;
-        let split = response
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or("supervisord sent no HTTP header")?;
-        let status = String::from_utf8_lossy(&response[..split])
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_owned();
-        if !status.contains(" 200 ") {
-            return Err(format!("supervisord answered {status}").into());
-        }
-        Ok(std::io::Cursor::new(response[split + 4..].to_vec()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,39 +336,5 @@ mod tests {
         let stopping = parse_status("x STOPPING   pid 77, uptime 0:00:03");
         assert_eq!(stopping, ServiceState::Stopping { pid: Some(77) });
         assert!(stopping.is_running());
-    }
-
-    #[test]
-    fn reads_a_programs_own_settings() {
-        let conf = "[program:a]\nstartsecs=3 ; slow\n[program:b]\ncommand=x\n";
-        assert_eq!(
-            program_setting(conf, "a", "startsecs").as_deref(),
-            Some("3")
-        );
-        assert_eq!(program_setting(conf, "b", "startsecs"), None);
-        assert_eq!(program_setting(conf, "c", "command"), None);
-    }
-
-    #[test]
-    fn finds_the_control_socket_in_the_conf() {
-        let conf = "[unix_http_server]\nfile=/run/supervisor.sock ; the socket\n\n[supervisorctl]\nserverurl=unix://%(here)s/sv.sock\n";
-        assert_eq!(
-            socket_of(conf, Path::new("/etc/supervisord.conf")),
-            Some(PathBuf::from("/etc/sv.sock"))
-        );
-        assert_eq!(
-            socket_of(
-                "[unix_http_server]\nfile=/run/s.sock\n",
-                Path::new("/etc/x.conf")
-            ),
-            Some(PathBuf::from("/run/s.sock"))
-        );
-        assert_eq!(
-            socket_of(
-                "[supervisorctl]\nserverurl=http://127.0.0.1:9001\n",
-                Path::new("/etc/x.conf")
-            ),
-            None
-        );
     }
 }
