@@ -7,6 +7,12 @@ use anyhow::{Context, Result, bail};
 
 use crate::runner::{Command, Runner};
 
+mod nevra;
+mod records;
+
+pub use nevra::{name_of_nevra, nevra_of_metadata};
+pub use records::{OwnedFile, PackageFiles, Verified, parse_verify};
+
 /// `name-[epoch:]version-release.arch`, as hop prints NEVRAs.
 const NEVRA_FORMAT: &str = "%{NAME}-%|EPOCH?{%{EPOCH}:}|%{VERSION}-%{RELEASE}.%{ARCH}\\n";
 
@@ -136,69 +142,6 @@ impl<'a> RpmDb<'a> {
             )
             .map(drop)
     }
-}
-
-/// One path an installed package owns, as its header describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OwnedFile {
-    pub path: String,
-    /// `st_mode` as the header records it (type and permission bits).
-    pub mode: u32,
-    pub user: String,
-    pub group: String,
-    /// Hex digest of a regular file's content (empty for others).
-    pub digest: String,
-    /// RPMFILE_* flags: `%config` is 1, `%ghost` 64.
-    pub flags: u32,
-}
-
-impl OwnedFile {
-    pub fn is_config(&self) -> bool {
-        self.flags & 1 != 0
-    }
-    pub fn is_ghost(&self) -> bool {
-        self.flags & 64 != 0
-    }
-    pub fn is_regular(&self) -> bool {
-        self.mode & 0o170000 == 0o100000
-    }
-}
-
-/// The files of one installed package and how their digests are made.
-#[derive(Clone, Debug)]
-pub struct PackageFiles {
-    pub nevra: String,
-    /// RPM's digest algorithm number (8 = SHA-256, 1 = MD5, …).
-    pub digest_algo: u32,
-    pub files: Vec<OwnedFile>,
-}
-
-/// One line of `rpm -V`: a path and what differs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verified {
-    pub path: String,
-    /// rpm's nine-letter test result (`S.5....T.`) or `missing`.
-    pub result: String,
-    /// The file is `%config`.
-    pub config: bool,
-}
-
-/// Reads `rpm -V` output.
-pub fn parse_verify(text: &str) -> Vec<Verified> {
-    text.lines()
-        .filter_map(|line| {
-            let path_at = line.find(" /")?;
-            let (head, path) = line.split_at(path_at);
-            let mut words = head.split_whitespace();
-            let result = words.next()?.to_owned();
-            let config = words.next() == Some("c");
-            Some(Verified {
-                path: path.trim().to_owned(),
-                result,
-                config,
-            })
-        })
-        .collect()
 }
 
 impl RpmDb<'_> {
@@ -336,32 +279,6 @@ fn header_digest_of(out: &str) -> Option<String> {
         .into_iter()
         .find(|d| !d.is_empty() && *d != "(none)")
         .map(str::to_owned)
-}
-
-/// The name in a NEVRA (`name-[epoch:]version-release.arch`): all before
-/// the last two `-`.
-pub fn name_of_nevra(nevra: &str) -> Option<String> {
-    let mut parts = nevra.rsplitn(3, '-');
-    let _release_arch = parts.next()?;
-    let _version = parts.next()?;
-    parts.next().map(str::to_owned)
-}
-
-/// The NEVRA an RPM header states.
-pub fn nevra_of_metadata(meta: &rpm::PackageMetadata) -> Result<String> {
-    let epoch = meta.get_epoch().unwrap_or(0);
-    let epoch = if epoch == 0 {
-        String::new()
-    } else {
-        format!("{epoch}:")
-    };
-    Ok(format!(
-        "{}-{epoch}{}-{}.{}",
-        meta.get_name()?,
-        meta.get_version()?,
-        meta.get_release()?,
-        meta.get_arch()?
-    ))
 }
 
 fn lines(text: &str) -> Vec<String> {
