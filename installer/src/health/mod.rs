@@ -22,7 +22,7 @@ pub use settle::{Healthy, Settling, Verdict};
 
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often a service is probed.
-const INTERVAL: Duration = Duration::from_millis(50);
+pub const INTERVAL: Duration = Duration::from_millis(50);
 
 /// What one probe found: `Ok(())` when healthy, else why not.
 pub type Answer = Result<(), String>;

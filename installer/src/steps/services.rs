@@ -195,7 +195,7 @@ fn start_watched(
                 if probe_once(&s.health.probe, runner, manager, &s.name).is_ok() {
                     return Some(crate::clock::now_ms());
                 }
-                std::thread::sleep(PROBE_EVERY);
+                std::thread::sleep(crate::health::INTERVAL);
             }
             None
         });
@@ -205,9 +205,6 @@ fn start_watched(
         result.map(|()| served)
     })
 }
-
-/// How often a starting service is probed.
-const PROBE_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Drains and stops one service; how it went.
 fn stop_service(manager: &dyn ServiceManager, s: &Service) -> Result<&'static str> {
