@@ -15,7 +15,8 @@ use std::path::Path;
 use hop_artifact::migration::Backend;
 use hop_exec::{Command, Run};
 
-use crate::backup::{self, Dump, DumpKind, mariadb_connection, run};
+use crate::backup::mariadb::{self, DumpKind};
+use crate::backup::{self, Dump, run};
 use crate::error::MigrateError;
 use crate::url::DatabaseUrl;
 pub use stored_code::StoredCode;
@@ -41,10 +42,7 @@ pub fn dump(live: &DatabaseUrl, dest: &Path, tools: &dyn Run) -> Result<CopyDump
     }
     let code = StoredCode::read(live)?;
     backup::create_private(dest)?;
-    run(
-        tools,
-        &backup::mariadb_dump(live, dest, DumpKind::DataForCopy),
-    )?;
+    run(tools, &mariadb::dump(live, dest, DumpKind::DataForCopy))?;
     backup::check_dump(live, dest, tools)?;
     Ok(CopyDump {
         dump: Dump {
@@ -63,7 +61,7 @@ pub fn load(scratch: &DatabaseUrl, copy: &CopyDump, tools: &dyn Run) -> Result<(
         return backup::restore(scratch, dump, tools);
     }
     let mut load = Command::new(crate::tools::mariadb_client())
-        .args(mariadb_connection(scratch))
+        .args(mariadb::connection(scratch))
         .arg(scratch.database())
         .secret_env("MYSQL_PWD", scratch.password());
     load.stdin = Some(dump.to_path_buf());
