@@ -100,6 +100,15 @@ fn assert_plan_is_run(
     }
 }
 
+/// The actions `planned` lists for the step `name`.
+fn step_actions(planned: &[(String, Value)], name: &str) -> Vec<Value> {
+    planned
+        .iter()
+        .find(|(s, _)| s == name)
+        .and_then(|(_, a)| a.as_array().cloned())
+        .unwrap_or_else(|| panic!("no step {name} in the plan"))
+}
+
 fn planned(host: &hop_testdata::sandbox::Sandbox, pkg: &str) -> Vec<(String, Value)> {
     let json = hop(host, &["apply", pkg, "--dry-run", "--json"]);
     json.assert_code(0);
@@ -142,13 +151,7 @@ fn the_dry_run_lists_exactly_what_the_apply_then_does() {
     json.assert_code(0);
     let plan: Value = serde_json::from_str(&json.stdout).unwrap();
     let planned = actions_by_step(&plan["steps"]);
-    let step = |name: &str| -> Vec<Value> {
-        planned
-            .iter()
-            .find(|(s, _)| s == name)
-            .map(|(_, a)| a.as_array().unwrap().clone())
-            .unwrap()
-    };
+    let step = |name: &str| step_actions(&planned, name);
     // The version that runs is stopped: both of 4.1.1's services, the
     // dropped one too; only 4.2.0's one is started and gated.
     let stops: Vec<String> = step("stop_services")
@@ -198,13 +201,7 @@ fn the_dry_run_lists_exactly_what_the_apply_then_does() {
     // run (started and gated, not stopped first).
     let next = package("4.2.0", "4.3.0");
     let planned = self::planned(&host, &next);
-    let step = |name: &str| -> Vec<Value> {
-        planned
-            .iter()
-            .find(|(s, _)| s == name)
-            .map(|(_, a)| a.as_array().unwrap().clone())
-            .unwrap()
-    };
+    let step = |name: &str| step_actions(&planned, name);
     let services = |name: &str| -> Vec<String> {
         step(name)
             .iter()

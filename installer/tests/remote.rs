@@ -13,7 +13,7 @@ use common::{
     hop_install_binary, interrupt, package, sandbox,
 };
 use hop_artifact::migration::Backend;
-use hop_testdata::sandbox::Sandbox;
+use hop_testdata::sandbox::{HostSnapshot, Sandbox};
 use hop_testdata::servers::{FileServer, FileServerOptions, make_tls};
 
 /// A directory of copies of the given packages, served as a web root.
@@ -91,26 +91,31 @@ fn apply_from_an_https_url_resumes_a_download_cut_halfway() {
 
 /// An HTTPS server of `dir` that stalls as `opts` says: it, the package's
 /// URL, and its CA file.
-fn stalling_server(
-    host: &Sandbox,
-    dir: &Path,
-    opts: FileServerOptions,
-) -> (FileServer, String, String) {
-    let (server, ca) = https_server_with(host, dir, opts);
+/// A host at 4.0.1 and an HTTPS server of its one hop that stalls as
+/// `opts` says: the host, the server, the package's URL and the CA file.
+fn stalling_server(name: &str, opts: FileServerOptions) -> (Sandbox, FileServer, String, String) {
+    let host = sandbox(&format!("https-{name}"), Backend::Sqlite);
+    let dir = web_root(name, &[("4.0.1", "4.1.1")]);
+    let (server, ca) = https_server_with(&host, &dir, opts);
     let url = format!(
         "https://127.0.0.1:{}/manager-4.0.1-to-4.1.1.hop",
         server.port
     );
-    (server, url, ca.display().to_string())
+    (host, server, url, ca.display().to_string())
+}
+
+/// A server that goes silent after 30% of every answer.
+fn always_silent() -> FileServerOptions {
+    FileServerOptions {
+        stall_always: Some(0.3),
+        ..Default::default()
+    }
 }
 
 #[test]
 fn a_server_that_goes_silent_midway_is_given_up_on_and_resumed() {
-    let host = sandbox("https-stall", Backend::Sqlite);
-    let dir = web_root("stall", &[("4.0.1", "4.1.1")]);
-    let (_server, url, ca) = stalling_server(
-        &host,
-        &dir,
+    let (host, _server, url, ca) = stalling_server(
+        "stall",
         FileServerOptions {
             stall_once: Some(0.5),
             ..Default::default()
@@ -138,16 +143,7 @@ fn a_server_that_goes_silent_midway_is_given_up_on_and_resumed() {
 
 #[test]
 fn a_server_that_always_goes_silent_is_refused_and_the_part_kept() {
-    let host = sandbox("https-stall-always", Backend::Sqlite);
-    let dir = web_root("stall-always", &[("4.0.1", "4.1.1")]);
-    let (_server, url, ca) = stalling_server(
-        &host,
-        &dir,
-        FileServerOptions {
-            stall_always: Some(0.3),
-            ..Default::default()
-        },
-    );
+    let (host, _server, url, ca) = stalling_server("stall-always", always_silent());
     let before = host.snapshot();
     let run = hop(
         &host,
@@ -163,32 +159,24 @@ fn a_server_that_always_goes_silent_is_refused_and_the_part_kept() {
         "{}",
         run.stderr
     );
-    assert_eq!(
-        host.snapshot(),
-        before,
-        "a refused download changed the host"
-    );
-    assert!(
-        downloads(&host).iter().any(|n| n.ends_with(".part")),
-        "{:?}",
-        downloads(&host)
-    );
+    assert_unchanged_but_the_part(&host, &before, "a refused download changed the host");
+}
+
+/// The host as it was, and the download's part kept for the next run.
+fn assert_unchanged_but_the_part(host: &Sandbox, before: &HostSnapshot, what: &str) {
+    assert_eq!(&host.snapshot(), before, "{what}");
+    assert!(has_part(host), "no part kept: {:?}", downloads(host));
+}
+
+fn has_part(host: &Sandbox) -> bool {
+    downloads(host).iter().any(|n| n.ends_with(".part"))
 }
 
 /// Ctrl-C while a download waits on a silent server: hop says so at once
 /// (not after the stall timeout), keeps the part, changes nothing.
 #[test]
 fn ctrl_c_during_a_download_says_so_and_keeps_the_part() {
-    let host = sandbox("https-ctrl-c", Backend::Sqlite);
-    let dir = web_root("ctrl-c", &[("4.0.1", "4.1.1")]);
-    let (_server, url, ca) = stalling_server(
-        &host,
-        &dir,
-        FileServerOptions {
-            stall_always: Some(0.3),
-            ..Default::default()
-        },
-    );
+    let (host, _server, url, ca) = stalling_server("ctrl-c", always_silent());
     let before = host.snapshot();
     let child = host
         .command(&hop_install_binary())
@@ -208,7 +196,7 @@ fn ctrl_c_during_a_download_says_so_and_keeps_the_part() {
         .unwrap();
     // Until the part has its first bytes: the server then goes silent.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !downloads(&host).iter().any(|n| n.ends_with(".part")) {
+    while !has_part(&host) {
         assert!(std::time::Instant::now() < deadline, "no download began");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -228,16 +216,7 @@ fn ctrl_c_during_a_download_says_so_and_keeps_the_part() {
         .assert_stderr("the download was interrupted by the operator at byte")
         .assert_stderr("nothing on the host changed")
         .assert_stderr("run the command again");
-    assert_eq!(
-        host.snapshot(),
-        before,
-        "an interrupted download changed the host"
-    );
-    assert!(
-        downloads(&host).iter().any(|n| n.ends_with(".part")),
-        "{:?}",
-        downloads(&host)
-    );
+    assert_unchanged_but_the_part(&host, &before, "an interrupted download changed the host");
 }
 
 #[test]

@@ -227,28 +227,18 @@ fn a_tight_postgresql_server_rehearses_in_a_private_cluster() {
     );
     // Asked for, the cluster is used even with room on the server.
     let roomy = disk("/var/lib/postgresql", 2, 500);
-    assert_eq!(
+    let on_roomy = |forced| {
         space::decide(
             Backend::Postgresql,
             1 << 30,
             &state,
             Some(&roomy),
             Some(&scratch),
-            true
-        ),
-        Ok(space::Place::Cluster("/var/tmp".into()))
-    );
-    assert_eq!(
-        space::decide(
-            Backend::Postgresql,
-            1 << 30,
-            &state,
-            Some(&roomy),
-            Some(&scratch),
-            false
-        ),
-        Ok(space::Place::Beside)
-    );
+            forced,
+        )
+    };
+    assert_eq!(on_roomy(true), Ok(space::Place::Cluster("/var/tmp".into())));
+    assert_eq!(on_roomy(false), Ok(space::Place::Beside));
 }
 
 #[test]

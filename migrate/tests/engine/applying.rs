@@ -155,12 +155,7 @@ fn a_failing_migration_in_the_middle_leaves_the_database_as_before_it(backend: B
 fn phases_apply_separately_and_report_pending_applied_remaining(backend: Backend) {
     let db = database(backend);
     let scripts = vec![
-        script(
-            1,
-            "create_a",
-            "offline",
-            "CREATE TABLE a (id INTEGER PRIMARY KEY);",
-        ),
+        create_a(),
         script(2, "add_b", "online", "ALTER TABLE a ADD COLUMN b INTEGER;"),
         script(3, "add_c", "online", "ALTER TABLE a ADD COLUMN c INTEGER;"),
         script(4, "fill_b", "post", "UPDATE a SET b = 1;"),

@@ -64,12 +64,7 @@ fn two_migrators_never_both_apply(backend: Backend) {
 fn a_migration_does_not_queue_forever_behind_a_lock(backend: Backend) {
     let db = database(backend);
     let scripts = vec![
-        script(
-            1,
-            "create_a",
-            "offline",
-            "CREATE TABLE a (id INTEGER PRIMARY KEY);",
-        ),
+        create_a(),
         script(
             2,
             "alter_a",

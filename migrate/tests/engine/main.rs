@@ -51,6 +51,16 @@ pub fn script(version: u32, name: &str, phase: &str, sql: &str) -> Script {
     .unwrap()
 }
 
+/// 0001, offline: `CREATE TABLE a (id INTEGER PRIMARY KEY)`.
+pub fn create_a() -> Script {
+    script(
+        1,
+        "create_a",
+        "offline",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY);",
+    )
+}
+
 /// Five offline migrations; the third can be made to fail after its first
 /// statement took effect.
 pub fn five(third_fails: bool) -> Vec<Script> {
