@@ -8,17 +8,16 @@
 pub mod balancer;
 pub mod demo;
 pub mod load;
+pub mod subnets;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::sandbox::{NodeOptions, Sandbox, SandboxOptions};
 use balancer::Balancer;
-
-static CLUSTERS: AtomicU8 = AtomicU8::new(0);
+use subnets::Lease;
 
 /// How long a node's services keep serving after SIGTERM.
 pub const DRAIN_SECONDS: f32 = 1.0;
@@ -30,6 +29,8 @@ pub struct Cluster {
     /// The nodes, `node1` first (it made the shared database).
     pub nodes: Vec<Sandbox>,
     pub dir: PathBuf,
+    /// The nodes' subnets, held until the nodes are gone.
+    _subnets: Lease,
 }
 
 impl Cluster {
@@ -43,9 +44,12 @@ impl Cluster {
     ) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let dir = std::path::absolute(dir)?;
-        // A subnet per node, different for each cluster of each process.
-        let a = 100 + (std::process::id() % 100) as u8;
-        let first = CLUSTERS.fetch_add(1, Ordering::Relaxed).wrapping_mul(8);
+        // A subnet per node, different for every cluster on the machine.
+        if count > usize::from(subnets::BLOCK) {
+            anyhow::bail!("a test cluster has at most {} nodes", subnets::BLOCK);
+        }
+        let lease = Lease::take()?;
+        let (a, first) = (lease.a, lease.first);
         let mut nodes: Vec<Sandbox> = Vec::new();
         for i in 0..count {
             let name = format!("node{}", i + 1);
@@ -77,6 +81,7 @@ impl Cluster {
             balancer,
             nodes,
             dir,
+            _subnets: lease,
         })
     }
 
