@@ -2,107 +2,15 @@
 //! in `ansible/`, with real HAProxy in front and a load generator sending
 //! requests through it the whole time: no request may fail.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod support;
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::{HOP_INSTALL, assert_refused, fixtures, hop, package};
-use hop_testdata::cluster::Cluster;
-use hop_testdata::cluster::load::{LoadReport, steady_then_during};
 use serde_json::Value;
-
-/// One cluster at a time: three nodes, HAProxy and the load on two cores
-/// are enough for the latencies to mean something.
-static ONE_CLUSTER: Mutex<()> = Mutex::new(());
-
-fn cluster(name: &str) -> Cluster {
-    cluster_of(name, 3)
-}
-
-fn cluster_of(name: &str, nodes: usize) -> Cluster {
-    let f = fixtures();
-    let dir = PathBuf::from(format!("/tmp/hop-clusters/{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    Cluster::create(&dir, f.release(), &f.vendor_key().public, nodes, "4.0.1")
-        .unwrap_or_else(|e| panic!("cannot make the cluster {name}: {e:#}"))
-}
-
-/// The cluster edition's packages of the hops from 4.0.1 up to `to`.
-fn rolling_packages(name: &str, to: &str) -> PathBuf {
-    let f = fixtures();
-    let dir = f.scratch(&format!("rolling-{name}")).unwrap();
-    let hops = [("4.0.1", "4.1.1"), ("4.1.1", "4.2.0"), ("4.2.0", "4.3.0")];
-    for (from, hop_to) in hops {
-        let p = f.rolling_package(from, hop_to);
-        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
-        if hop_to == to {
-            break;
-        }
-    }
-    dir
-}
-
-/// Runs the playbook against the cluster; (exit code, output).
-fn playbook(c: &Cluster, packages: &Path, to: &str, extra: &[&str]) -> (i32, String) {
-    c.playbook(Path::new(HOP_INSTALL), packages, to, extra, false)
-        .unwrap_or_else(|e| panic!("{e:#}"))
-}
-
-/// Load before the roll (steady state), then during `roll`.
-fn under_load<T>(c: &Cluster, roll: impl FnOnce() -> T) -> (T, LoadReport, LoadReport) {
-    let (result, steady, during) = steady_then_during(c.balancer.port, roll);
-    println!("steady state: {}", steady.summary());
-    println!("during the roll: {}", during.summary());
-    (result, steady, during)
-}
-
-fn assert_no_failed_request(r: &LoadReport) {
-    assert!(
-        r.requests > 100,
-        "too few requests to tell: {}",
-        r.summary()
-    );
-    assert_eq!(r.failed, 0, "{}: {:?}", r.summary(), r.failures);
-}
-
-/// The journals of every operation on a node, oldest first.
-fn journals(node: &Path) -> Vec<Value> {
-    let dir = node.join("var/lib/hop/operations");
-    let mut ids: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    ids.sort();
-    ids.iter()
-        .map(|d| serde_json::from_slice(&std::fs::read(d.join("journal.json")).unwrap()).unwrap())
-        .collect()
-}
-
-/// How many operations of `scope` the cluster's nodes ran.
-fn operations(c: &Cluster, scope: &str) -> usize {
-    c.nodes
-        .iter()
-        .flat_map(|n| journals(&n.root))
-        .filter(|j| j["scope"] == scope)
-        .count()
-}
-
-/// When a step of a journal started and ended (ms since the epoch).
-fn step_time(journal: &Value, step: &str) -> (u64, u64) {
-    let s = journal["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == step)
-        .unwrap_or_else(|| panic!("no step {step} in {journal}"));
-    let start = s["started_ms"].as_u64().unwrap();
-    (start, start + s["duration_ms"].as_u64().unwrap_or(0))
-}
-
-fn versions(c: &Cluster) -> Vec<String> {
-    c.versions().into_iter().map(|(_, v)| v).collect()
-}
+use support::*;
 
 #[test]
 fn a_rolling_upgrade_through_haproxy_fails_no_request() {
