@@ -1,81 +1,30 @@
 //! Is this database server one the package supports? Checked before any
 //! migration runs.
 
+use crate::dialect::dialect;
+pub use crate::facts::ServerFacts;
+pub(crate) use crate::facts::leading_version;
 use hop_artifact::migration::Backend;
 use hop_artifact::version::rpm_compare;
 
-/// What a server says about itself.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ServerFacts {
-    /// `15.20`, `10.11.19`, `3.45.1`.
-    pub version: String,
-    /// The full version string as reported (`10.11.19-MariaDB-0+deb12u1`).
-    pub version_text: String,
-    /// MariaDB/MySQL: `@@default_storage_engine`.
-    pub default_engine: Option<String>,
-    /// MariaDB/MySQL: the database's default character set and collation.
-    pub charset: Option<String>,
-    /// MariaDB/MySQL: the database's default collation.
-    pub collation: Option<String>,
-}
-
-/// Why the server cannot be used, one sentence each; empty when it can.
+/// Why the server cannot be used, one sentence each; empty when it can:
+/// not the server the backend names, older than `min_version`, or set up
+/// in a way hop cannot work with (what each backend demands is its
+/// dialect's).
 pub fn problems(backend: Backend, facts: &ServerFacts, min_version: Option<&str>) -> Vec<String> {
-    let mut out = Vec::new();
-    let name = match backend {
-        Backend::Postgresql => "PostgreSQL",
-        Backend::Mariadb => "MariaDB",
-        Backend::Sqlite => "SQLite",
-    };
-    if backend == Backend::Mariadb && !facts.version_text.to_ascii_lowercase().contains("mariadb") {
-        out.push(format!(
-            "the server is MySQL {} (or another MySQL-compatible server), not MariaDB; hop supports MariaDB only",
-            facts.version
-        ));
-    }
+    let dialect = dialect(backend);
+    let mut out: Vec<String> = dialect.not_this_server(facts).into_iter().collect();
     if let Some(min) = min_version
         && rpm_compare(&facts.version, min).is_lt()
     {
         out.push(format!(
-            "{name} {} is older than {min}, the oldest this package supports; upgrade the database server first",
+            "{} {} is older than {min}, the oldest this package supports; upgrade the database server first",
+            dialect.name(),
             facts.version
         ));
     }
-    if backend == Backend::Mariadb {
-        match facts.default_engine.as_deref() {
-            Some(e) if e.eq_ignore_ascii_case("InnoDB") => {}
-            other => out.push(format!(
-                "the default storage engine is {}, not InnoDB; set default_storage_engine=InnoDB",
-                other.unwrap_or("unknown")
-            )),
-        }
-        if facts.charset.as_deref() != Some("utf8mb4") {
-            out.push(format!(
-                "the database's character set is {}, not utf8mb4; ALTER DATABASE … CHARACTER SET utf8mb4",
-                facts.charset.as_deref().unwrap_or("unknown")
-            ));
-        }
-        if !facts
-            .collation
-            .as_deref()
-            .is_some_and(|c| c.starts_with("utf8mb4_"))
-        {
-            out.push(format!(
-                "the database's collation is {}, not a utf8mb4 collation",
-                facts.collation.as_deref().unwrap_or("unknown")
-            ));
-        }
-    }
+    out.extend(dialect.setting_problems(facts));
     out
-}
-
-/// The leading `digits.digits…` of a version string.
-pub(crate) fn leading_version(text: &str) -> String {
-    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('.')
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod copy;
 pub mod dialect;
 pub mod engine;
 pub mod error;
+mod facts;
 pub mod history;
 pub mod schema;
 pub mod scratch;

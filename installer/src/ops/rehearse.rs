@@ -48,22 +48,21 @@ pub fn rehearse(
         .into());
     }
     let live = host.database_url().map_err(|e| Refusal::from_error(&e))?;
-    if copy.cluster && live.backend() != hop_artifact::migration::Backend::Postgresql {
+    let dialect = hop_migrate::dialect::dialect(live.backend());
+    if copy.cluster && !dialect.has_private_server() {
         return Err(Refusal::new(format!(
             "--scratch-cluster is for PostgreSQL; this host's database is {}",
             live.backend()
         ))
         .into());
     }
-    if live.backend() == hop_artifact::migration::Backend::Mariadb {
-        // Code the copy cannot carry safely is refused before any copying.
-        hop_migrate::copy::StoredCode::read(&live).map_err(|e| {
-            Refusal::new(format!("cannot rehearse on a copy: {e}")).with_hint(
-                "qualify those names with no database (the code then uses its own), or rehearse \
-                 on a copy of this host",
-            )
-        })?;
-    }
+    // Code the copy cannot carry safely is refused before any copying.
+    hop_migrate::copy::vet(&live).map_err(|e| {
+        Refusal::new(format!("cannot rehearse on a copy: {e}")).with_hint(
+            "qualify those names with no database (the code then uses its own), or rehearse \
+             on a copy of this host",
+        )
+    })?;
     // apply would refuse to adopt this database: so does its rehearsal,
     // before anything is copied (it would otherwise run the whole history
     // on the copy and then blame the copy).
@@ -96,23 +95,21 @@ pub fn rehearse(
         ))
         .into());
     }
-    // Only a private PostgreSQL cluster goes there: SQLite and MariaDB
-    // need no scratch directory, and a missing one is said plainly only
-    // when the cluster is needed.
-    let scratch_dir = match live.backend() {
-        hop_artifact::migration::Backend::Postgresql => match host.fs.real_path(&wanted) {
-            Ok(dir) => Some(dir),
-            Err(_) if copy.cluster || copy.scratch_dir.is_some() => {
-                return Err(Refusal::new(format!(
-                    "--scratch-dir {wanted}: there is no such directory under {}",
-                    host.root.display()
-                ))
-                .with_hint("give a directory that exists (a private cluster goes under it)")
-                .into());
-            }
-            Err(_) => None,
-        },
-        _ => None,
+    // Only a private server (PostgreSQL's) goes there: the others need
+    // no scratch directory, and a missing one is said plainly only when
+    // the private server is needed.
+    let scratch_dir = match host.fs.real_path(&wanted) {
+        _ if !dialect.has_private_server() => None,
+        Ok(dir) => Some(dir),
+        Err(_) if copy.cluster || copy.scratch_dir.is_some() => {
+            return Err(Refusal::new(format!(
+                "--scratch-dir {wanted}: there is no such directory under {}",
+                host.root.display()
+            ))
+            .with_hint("give a directory that exists (a private cluster goes under it)")
+            .into());
+        }
+        Err(_) => None,
     };
     let place =
         crate::rehearsal::place(&live, &sd.dir, bytes, scratch_dir.as_deref(), copy.cluster)

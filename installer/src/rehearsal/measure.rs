@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hop_artifact::migration::{Backend, Phase};
+use hop_artifact::migration::Phase;
 use hop_migrate::adopt::Adoption;
 use hop_migrate::url::DatabaseUrl;
 use hop_migrate::{Migrator, Observer, Options, Script, copy};
@@ -157,42 +157,27 @@ fn settle(scratch: &DatabaseUrl, dir: &Path, log: &Log) {
     let Ok(mut conn) = Migrator::connect(scratch, Options::default()) else {
         return;
     };
-    match scratch.backend() {
-        Backend::Postgresql => {
-            let _ = conn.execute_admin("ANALYZE");
-            let _ = conn.execute_admin("CHECKPOINT");
-        }
-        Backend::Mariadb => {
-            let dirty = |conn: &mut Migrator| -> Option<(u64, u64)> {
-                let rows = conn
-                    .query_read_only(
-                        "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
-                         WHERE VARIABLE_NAME IN ('INNODB_BUFFER_POOL_PAGES_DIRTY', \
-                         'INNODB_BUFFER_POOL_PAGES_TOTAL')",
-                    )
-                    .ok()?;
-                let get = |name: &str| -> Option<u64> {
-                    rows.iter()
-                        .find(|r| r.first().cloned().flatten().as_deref() == Some(name))
-                        .and_then(|r| r.get(1).cloned().flatten())
-                        .and_then(|v| v.parse().ok())
-                };
-                Some((
-                    get("INNODB_BUFFER_POOL_PAGES_DIRTY")?,
-                    get("INNODB_BUFFER_POOL_PAGES_TOTAL")?,
-                ))
-            };
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while let Some((d, total)) = dirty(&mut conn) {
-                if d * 100 <= total || Instant::now() > deadline {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(250));
+    let dialect = hop_migrate::dialect::dialect(scratch.backend());
+    for statement in dialect.settle() {
+        let _ = conn.execute_admin(statement);
+    }
+    if let Some(query) = dialect.dirty_pages() {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while let Some((dirty, total)) = dirty_pages(&mut conn, query) {
+            if dirty * 100 <= total || Instant::now() > deadline {
+                break;
             }
+            std::thread::sleep(Duration::from_millis(250));
         }
-        Backend::Sqlite => {}
     }
     log.line("rehearsal: the scratch copy is loaded and settled");
+}
+
+/// The (dirty, all) pages `query` reads; `None` when the server does not say.
+fn dirty_pages(conn: &mut Migrator, query: &str) -> Option<(u64, u64)> {
+    let row = conn.query_read_only(query).ok()?.into_iter().next()?;
+    let cell = |i: usize| -> Option<u64> { row.get(i).cloned().flatten()?.parse().ok() };
+    Some((cell(0)?, cell(1)?))
 }
 
 /// Runs the hop's migrations, phase by phase, on the scratch copy; whether

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use hop_artifact::migration::Backend;
+use hop_migrate::dialect::dialect;
 use hop_migrate::scratch::ScratchDatabase;
 use hop_migrate::url::DatabaseUrl;
 
@@ -36,7 +36,7 @@ impl ScratchCopy {
         dir: &Path,
         runner: &Runner,
     ) -> Result<Self> {
-        if live.backend() == Backend::Sqlite {
+        if dialect(live.backend()).is_file() {
             let path = dir.join(format!("scratch-{}.db", std::process::id()));
             remove_sqlite(&path);
             return Ok(Self::File {
@@ -101,7 +101,7 @@ fn remove_sqlite(path: &Path) {
 /// `dir`. Their names.
 pub fn drop_leftovers(live: &DatabaseUrl, dir: &Path, runner: &Runner) -> Result<Vec<String>> {
     let mut dropped = private_server::drop_leftovers(dir, runner);
-    if live.backend() != Backend::Sqlite {
+    if !dialect(live.backend()).is_file() {
         dropped.extend(hop_migrate::scratch::drop_leftovers(live)?);
     }
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

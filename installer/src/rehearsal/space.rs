@@ -9,6 +9,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use hop_artifact::migration::Backend;
+use hop_migrate::dialect::dialect;
 use hop_migrate::url::DatabaseUrl;
 
 use crate::progress::bytes_text;
@@ -74,7 +75,7 @@ pub fn decide(
 ) -> Result<Place, String> {
     let copy = bytes + bytes / 5;
     let dump = (state, copy, "the dump");
-    if backend == Backend::Sqlite {
+    if dialect(backend).is_file() {
         return fits(&[(state, 2 * copy, "the dump and the copy")]).map(|()| Place::Beside);
     }
     let beside = if force_cluster {
@@ -88,7 +89,7 @@ pub fn decide(
     let Err(why) = beside else {
         return Ok(Place::Beside);
     };
-    if backend != Backend::Postgresql {
+    if !dialect(backend).has_private_server() {
         return Err(why);
     }
     let Some(c) = cluster else {

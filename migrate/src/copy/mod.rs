@@ -30,6 +30,16 @@ pub struct CopyDump {
     pub code: StoredCode,
 }
 
+/// Refuses, before anything is copied, a database whose stored code a
+/// copy could not carry safely (MariaDB; the other backends' dumps carry
+/// their code themselves).
+pub fn vet(live: &DatabaseUrl) -> Result<(), MigrateError> {
+    if live.backend() == Backend::Mariadb {
+        StoredCode::read(live)?;
+    }
+    Ok(())
+}
+
 /// Dumps `live` into `dest` for loading into another database. On
 /// MariaDB its stored code is vetted first (a refusal comes before the
 /// dump) and kept out of the dump.

@@ -2,9 +2,12 @@
 //! writes: its transactions, read-only queries, listing databases, the
 //! DDL of hop's own tables, dropping a scratch database, and what a
 //! rehearsal asks the server (its data directory, the sessions waiting
-//! for a lock). One file per
-//! backend; the engine, the cluster record, scratch databases and the
-//! connections ask [`dialect`] instead of matching on the backend.
+//! for a lock, how to let it settle), what hop demands of the server,
+//! and what hop can do with it (a database that is a file, a private
+//! server for a rehearsal). One file per backend; the engine, the
+//! compatibility check, the cluster record, scratch databases, the
+//! connections and the installer's rehearsal ask [`dialect`] instead of
+//! matching on the backend.
 //!
 //! (The SQL of a migration is the product's; what a backend cannot run in
 //! a transaction is in `hop_artifact::migration::transaction`.)
@@ -13,11 +16,46 @@ mod mariadb;
 mod postgres;
 mod sqlite;
 
+use crate::facts::ServerFacts;
 use hop_artifact::migration::Backend;
 
 /// The SQL of one backend. Each method has the form most backends share
 /// as its default.
 pub trait Dialect: Sync {
+    /// The server's name in messages: `PostgreSQL`.
+    fn name(&self) -> &'static str;
+
+    /// Why the server is not the one this backend names (a MySQL server
+    /// behind a MariaDB URL), when it is not.
+    fn not_this_server(&self, facts: &ServerFacts) -> Option<String> {
+        let _ = facts;
+        None
+    }
+
+    /// The server's or database's settings hop cannot work with, one
+    /// sentence each with the fix.
+    fn setting_problems(&self, facts: &ServerFacts) -> Vec<String> {
+        let _ = facts;
+        Vec::new()
+    }
+
+    /// The database is one file, with no server to connect to.
+    fn is_file(&self) -> bool {
+        false
+    }
+
+    /// A rehearsal can start a private server of this backend (its own
+    /// `initdb`) when the live server's disk has no room for a copy.
+    fn has_private_server(&self) -> bool {
+        false
+    }
+
+    /// Schema changes roll back with their transaction (MariaDB commits
+    /// each DDL statement at once).
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
     /// Starts a transaction that writes.
     fn begin(&self) -> &'static str {
         "BEGIN"
@@ -55,6 +93,19 @@ pub trait Dialect: Sync {
     fn drop_database(&self, name: &str, server_major: Option<u32>) -> Vec<String> {
         let _ = server_major;
         vec![format!("DROP DATABASE IF EXISTS {name}")]
+    }
+
+    /// Statements that bring a freshly loaded copy to the state of a
+    /// live database: statistics gathered, the load's pages written.
+    fn settle(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A query of one row, (dirty pages, all pages) of the server's
+    /// buffer pool, where the server writes them back on its own time
+    /// (`None`: nothing to wait for).
+    fn dirty_pages(&self) -> Option<&'static str> {
+        None
     }
 }
 
@@ -106,5 +157,16 @@ mod tests {
         assert_eq!(dialect(Backend::Sqlite).list_databases(), None);
         assert_eq!(dialect(Backend::Sqlite).begin(), "BEGIN IMMEDIATE");
         assert_eq!(dialect(Backend::Mariadb).begin(), "START TRANSACTION");
+    }
+
+    #[test]
+    fn only_postgresql_has_a_private_server_and_only_sqlite_is_a_file() {
+        let has = |b: Backend| (dialect(b).has_private_server(), dialect(b).is_file());
+        assert_eq!(has(Backend::Postgresql), (true, false));
+        assert_eq!(has(Backend::Mariadb), (false, false));
+        assert_eq!(has(Backend::Sqlite), (false, true));
+        assert!(!dialect(Backend::Mariadb).transactional_ddl());
+        assert_eq!(dialect(Backend::Postgresql).settle(), ["ANALYZE", "CHECKPOINT"]);
+        assert!(dialect(Backend::Mariadb).dirty_pages().is_some());
     }
 }

@@ -5,6 +5,20 @@ use super::{Dialect, information_schema};
 pub struct Postgresql;
 
 impl Dialect for Postgresql {
+    fn name(&self) -> &'static str {
+        "PostgreSQL"
+    }
+
+    fn has_private_server(&self) -> bool {
+        true
+    }
+
+    /// `ANALYZE`, as the live database has its statistics; `CHECKPOINT`
+    /// (where the role may) writes the load's pages.
+    fn settle(&self) -> &'static [&'static str] {
+        &["ANALYZE", "CHECKPOINT"]
+    }
+
     fn list_databases(&self) -> Option<&'static str> {
         Some("SELECT datname FROM pg_database")
     }

@@ -5,6 +5,14 @@ use super::Dialect;
 pub struct Sqlite;
 
 impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "SQLite"
+    }
+
+    fn is_file(&self) -> bool {
+        true
+    }
+
     /// Takes the write lock at once, so a second writer waits at `BEGIN`
     /// rather than failing halfway.
     fn begin(&self) -> &'static str {

@@ -369,7 +369,7 @@ impl Migrator {
     /// Whether `statements` can run in one transaction on this database.
     fn transactional(&self, statements: &[Statement]) -> bool {
         let backend = self.backend();
-        backend != Backend::Mariadb
+        crate::dialect::dialect(backend).transactional_ddl()
             && statements
                 .iter()
                 .all(|s| outside_transaction(s, backend, self.server_major.flatten()).is_none())
