@@ -11,7 +11,7 @@ HOP_BUILD := target/debug/hop-build
 HOP_INSTALL := target/debug/hop-install
 HOP_TESTDATA := target/debug/hop-testdata
 
-.PHONY: all deps systemd-rootfs build el-binaries release-tree demo demo-cluster test check fuzz completions man rpm bench lint fmt clippy clean
+.PHONY: all deps systemd-rootfs build el-binaries el-binaries-idle release-tree demo demo-cluster test test-suite test-el test-doc pg-matrix check fuzz completions man rpm bench lint fmt clippy clean
 
 all: build
 
@@ -82,19 +82,42 @@ systemd-rootfs: deps
 	@./scripts/systemd-rootfs.sh
 
 # `make lint` first: a formatting or clippy finding fails the run, as CI's.
-# The EL binaries too: the RPM test installs them and checks their glibc.
-# The root file system downloads while cargo compiles (-j2); the tests of
-# every binary run side by side under nextest (.config/nextest.toml).
+# The root file system downloads while cargo compiles (-j2). The tests of
+# every binary run side by side under nextest (.config/nextest.toml); they
+# mostly wait on processes, so the EL binaries build meanwhile at the
+# lowest CPU priority on what the tests leave idle. Then what needs those
+# binaries (the RPM test, el-suite), the doc tests and the PostgreSQL
+# matrix, side by side.
 test: deps
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint systemd-rootfs
-	@$(MAKE) --no-print-directory el-binaries
 	$(CARGO) build --workspace --bins --tests
 	@rm -rf target/tmp/matrices
-	$(CARGO) nextest run --workspace --no-fail-fast
-	$(CARGO) test --workspace --doc
-	@./scripts/pg-matrix.sh
-	@./scripts/el-suite.sh
+	@$(MAKE) --no-print-directory -j2 test-suite el-binaries-idle
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-el test-doc pg-matrix
 	@./scripts/matrices.sh
+
+# The test that installs the EL binaries' RPM runs after they are built.
+NEEDS_EL_BINARIES := test(the_installer_rpm_carries_binaries_man_pages_and_completions_and_installs)
+test-suite:
+	$(CARGO) nextest run --workspace --no-fail-fast -E 'not $(NEEDS_EL_BINARIES)'
+
+el-binaries-idle:
+	@mkdir -p target
+	@echo "el-binaries: building at nice 19 beside the tests (target/el-binaries.log)"
+	@nice -n 19 $(MAKE) --no-print-directory el-binaries >target/el-binaries.log 2>&1 \
+	    || { cat target/el-binaries.log; exit 1; }
+	@echo "el-binaries: built and checked for glibc 2.17"
+
+test-el:
+	$(CARGO) nextest run --no-fail-fast --status-level fail --final-status-level slow \
+	    -p xtask -E '$(NEEDS_EL_BINARIES)'
+	@./scripts/el-suite.sh
+
+test-doc:
+	$(CARGO) test --workspace --doc
+
+pg-matrix:
+	@./scripts/pg-matrix.sh
 
 # The fast tier while working: formatting, clippy and the unit tests
 # (every decision the installer makes is a function they call), no
