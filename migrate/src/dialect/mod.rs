@@ -166,7 +166,10 @@ mod tests {
         assert_eq!(has(Backend::Mariadb), (false, false));
         assert_eq!(has(Backend::Sqlite), (false, true));
         assert!(!dialect(Backend::Mariadb).transactional_ddl());
-        assert_eq!(dialect(Backend::Postgresql).settle(), ["ANALYZE", "CHECKPOINT"]);
+        assert_eq!(
+            dialect(Backend::Postgresql).settle(),
+            ["ANALYZE", "CHECKPOINT"]
+        );
         assert!(dialect(Backend::Mariadb).dirty_pages().is_some());
     }
 }
