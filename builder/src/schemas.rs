@@ -84,9 +84,9 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
         let pair = match cached {
             Some(p) => p,
             None => {
-                let server = match backend {
-                    Backend::Sqlite => None,
-                    _ => match servers.iter().find(|u| u.backend() == backend) {
+                let server = match hop_migrate::dialect::dialect(backend).is_file() {
+                    true => None,
+                    false => match servers.iter().find(|u| u.backend() == backend) {
                         Some(url) => Some(url.clone()),
                         None => {
                             notes.push(format!(
