@@ -42,6 +42,56 @@ fn a_release_that_dies_after_its_first_good_probe_is_rolled_back() {
         .assert_code(0)
         .assert_stdout("manager 4.0.1")
         .assert_stdout("unfinished operation: none");
+    // The services were down from the apply's stop until the rollback's
+    // health check passed (4.0.1 settles for 2 s): history says so.
+    let lines = history(&host);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "rolled back");
+    let down = lines[0]["downtime_ms"].as_u64();
+    assert!(down.is_some_and(|d| d >= 2000), "{:?}", lines[0]);
+}
+
+/// The lines of `history --json`.
+fn history(host: &hop_testdata::sandbox::Sandbox) -> Vec<serde_json::Value> {
+    let run = hop(host, &["history", "--json"]);
+    run.assert_code(0);
+    let lines: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    lines.as_array().unwrap().clone()
+}
+
+#[test]
+fn history_tells_a_rollbacks_own_downtime_apart_from_its_applys() {
+    let host = sandbox("rollback-downtime", Backend::Sqlite);
+    // 4.1.1 settles for 5 s, 4.0.1 for 2: the apply's window is longer
+    // than the whole rollback.
+    let run = hop(&host, &["apply", &settle_5s_package(), "--json"]);
+    run.assert_code(0);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let applied = report["downtime_ms"].as_u64().unwrap();
+    assert!(applied >= 5000, "{applied}");
+    let started = std::time::Instant::now();
+    hop(&host, &["rollback", "--yes"]).assert_code(0);
+    let took = started.elapsed().as_millis() as u64;
+    let lines = history(&host);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "upgraded");
+    assert_eq!(lines[0]["downtime_ms"].as_u64(), Some(applied));
+    assert_eq!(lines[1]["outcome"], "rolled back");
+    // The rollback's own stop → its health check passed (4.0.1 settles
+    // for 2 s), within the time the command took: not the apply's window.
+    let rolled = lines[1]["downtime_ms"].as_u64().unwrap();
+    assert!(
+        (2000..=took).contains(&rolled),
+        "rollback down {rolled} ms, took {took} ms"
+    );
+    let table = hop(&host, &["history"]);
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("rolled back"))
+        .unwrap();
+    let shown = format!("{:.3}s", rolled as f64 / 1000.0);
+    assert!(row.contains(&shown), "{row} (wanted {shown})");
 }
 
 #[test]

@@ -96,6 +96,7 @@ pub struct PartArgs {
     /// Print the plan; change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Print the report (or the plan) as JSON
     #[arg(long)]
     json: bool,
 }
@@ -123,6 +124,7 @@ pub struct ContractArgs {
     /// Print the plan; change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Print the report (or the plan) as JSON
     #[arg(long)]
     json: bool,
 }

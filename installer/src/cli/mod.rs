@@ -66,7 +66,12 @@ pub enum Command {
     #[command(after_help = views::STATUS_HELP)]
     Status(HostArgs),
     /// List the operations run on this host
-    #[command(after_help = "Example:\n  hop-install history")]
+    #[command(
+        after_help = "DOWNTIME is how long the services were down: for an upgrade, from its \
+first stop until its health gate passed; for a rollback, from the stop that took them down (the \
+failed apply's, when they were still down) until the rollback's health check passed.\n\n\
+Example:\n  hop-install history"
+    )]
     History(HostArgs),
     /// Database views
     #[command(subcommand)]

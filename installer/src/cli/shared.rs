@@ -132,6 +132,7 @@ pub fn level_code(level: Level) -> u8 {
 pub struct HostArgs {
     #[command(flatten)]
     pub root: RootArg,
+    /// Print the view as JSON (for scripts)
     #[arg(long)]
     pub json: bool,
 }

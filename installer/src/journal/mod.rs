@@ -15,14 +15,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::atomic;
 use crate::clock::{now, now_ms};
-use crate::state_dir::StateDir;
 
 mod accepted;
+mod operations;
+mod rollback;
 mod scope;
 mod step;
 mod undo;
 
 pub use accepted::Accepted;
+pub use operations::{all, find_open, new_id, refuse_if_open};
+pub use rollback::RollbackRecord;
 pub use scope::Scope;
 pub use step::Step;
 pub use undo::Undo;
@@ -73,26 +76,6 @@ impl OpPhase {
             self,
             OpPhase::Forward | OpPhase::RollingBack | OpPhase::RollbackFailed
         )
-    }
-}
-
-/// A rollback's plan and how far it got: `resume` after a crash during a
-/// rollback continues with the first undo not done.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RollbackRecord {
-    pub plan: Vec<Undo>,
-    /// How many undos of the plan are done.
-    pub done: usize,
-    /// Why the database is not restored although migrations ran (the
-    /// offline phase rolled back in its own transaction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub no_restore: Option<String>,
-}
-
-impl RollbackRecord {
-    /// The undos still to do.
-    pub fn remaining(&self) -> &[Undo] {
-        self.plan.get(self.done..).unwrap_or(&[])
     }
 }
 
@@ -304,14 +287,35 @@ impl Journal {
                 plan,
                 done: 0,
                 no_restore,
+                // Services the operation stopped are still down.
+                down_since_ms: self
+                    .downtime_start_ms
+                    .filter(|_| self.downtime_end_ms.is_none()),
+                healthy_at_ms: None,
             });
         }
         self.save()
     }
 
-    /// Records one more undo of the plan as done.
+    /// Records that the rollback's next undo starts now: its services'
+    /// stop starts an outage unless one is under way.
+    pub fn undo_starting(&mut self, undo: Undo) -> Result<()> {
+        match self.rollback.as_mut() {
+            Some(r) if r.starts_outage(undo) => {
+                r.down_since_ms = Some(now_ms());
+                self.save()
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records one more undo of the plan as done (the health check's
+    /// ends the rollback's outage).
     pub fn undo_done(&mut self) -> Result<()> {
         if let Some(r) = self.rollback.as_mut() {
+            if r.remaining().first() == Some(&Undo::CheckHealth) {
+                r.healthy_at_ms = Some(now_ms());
+            }
             r.done = (r.done + 1).min(r.plan.len());
         }
         self.save()
@@ -326,66 +330,26 @@ impl Journal {
             .map(|r| r.step)
     }
 
-    /// The downtime window, when it closed.
+    /// The downtime window, when it closed: the rollback's outage once
+    /// the operation rolled back (an apply's window was history's line
+    /// of its own when it completed), else the apply's.
     pub fn downtime_ms(&self) -> Option<u64> {
-        match (self.downtime_start_ms, self.downtime_end_ms) {
-            (Some(a), Some(b)) if b >= a => Some(b - a),
-            _ => None,
+        match &self.rollback {
+            Some(r) => r.outage_ms(),
+            None => self.window_ms(),
         }
+    }
+
+    /// The apply's downtime window (first stop → health gate passed),
+    /// when it closed.
+    pub fn window_ms(&self) -> Option<u64> {
+        rollback::span(self.downtime_start_ms, self.downtime_end_ms)
     }
 
     /// `manager 4.0.1 → 4.1.1`.
     pub fn title(&self) -> String {
         format!("{} {} → {}", self.product, self.from, self.to)
     }
-}
-
-/// Refuses (exit 2) while an operation is unfinished: nothing may start
-/// on a host between versions.
-pub fn refuse_if_open(dir: &StateDir) -> Result<(), crate::error::Refusal> {
-    match find_open(dir).map_err(|e| crate::error::Refusal::from_error(&e))? {
-        Some(open) => Err(crate::error::Refusal::new(format!(
-            "{} did not finish; run `hop-install resume` first",
-            open.title()
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The open (unfinished) operation on a host, if any.
-pub fn find_open(dir: &StateDir) -> Result<Option<Journal>> {
-    Ok(all(dir)?.into_iter().rev().find(|j| j.phase.is_open()))
-}
-
-/// Every operation's journal, oldest first (ids sort by time). A damaged
-/// journal is an error naming it: hop does not guess where a host is.
-pub fn all(dir: &StateDir) -> Result<Vec<Journal>> {
-    let ops = dir.operations();
-    let mut journals = Vec::new();
-    let entries = match std::fs::read_dir(&ops) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(journals),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", ops.display())),
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path().join("journal.json")))
-        .collect();
-    paths.sort();
-    for path in paths {
-        if path.is_file() {
-            journals.push(Journal::load(&path)?);
-        }
-    }
-    Ok(journals)
-}
-
-/// A new operation id: sortable time, then the hop.
-pub fn new_id(from: &str, to: &str) -> String {
-    let stamp = humantime::format_rfc3339_millis(std::time::SystemTime::now())
-        .to_string()
-        .replace([':', '-'], "")
-        .replace('.', "-");
-    format!("{stamp}-{from}-to-{to}")
 }
 
 #[cfg(test)]

@@ -44,6 +44,8 @@ fn refuses_rollback_progress_beyond_its_plan() {
         no_restore: None,
         plan: vec![Undo::RemoveStaging],
         done: 2,
+        down_since_ms: None,
+        healthy_at_ms: None,
     });
     assert!(Journal::parse(&serde_json::to_vec(&j).unwrap()).is_err());
 }

@@ -73,6 +73,9 @@ impl Operation<'_> {
             .map(|r| r.remaining().to_vec())
             .unwrap_or_default();
         for undo in remaining {
+            self.journal
+                .undo_starting(undo)
+                .map_err(|e| journal_failure(e, self.root()))?;
             if let Err(e) = self.undo(undo) {
                 return Err(self.rollback_failed(&cause, undo, e));
             }

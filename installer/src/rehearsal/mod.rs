@@ -195,7 +195,7 @@ pub fn service_steps(journals: &[Journal], estimate: ServiceSteps) -> ServiceSte
     ];
     let last = journals
         .iter()
-        .filter(|j| j.scope == Scope::Host && j.downtime_ms().is_some())
+        .filter(|j| j.scope == Scope::Host && j.window_ms().is_some())
         .filter(|j| {
             steps.iter().all(|s| {
                 j.steps
