@@ -29,6 +29,25 @@ fn a_three_hop_chain_ends_at_the_final_version(backend: Backend) {
     let run = hop(&host, &["upgrade", "--to", "4.3.0", &dir]);
     run.assert_code(0)
         .assert_stdout("chain 4.0.1 → 4.3.0: 3 hop(s)");
+    // The chain's downtime as each hop's report tells it: as clients saw
+    // it, then until every service had settled (each hop's 2 s settle).
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("chain "))
+        .unwrap();
+    let seconds: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches(',').strip_suffix('s')?.parse().ok())
+        .collect();
+    let [_, seen, settled] = seconds[..] else {
+        panic!("{line}");
+    };
+    assert!(
+        line.contains("of downtime in all as clients saw it"),
+        "{line}"
+    );
+    assert!(seen < settled && settled >= 6.0, "{line}");
     for hop_title in [
         "4.0.1 → 4.1.1: upgraded",
         "4.1.1 → 4.2.0: upgraded",
