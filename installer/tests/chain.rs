@@ -19,6 +19,24 @@ fn all_three() -> Vec<String> {
 
 on_sqlite_and_postgresql!(a_three_hop_chain_ends_at_the_final_version);
 
+/// `upgrade --dry-run` shows the route and the first hop's plan, says
+/// when the later hops are planned, and changes nothing.
+#[test]
+fn a_dry_run_of_a_chain_shows_its_route_and_changes_nothing() {
+    let host = sandbox("chain-dry-run", Backend::Sqlite);
+    let dir = packages_dir("chain-dry-run", &all_three());
+    let before = host.snapshot();
+    let digest = host.tree_digest();
+    let run = hop(&host, &["upgrade", "--to", "4.3.0", &dir, "--dry-run"]);
+    run.assert_code(0)
+        .assert_stdout("route 4.0.1 → 4.1.1 → 4.2.0 → 4.3.0 (dry run: nothing was changed)")
+        .assert_stdout("hop 3: 4.2.0 → 4.3.0")
+        .assert_stdout("plan for manager 4.0.1 → 4.1.1")
+        .assert_stdout("then hops 2–3: each is planned and checked as it starts");
+    assert_eq!(host.snapshot(), before, "a dry run changed the host");
+    assert_same_tree(&digest, &host.tree_digest());
+}
+
 fn a_three_hop_chain_ends_at_the_final_version(backend: Backend) {
     let host = sandbox("chain", backend);
     let dir = packages_dir(&format!("chain-{backend}"), &all_three());

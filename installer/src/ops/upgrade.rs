@@ -51,7 +51,15 @@ impl ChainPlan {
             let package = crate::remote::shown(std::path::Path::new(&h.package));
             out += &format!("  hop {}: {} → {}  {package}\n", i + 1, h.from, h.to);
         }
-        out + &self.first.render()
+        out += &self.first.render();
+        if self.hops.len() > 1 {
+            out += &format!(
+                "then hops 2–{}: each is planned and checked as it starts, on the host the hop \
+                 before it leaves (a refused hop stops the chain at the last good version)\n",
+                self.hops.len()
+            );
+        }
+        out
     }
 }
 
