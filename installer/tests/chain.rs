@@ -93,6 +93,29 @@ fn a_three_hop_chain_ends_at_the_final_version(backend: Backend) {
     hop(&host, &["status"])
         .assert_code(0)
         .assert_stdout("manager 4.3.0");
+
+    // Run again, the upgrade has nothing to do (exit 0, as a replayed
+    // apply) and changes nothing; an older target is refused as a
+    // downgrade, not blamed on a missing package.
+    let tree = || {
+        let mut t = host.tree_digest();
+        t.remove("var/lib/hop/lock.holder");
+        t
+    };
+    let before = (host.snapshot(), tree());
+    hop(&host, &["upgrade", "--to", "4.3.0", &dir])
+        .assert_code(0)
+        .assert_stdout("this host already runs 4.3.0: nothing to do");
+    assert_eq!(host.snapshot(), before.0, "a rerun changed the host");
+    assert_same_tree(&before.1, &tree());
+    assert_refused(
+        &host,
+        &["upgrade", "--to", "4.1.1", &dir],
+        &[
+            "4.1.1 is older than the version this host runs",
+            "hop-install rollback",
+        ],
+    );
 }
 
 #[test]

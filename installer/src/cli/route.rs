@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{AcceptArgs, RootArg, SourceArgs, emit};
+use super::shared::{AcceptArgs, RootArg, SourceArgs, emit, emit_outcome};
 use crate::error::Error;
 use crate::ops;
 use crate::ops::upgrade::{UpgradeOptions, Upgraded};
@@ -97,6 +97,7 @@ impl UpgradeArgs {
         match ops::upgrade::upgrade(&self.root.root, &self.to, &packages, &options, &out)? {
             Upgraded::Plan(plan) => emit(self.json, &plan, |p| p.render())?,
             Upgraded::Done(chain) => emit(self.json, &chain, |r| r.render())?,
+            Upgraded::Nothing(why) => emit_outcome(self.json, "nothing to do", &why)?,
         }
         Ok(0)
     }

@@ -85,8 +85,19 @@ pub fn path(
     })
 }
 
-/// The refusal when there is no route.
+/// The refusal when there is no route: a missing hop, or a target older
+/// than the host (hop goes forward only; a missing package is not why).
 pub fn refusal(installed: &Version, target: &Version, why: &str, ignored: &[Ignored]) -> Refusal {
+    if target < installed {
+        return Refusal::new(format!(
+            "no route from {installed} to {target}: {target} is older than the version this \
+             host runs, and hop only upgrades"
+        ))
+        .with_hint(
+            "to undo the last hop, run `hop-install rollback` (`hop-install history` lists \
+             what ran)",
+        );
+    }
     let mut message = format!("no route from {installed} to {target}: {why}");
     for i in ignored {
         message += &format!("\n  ignored {}: {}", shown(&i.path), i.reason);
@@ -123,6 +134,47 @@ pub fn render(r: &PathReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn an_older_target_is_refused_as_a_downgrade_not_a_missing_package() {
+        let r = refusal(
+            &v("4.0.1"),
+            &v("3.0.0"),
+            "no package upgrades to 3.0.0",
+            &[],
+        );
+        assert!(
+            r.message
+                .contains("3.0.0 is older than the version this host runs"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.hint
+                .as_deref()
+                .is_some_and(|h| h.contains("hop-install rollback"))
+        );
+        let r = refusal(
+            &v("4.0.1"),
+            &v("4.2.5"),
+            "no package upgrades to 4.2.5",
+            &[],
+        );
+        assert!(
+            r.message.ends_with("no package upgrades to 4.2.5"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.hint
+                .as_deref()
+                .is_some_and(|h| h.contains("from the vendor"))
+        );
+    }
 
     #[test]
     fn a_route_shows_no_password_or_signature_of_its_urls() {

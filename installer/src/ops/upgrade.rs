@@ -107,6 +107,8 @@ pub enum Upgraded {
     /// `--dry-run`: the route and the first hop's plan.
     Plan(Box<ChainPlan>),
     Done(Box<ChainReport>),
+    /// The host runs the target already: why nothing changed.
+    Nothing(String),
 }
 
 /// How to upgrade.
@@ -142,11 +144,15 @@ pub fn upgrade(
     let (installed, mut hops, ignored) = gather(&session, inputs, options)?;
     let (host, sd) = (&session.host, &session.state);
     crate::journal::refuse_if_open(sd)?;
+    // At the target already: the operator's intent holds (as a replayed
+    // `apply`), and a rerun of a finished upgrade is not an error.
+    if installed == target {
+        return Ok(Upgraded::Nothing(format!(
+            "this host already runs {target}: nothing to do"
+        )));
+    }
     let route = route::find(&hops, &installed, &target)
         .map_err(|why| refusal(&installed, &target, &why, &ignored))?;
-    if route.is_empty() {
-        return Err(Refusal::new(format!("this host already runs {target}")).into());
-    }
     let trusted = crate::trust::host_keys(host)?;
     // Only the packages on the route are downloaded (each verified on the way).
     let wanted: Vec<PathBuf> = route.iter().map(|h| h.path.clone()).collect();
