@@ -62,6 +62,9 @@ pub enum ExtractError {
     /// the package may be fine.
     #[error("{0}")]
     Local(String),
+    /// The package file could not be opened (a wrong path, no permission).
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 impl ExtractError {
@@ -73,6 +76,8 @@ impl ExtractError {
             ExtractError::Local(e) => Refusal::new(e.clone()).with_hint(
                 "nothing on the host changed; free space there and run the command again",
             ),
+            ExtractError::Unreadable(e) => Refusal::new(e.clone())
+                .with_hint("nothing on the host changed; give the path of a .hop package"),
         }
     }
 }
@@ -113,13 +118,13 @@ pub fn extract(
 ) -> Result<Verified, ExtractError> {
     let local = |e: String| ExtractError::Local(e);
     let refused = |e: String| ExtractError::Package(format!("{} is refused: {e}", path.display()));
+    let file = File::open(path)
+        .map_err(|e| ExtractError::Unreadable(format!("cannot open {}: {e}", path.display())))?;
     if dest.exists() {
         std::fs::remove_dir_all(dest)
             .map_err(|e| local(format!("cannot clear {}: {e}", dest.display())))?;
     }
     crate::atomic::private_dir(dest).map_err(|e| local(format!("{}: {e}", dest.display())))?;
-    let file =
-        File::open(path).map_err(|e| local(format!("cannot open {}: {e}", path.display())))?;
     let reader = PackageReader::open(file, trusted).map_err(|e| refused(e.to_string()))?;
     let manifest_bytes = reader.manifest_bytes().to_vec();
     let total = reader.manifest().members.iter().map(|m| m.size).sum();

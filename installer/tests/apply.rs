@@ -154,9 +154,27 @@ fn refuses_a_package_for_another_source_version() {
         &host,
         &["apply", &package("4.1.1", "4.2.0")],
         &[
-            "this host runs 4.0.1; this package upgrades 4.1.1 → 4.2.0; apply the 4.0.1 → 4.1.1 package first",
+            "this host runs 4.0.1; this package upgrades 4.1.1 → 4.2.0: bring the host to 4.1.1 first",
+            "`hop-install upgrade --to 4.2.0 PACKAGES…` runs every hop in order",
         ],
     );
+}
+
+#[test]
+fn refuses_a_package_path_that_is_not_there_and_says_so() {
+    let host = sandbox("no-such-package", Backend::Sqlite);
+    let missing = host.root.join("tmp/manager-4.0.1-to-4.1.1.hop");
+    assert_refused(
+        &host,
+        &["apply", missing.to_str().unwrap()],
+        &[
+            "cannot open",
+            "No such file",
+            "give the path of a .hop package",
+        ],
+    );
+    let run = hop(&host, &["apply", missing.to_str().unwrap()]);
+    assert!(!run.stderr.contains("free space"), "{}", run.stderr);
 }
 
 #[test]

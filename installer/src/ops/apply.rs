@@ -84,7 +84,7 @@ pub fn apply(
     }
     super::parts::rolling::require_nodes(
         &session.host,
-        &session.runner("contract"),
+        &runner,
         &verified.0.manifest,
         &options.nodes,
     )?;

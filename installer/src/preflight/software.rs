@@ -52,8 +52,9 @@ pub(super) fn installed_version(
             name,
             Level::Failure,
             format!(
-                "this host runs {v}; this package upgrades {} → {}; apply the {v} → {} package first",
-                m.from, m.to, m.from
+                "this host runs {v}; this package upgrades {} → {}: bring the host to {} first \
+                 (`hop-install upgrade --to {} PACKAGES…` runs every hop in order)",
+                m.from, m.to, m.from, m.to
             ),
         );
     } else {
