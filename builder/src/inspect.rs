@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hop_artifact::PackageManifest;
 use hop_artifact::duration_text;
 use hop_artifact::migration::{Backend, Phase};
@@ -14,6 +14,8 @@ use hop_artifact::package_manifest::Probe;
 use hop_artifact::reader::PackageReader;
 use hop_artifact::signature::claimed_issuer;
 use serde::Serialize;
+
+use crate::Refused;
 
 /// What `inspect` found.
 #[derive(Serialize)]
@@ -32,10 +34,17 @@ pub struct Inspection {
 }
 
 pub fn inspect(package: &Path) -> Result<Inspection> {
-    let file = File::open(package).with_context(|| format!("cannot open {}", package.display()))?;
+    // A path that is not there, or a file that is not a package, is bad
+    // input (exit 2).
+    let file = File::open(package)
+        .map_err(|e| Refused::new(format!("cannot open {}: {e}", package.display())))?;
     let bytes = file.metadata()?.len();
-    let reader = PackageReader::open_untrusted(file)
-        .with_context(|| format!("cannot read {}", package.display()))?;
+    let reader = PackageReader::open_untrusted(file).map_err(|e| {
+        Refused::new(format!(
+            "{} is not a hop package, or a damaged one: {e}",
+            package.display()
+        ))
+    })?;
     let manifest = reader.manifest().clone();
     let signature_issuer = claimed_issuer(reader.signature_bytes());
     // Migrations are small text: kept to tell how the offline phase runs.

@@ -30,11 +30,19 @@ impl Signing {
     pub fn prepare(&self) -> Result<Ready> {
         match self {
             Signing::KeyFile(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the signing key {}", path.display()))?;
+                // A key that cannot be read or used is bad input (exit 2).
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    crate::Refused::new(format!("--key {}: cannot read it: {e}", path.display()))
+                })?;
                 let passphrase = std::env::var(PASSPHRASE_ENV).ok();
-                let key = SigningKey::from_armored(&text, passphrase)
-                    .with_context(|| format!("{} is not a usable secret key", path.display()))?;
+                let key = SigningKey::from_armored(&text, passphrase).map_err(|e| {
+                    crate::Refused::new(format!(
+                        "--key {}: not a usable secret key: {e:#} (give the NAME.sec.asc that \
+                         `hop-build keygen` wrote, with its passphrase in {PASSPHRASE_ENV}; hosts \
+                         get the public NAME.pub.asc)",
+                        path.display()
+                    ))
+                })?;
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
@@ -57,8 +65,11 @@ impl Signing {
                 Ok(Ready::Key(Box::new(key)))
             }
             Signing::Gpg(id) => {
-                gpg(&["--list-secret-keys", "--with-colons", id], &[])
-                    .with_context(|| format!("gpg has no secret key {id:?}"))?;
+                gpg(&["--list-secret-keys", "--with-colons", id], &[]).map_err(|e| {
+                    crate::Refused::new(format!(
+                        "--gpg-key {id:?}: gpg has no such secret key: {e:#}"
+                    ))
+                })?;
                 Ok(Ready::Gpg(id.clone()))
             }
         }

@@ -250,4 +250,16 @@ fn inspect_shows_the_hop_and_checks_members() {
     assert_eq!(v["members_intact"], true);
     assert_eq!(v["manifest"]["migrations"].as_array().unwrap().len(), 11);
     assert_eq!(v["signature_issuer"], fixtures().vendor_key().fingerprint);
+
+    // Something that is not a package, or no file at all: bad input.
+    let not_a_package = &fixtures().vendor_key().public;
+    let Run { code, stderr, .. } = hop_build(&["inspect", not_a_package.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is not a hop package, or a damaged one"),
+        "{stderr}"
+    );
+    let Run { code, stderr, .. } = hop_build(&["inspect", "/nonexistent.hop"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot open /nonexistent.hop"), "{stderr}");
 }

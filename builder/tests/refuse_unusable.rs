@@ -81,6 +81,21 @@ fn refuses_to_sign_with_an_expired_key() {
 }
 
 #[test]
+fn refuses_a_key_that_cannot_sign_as_bad_input() {
+    let case = Case::new("public-key");
+    // The public half, as a release engineer may pick by mistake.
+    case.refused_saying(
+        case.build_with(&[], &fixtures().vendor_key().public),
+        &["not a usable secret key", "NAME.sec.asc"],
+    );
+    let case = Case::new("missing-key");
+    case.refused_saying(
+        case.build_with(&[], std::path::Path::new("/nonexistent/vendor.sec.asc")),
+        &["--key /nonexistent/vendor.sec.asc: cannot read it"],
+    );
+}
+
+#[test]
 fn a_release_number_names_the_published_rpm() {
     let case = Case::new("release-2").replace("\nto: 4.1.1\n", "\nto: 4.1.1\nrelease: 2\n");
     let (code, stderr, written) = case.build();
