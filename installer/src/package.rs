@@ -34,7 +34,7 @@ pub fn verify(path: &Path, trusted: &TrustedKeys) -> Result<Verified, Refusal> {
         Refusal::new(format!("{} is refused: {e}", path.display()))
             .with_hint("do not install it; fetch the package again from the vendor")
     };
-    let file = File::open(path).map_err(|e| refuse(format!("cannot open it: {e}")))?;
+    let file = File::open(path).map_err(|e| unreadable(path, &e).refusal())?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let reader = PackageReader::open(file, trusted).map_err(|e| refuse(e.to_string()))?;
     let manifest_bytes = reader.manifest_bytes().to_vec();
@@ -82,6 +82,12 @@ impl ExtractError {
     }
 }
 
+/// A package file that cannot be opened: the path given is wrong, or
+/// hop may not read it.
+fn unreadable(path: &Path, e: &std::io::Error) -> ExtractError {
+    ExtractError::Unreadable(format!("cannot open {}: {e}", path.display()))
+}
+
 /// How much room beyond the payload extraction leaves for the journal,
 /// logs and metadata.
 const SPACE_MARGIN: u64 = 4 << 20;
@@ -118,8 +124,7 @@ pub fn extract(
 ) -> Result<Verified, ExtractError> {
     let local = |e: String| ExtractError::Local(e);
     let refused = |e: String| ExtractError::Package(format!("{} is refused: {e}", path.display()));
-    let file = File::open(path)
-        .map_err(|e| ExtractError::Unreadable(format!("cannot open {}: {e}", path.display())))?;
+    let file = File::open(path).map_err(|e| unreadable(path, &e))?;
     if dest.exists() {
         std::fs::remove_dir_all(dest)
             .map_err(|e| local(format!("cannot clear {}: {e}", dest.display())))?;

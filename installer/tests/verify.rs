@@ -100,6 +100,21 @@ fn refuses_a_package_signed_by_a_key_the_host_does_not_trust() {
 }
 
 #[test]
+fn a_package_path_that_is_not_there_is_said_to_be_one() {
+    let (code, _, stderr) = verify_with_key(Path::new("/nonexistent/manager.hop"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cannot open /nonexistent/manager.hop"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("give the path of a .hop package"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("fetch the package again"), "{stderr}");
+}
+
+#[test]
 fn refuses_each_crafted_package_and_every_flipped_byte_naming_the_problem() {
     assert_refuses_damaged_packages(fixtures(), "install", verdict);
 }
