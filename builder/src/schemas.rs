@@ -84,9 +84,11 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
         let pair = match cached {
             Some(p) => p,
             None => {
-                let server = match hop_migrate::dialect::dialect(backend).is_file() {
-                    true => None,
-                    false => match servers.iter().find(|u| u.backend() == backend) {
+                // A file database needs no server to build its schema on.
+                let server = if hop_migrate::dialect::dialect(backend).is_file() {
+                    None
+                } else {
+                    match servers.iter().find(|u| u.backend() == backend) {
                         Some(url) => Some(url.clone()),
                         None => {
                             notes.push(format!(
@@ -95,7 +97,7 @@ pub fn make(plan: &mut Plan, options: &SchemaOptions, work: &Path) -> Result<Vec
                             ));
                             continue;
                         }
-                    },
+                    }
                 };
                 let pair = apply_and_read(
                     backend,

@@ -343,12 +343,20 @@ impl Journal {
     /// The apply's downtime window (first stop → health gate passed),
     /// when it closed.
     pub fn window_ms(&self) -> Option<u64> {
-        rollback::span(self.downtime_start_ms, self.downtime_end_ms)
+        span(self.downtime_start_ms, self.downtime_end_ms)
     }
 
     /// `manager 4.0.1 → 4.1.1`.
     pub fn title(&self) -> String {
         format!("{} {} → {}", self.product, self.from, self.to)
+    }
+}
+
+/// `end - start` in ms, when both are known and in order.
+fn span(start: Option<u64>, end: Option<u64>) -> Option<u64> {
+    match (start, end) {
+        (Some(a), Some(b)) if b >= a => Some(b - a),
+        _ => None,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Undo;
+use super::{Undo, span};
 
 /// A rollback's plan and how far it got: `resume` after a crash during a
 /// rollback continues with the first undo not done.
@@ -43,14 +43,6 @@ impl RollbackRecord {
     /// (`None` when it stopped nothing or has not ended).
     pub fn outage_ms(&self) -> Option<u64> {
         span(self.down_since_ms, self.healthy_at_ms)
-    }
-}
-
-/// `end - start`, when both are known and in order.
-pub(super) fn span(start: Option<u64>, end: Option<u64>) -> Option<u64> {
-    match (start, end) {
-        (Some(a), Some(b)) if b >= a => Some(b - a),
-        _ => None,
     }
 }
 

@@ -98,18 +98,21 @@ pub fn rehearse(
     // Only a private server (PostgreSQL's) goes there: the others need
     // no scratch directory, and a missing one is said plainly only when
     // the private server is needed.
-    let scratch_dir = match host.fs.real_path(&wanted) {
-        _ if !dialect.has_private_server() => None,
-        Ok(dir) => Some(dir),
-        Err(_) if copy.cluster || copy.scratch_dir.is_some() => {
-            return Err(Refusal::new(format!(
-                "--scratch-dir {wanted}: there is no such directory under {}",
-                host.root.display()
-            ))
-            .with_hint("give a directory that exists (a private cluster goes under it)")
-            .into());
+    let scratch_dir = if !dialect.has_private_server() {
+        None
+    } else {
+        match host.fs.real_path(&wanted) {
+            Ok(dir) => Some(dir),
+            Err(_) if copy.cluster || copy.scratch_dir.is_some() => {
+                return Err(Refusal::new(format!(
+                    "--scratch-dir {wanted}: there is no such directory under {}",
+                    host.root.display()
+                ))
+                .with_hint("give a directory that exists (a private cluster goes under it)")
+                .into());
+            }
+            Err(_) => None,
         }
-        Err(_) => None,
     };
     let place =
         crate::rehearsal::place(&live, &sd.dir, bytes, scratch_dir.as_deref(), copy.cluster)
